@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages escd needs to build, run and test.
+# Idempotent: when every package is already installed it does nothing (no apt-get update either).
+# Usage (as root): scripts/install-deps.sh [--dev]
+#   --dev  also installs the Python reference stack (python3-torch, torchaudio) used to regenerate
+#          test fixtures and run the reference benchmarks; the test suite itself does not need it.
+set -euo pipefail
+
+packages=(
+  # toolchain and build speed
+  build-essential cmake ninja-build ccache pkg-config git
+  # core libraries
+  libtorch-dev libopenblas0-pthread  # OpenBLAS: Debian's libtorch otherwise runs the reference BLAS
+  libsndfile1-dev libsamplerate0-dev libfftw3-dev libcsv-dev
+  portaudio19-dev libzmq3-dev cppzmq-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
+  # tests
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--dev" ]]; then
+  packages+=(python3-torch python3-torchaudio python3-numpy python3-zmq)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0 $*)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

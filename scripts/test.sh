@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what is needed (idempotent), builds, and runs the whole test suite with CTest.
+# Tests that need ESC-50 read $ESC50_DIR (default ../shared/esc50) and skip when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+ctest --test-dir "${ESCD_BUILD_DIR:-build}" --output-on-failure --parallel "$(nproc)" --timeout 600

@@ -1,0 +1,62 @@
+#include "data/augment.h"
+
+#include <algorithm>
+
+namespace escd {
+namespace {
+
+bool chance(double p, Rng& rng) { return p > 0.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < p; }
+
+void mask_run(float* frames, int n_frames, int n_mels, bool along_time, int max_width, float value, Rng& rng) {
+  const int extent = along_time ? n_frames : n_mels;
+  if (max_width <= 0 || extent <= 0) return;
+  const int width = std::uniform_int_distribution<int>(0, max_width - 1)(rng);
+  if (width == 0) return;
+  const int start = std::uniform_int_distribution<int>(0, std::max(0, extent - width))(rng);
+  const int end = std::min(extent, start + width);
+  for (int i = start; i < end; ++i) {
+    if (along_time) {
+      std::fill(frames + static_cast<size_t>(i) * n_mels, frames + static_cast<size_t>(i + 1) * n_mels, value);
+    } else {
+      for (int t = 0; t < n_frames; ++t) frames[static_cast<size_t>(t) * n_mels + i] = value;
+    }
+  }
+}
+
+}  // namespace
+
+void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
+  if (samples.empty()) return;
+  if (chance(config.shift_prob, rng) && config.max_shift > 0) {
+    const int shift = std::uniform_int_distribution<int>(-config.max_shift, config.max_shift - 1)(rng);
+    const auto n = static_cast<long>(samples.size());
+    const long k = ((shift % n) + n) % n;  // roll right by `shift`, like torch.roll
+    std::rotate(samples.begin(), samples.begin() + (n - k) % n, samples.end());
+  }
+  if (chance(config.noise_prob, rng)) {
+    std::normal_distribution<float> noise(0.0f, config.noise_std);
+    for (float& s : samples) s += noise(rng);
+  }
+  if (chance(config.gain_prob, rng)) {
+    const float gain = std::uniform_real_distribution<float>(config.gain_min, config.gain_max)(rng);
+    for (float& s : samples) s *= gain;
+  }
+}
+
+void augment_log_mel(float* frames, int n_frames, int n_mels, const AugmentConfig& config, Rng& rng) {
+  if (chance(config.time_mask_prob, rng)) {
+    mask_run(frames, n_frames, n_mels, true, config.time_mask_max, config.mask_value, rng);
+  }
+  if (chance(config.freq_mask_prob, rng)) {
+    mask_run(frames, n_frames, n_mels, false, config.freq_mask_max, config.mask_value, rng);
+  }
+}
+
+double draw_mix_weight(double alpha, Rng& rng) {
+  std::gamma_distribution<double> g(alpha, 1.0);
+  const double a = g(rng), b = g(rng);
+  const double lambda = (a + b) > 0 ? a / (a + b) : 0.5;
+  return std::max(lambda, 1.0 - lambda);
+}
+
+}  // namespace escd

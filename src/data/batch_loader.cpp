@@ -1,0 +1,154 @@
+#include "data/batch_loader.h"
+
+#include <ATen/Functions.h>
+
+#include <chrono>
+
+#include "features/log_mel.h"
+
+namespace escd {
+namespace {
+
+// splitmix64: decorrelates the generator seeds of neighbouring (seed, epoch, position) triples.
+uint64_t mix_seed(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t derive_seed(uint64_t seed, uint64_t epoch, uint64_t position) {
+  return mix_seed(mix_seed(mix_seed(seed) ^ epoch) ^ position);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+BatchLoader::BatchLoader(const Esc50Dataset& dataset, std::vector<size_t> clips, LoaderOptions options)
+    : dataset_(dataset), clips_(std::move(clips)), options_(std::move(options)) {}
+
+BatchLoader::~BatchLoader() { stop_producer(); }
+
+size_t BatchLoader::batches_per_epoch() const {
+  const auto b = static_cast<size_t>(options_.batch_size);
+  return options_.drop_last ? clips_.size() / b : (clips_.size() + b - 1) / b;
+}
+
+std::vector<size_t> BatchLoader::epoch_order(int epoch) const {
+  std::vector<size_t> order = clips_;
+  if (options_.shuffle) {
+    Rng rng(derive_seed(options_.seed, static_cast<uint64_t>(epoch), ~0ULL));
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+  return order;
+}
+
+Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer& computer) const {
+  const std::vector<size_t> order = epoch_order(epoch);
+  const size_t begin = batch_index * options_.batch_size;
+  const size_t end = std::min(order.size(), begin + options_.batch_size);
+  const auto rows = static_cast<int64_t>(end - begin);
+  const FrontEndConfig& fe = options_.front_end;
+  const auto n_frames = static_cast<int64_t>(fe.frames_for(dataset_.clip_samples));
+
+  Batch batch;
+  batch.features = at::empty({rows, n_frames, fe.n_mels}, at::kFloat);
+  batch.targets = at::zeros({rows, options_.n_classes}, at::kFloat);
+  batch.labels = at::empty({rows}, at::kLong);
+  float* features = batch.features.data_ptr<float>();
+  float* targets = batch.targets.data_ptr<float>();
+  int64_t* labels = batch.labels.data_ptr<int64_t>();
+
+  std::vector<float> wave;
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t position = begin + static_cast<size_t>(r);
+    const size_t clip = order[position];
+    Rng rng(derive_seed(options_.seed, static_cast<uint64_t>(epoch), position));
+    wave = dataset_.waveforms[clip];
+    const int target = dataset_.index.clips[clip].target;
+    double weight = 1.0;
+    if (options_.augment) {
+      augment_waveform(wave, options_.augment_config, rng);
+      const AugmentConfig& aug = options_.augment_config;
+      if (aug.mix_prob > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng) < aug.mix_prob) {
+        const size_t partner = clips_[std::uniform_int_distribution<size_t>(0, clips_.size() - 1)(rng)];
+        const int partner_target = dataset_.index.clips[partner].target;
+        std::vector<float> other = dataset_.waveforms[partner];
+        augment_waveform(other, aug, rng);
+        weight = draw_mix_weight(aug.mix_alpha, rng);
+        for (size_t i = 0; i < wave.size(); ++i) {
+          wave[i] = static_cast<float>(weight * wave[i] + (1.0 - weight) * other[i]);
+        }
+        targets[r * options_.n_classes + partner_target] += static_cast<float>(1.0 - weight);
+      }
+    }
+    targets[r * options_.n_classes + target] += static_cast<float>(weight);
+    labels[r] = target;
+    batch.clips.push_back(clip);
+
+    float* out = features + r * n_frames * fe.n_mels;
+    for (int64_t j = 0; j < n_frames; ++j) computer.compute(wave.data() + j * fe.hop, out + j * fe.n_mels);
+    if (options_.augment) augment_log_mel(out, static_cast<int>(n_frames), fe.n_mels, options_.augment_config, rng);
+  }
+  return batch;
+}
+
+void BatchLoader::produce(int epoch) {
+  LogMelFrameComputer computer(options_.front_end);
+  const size_t n = batches_per_epoch();
+  for (size_t b = 0; b < n; ++b) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || ready_.size() < static_cast<size_t>(std::max(1, options_.prefetch)); });
+      if (stop_) break;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    Batch batch = make_batch(epoch, b, computer);
+    const double took = seconds_since(t0);
+    std::lock_guard<std::mutex> lock(mutex_);
+    produce_seconds_ += took;
+    ready_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  producer_done_ = true;
+  changed_.notify_all();
+}
+
+void BatchLoader::stop_producer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    changed_.notify_all();
+  }
+  if (producer_.joinable()) producer_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stop_ = false;
+  ready_.clear();
+}
+
+void BatchLoader::start_epoch(int epoch) {
+  stop_producer();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    producer_done_ = false;
+  }
+  producer_ = std::thread([this, epoch] { produce(epoch); });
+}
+
+std::optional<Batch> BatchLoader::next() {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !ready_.empty() || producer_done_; });
+  wait_seconds_ += seconds_since(t0);
+  if (ready_.empty()) return std::nullopt;
+  Batch batch = std::move(ready_.front());
+  ready_.pop_front();
+  changed_.notify_all();
+  return batch;
+}
+
+}  // namespace escd

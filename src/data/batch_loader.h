@@ -1,0 +1,82 @@
+// Training batches (log-mel features and soft labels) prepared on a background thread while the
+// model trains on the previous one. Every random choice derives from (seed, epoch, position), so a
+// batch is the same whichever thread builds it and whenever: a resumed run sees the same data.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "data/augment.h"
+#include "data/esc50_dataset.h"
+#include "features/front_end_config.h"
+
+namespace escd {
+
+class LogMelFrameComputer;
+
+struct LoaderOptions {
+  int batch_size = 32;
+  bool shuffle = true;
+  bool augment = false;
+  AugmentConfig augment_config;
+  uint64_t seed = 0;
+  bool drop_last = false;
+  int prefetch = 2;  // batches prepared ahead of the consumer
+  int n_classes = 50;
+  FrontEndConfig front_end;
+};
+
+struct Batch {
+  at::Tensor features;        // [B, T, n_mels] float32 log-mel
+  at::Tensor targets;         // [B, n_classes] float32 label distribution (one-hot unless mixed)
+  at::Tensor labels;          // [B] int64: the dominant clip's class
+  std::vector<size_t> clips;  // dataset clip index of each row (the dominant clip when mixed)
+};
+
+class BatchLoader {
+ public:
+  BatchLoader(const Esc50Dataset& dataset, std::vector<size_t> clips, LoaderOptions options);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // Starts preparing the batches of `epoch` in the background (abandoning any epoch in progress).
+  void start_epoch(int epoch);
+  // The next batch of the current epoch, waiting for it if needed; nullopt after the last one.
+  std::optional<Batch> next();
+
+  // Builds one batch synchronously (what the background thread runs), for tests and evaluation.
+  Batch make_batch(int epoch, size_t batch_index, LogMelFrameComputer& computer) const;
+
+  size_t batches_per_epoch() const;
+  // Seconds the consumer spent blocked in next(): near 0 means the model never waited for data.
+  double wait_seconds() const { return wait_seconds_; }
+  double produce_seconds() const { return produce_seconds_; }
+
+ private:
+  std::vector<size_t> epoch_order(int epoch) const;
+  void stop_producer();
+  void produce(int epoch);
+
+  const Esc50Dataset& dataset_;
+  std::vector<size_t> clips_;
+  LoaderOptions options_;
+
+  std::thread producer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> ready_;
+  bool producer_done_ = true;
+  bool stop_ = false;
+  double wait_seconds_ = 0.0;
+  double produce_seconds_ = 0.0;
+};
+
+}  // namespace escd

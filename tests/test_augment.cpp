@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "data/augment.h"
+
+namespace escd {
+namespace {
+
+std::vector<float> ramp(size_t n) {
+  std::vector<float> x(n);
+  std::iota(x.begin(), x.end(), 1.0f);
+  return x;
+}
+
+AugmentConfig only(double AugmentConfig::*prob) {
+  AugmentConfig c;
+  c.shift_prob = c.noise_prob = c.gain_prob = c.time_mask_prob = c.freq_mask_prob = 0.0;
+  c.*prob = 1.0;
+  return c;
+}
+
+TEST(Augment, SameSeedSameResultOtherSeedOtherResult) {
+  AugmentConfig all;
+  all.shift_prob = all.noise_prob = all.gain_prob = 1.0;
+  std::vector<float> a = ramp(1000), b = ramp(1000), c = ramp(1000);
+  Rng r1(5), r2(5), r3(6);
+  augment_waveform(a, all, r1);
+  augment_waveform(b, all, r2);
+  augment_waveform(c, all, r3);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(Augment, ShiftIsACircularRotation) {
+  std::vector<float> x = ramp(5000);
+  Rng rng(1);
+  augment_waveform(x, only(&AugmentConfig::shift_prob), rng);
+  EXPECT_NE(x, ramp(5000));
+  // Still each value exactly once, and consecutive except at one wrap point.
+  std::vector<float> sorted = x;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, ramp(5000));
+  int breaks = 0;
+  for (size_t i = 1; i < x.size(); ++i) breaks += (x[i] != x[i - 1] + 1.0f);
+  EXPECT_EQ(breaks, 1);
+  const size_t offset = static_cast<size_t>(std::find(x.begin(), x.end(), 1.0f) - x.begin());
+  EXPECT_TRUE(offset <= 800 || offset >= 5000 - 800) << offset;
+}
+
+TEST(Augment, GainStaysInRange) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    std::vector<float> x(10, 1.0f);
+    Rng rng(seed);
+    augment_waveform(x, only(&AugmentConfig::gain_prob), rng);
+    EXPECT_GE(x[0], 0.9f);
+    EXPECT_LT(x[0], 1.1f);
+    EXPECT_EQ(x[0], x[9]);
+  }
+}
+
+TEST(Augment, NoiseHasTheConfiguredLevel) {
+  std::vector<float> x(100000, 0.0f);
+  Rng rng(3);
+  augment_waveform(x, only(&AugmentConfig::noise_prob), rng);
+  double ss = 0;
+  for (float v : x) ss += v * v;
+  EXPECT_NEAR(std::sqrt(ss / x.size()), 0.005, 0.0002);
+}
+
+TEST(Augment, MasksAreBoundedRunsOfTheMaskValue) {
+  const int frames = 155, mels = 128;
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    std::vector<float> time(frames * mels, 1.0f), freq(frames * mels, 1.0f);
+    Rng r1(seed), r2(seed);
+    AugmentConfig tc = only(&AugmentConfig::time_mask_prob);
+    tc.mask_value = -5.0f;
+    augment_log_mel(time.data(), frames, mels, tc, r1);
+    augment_log_mel(freq.data(), frames, mels, only(&AugmentConfig::freq_mask_prob), r2);
+    int masked_frames = 0, masked_bands = 0;
+    for (int t = 0; t < frames; ++t) masked_frames += time[t * mels] == -5.0f;
+    for (int m = 0; m < mels; ++m) masked_bands += freq[m] == 0.0f;
+    EXPECT_LT(masked_frames, 10);
+    EXPECT_LT(masked_bands, 8);
+    // Whole rows / columns: a masked frame is masked in every band.
+    for (int t = 0; t < frames; ++t) {
+      if (time[t * mels] == -5.0f) EXPECT_EQ(time[t * mels + mels - 1], -5.0f);
+    }
+  }
+}
+
+TEST(Augment, MixWeightKeepsTheFirstClipDominant) {
+  Rng rng(11);
+  double lo = 1.0;
+  for (int i = 0; i < 1000; ++i) {
+    const double w = draw_mix_weight(0.4, rng);
+    ASSERT_GE(w, 0.5);
+    ASSERT_LE(w, 1.0);
+    lo = std::min(lo, w);
+  }
+  EXPECT_LT(lo, 0.6);  // the whole range is used
+}
+
+}  // namespace
+}  // namespace escd

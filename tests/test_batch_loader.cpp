@@ -1,0 +1,140 @@
+// The batch pipeline: shapes, label distributions, coverage of an epoch, and reproducibility
+// (a batch is the same whether built in the background or directly, in any run).
+#include <gtest/gtest.h>
+
+#include <ATen/Functions.h>
+
+#include <random>
+#include <set>
+
+#include "data/batch_loader.h"
+#include "features/log_mel_frame.h"
+
+namespace escd {
+namespace {
+
+Esc50Dataset synthetic_dataset(size_t clips) {
+  Esc50Dataset data;
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> d(0.0f, 0.1f);
+  for (size_t i = 0; i < clips; ++i) {
+    ClipInfo clip;
+    clip.filename = "clip" + std::to_string(i);
+    clip.fold = 1 + static_cast<int>(i % 5);
+    clip.target = static_cast<int>(i % 50);
+    data.index.clips.push_back(clip);
+    std::vector<float> w(data.clip_samples);
+    for (float& v : w) v = d(rng);
+    data.waveforms.push_back(std::move(w));
+  }
+  data.index.class_names.assign(50, "c");
+  return data;
+}
+
+std::vector<size_t> all_clips(const Esc50Dataset& d) {
+  std::vector<size_t> v(d.waveforms.size());
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+TEST(BatchLoader, EpochCoversEveryClipOnceWithOneHotTargets) {
+  const Esc50Dataset data = synthetic_dataset(10);
+  LoaderOptions options;
+  options.batch_size = 4;
+  BatchLoader loader(data, all_clips(data), options);
+  EXPECT_EQ(loader.batches_per_epoch(), 3u);
+  loader.start_epoch(0);
+  std::multiset<size_t> seen;
+  std::vector<int64_t> sizes;
+  while (auto batch = loader.next()) {
+    sizes.push_back(batch->features.size(0));
+    EXPECT_EQ(batch->features.sizes(), (at::IntArrayRef{batch->features.size(0), 155, 128}));
+    EXPECT_TRUE(at::allclose(batch->targets.sum(1), at::ones({batch->features.size(0)})));
+    EXPECT_TRUE(at::equal(batch->targets.argmax(1), batch->labels));
+    for (size_t k = 0; k < batch->clips.size(); ++k) {
+      EXPECT_EQ(batch->labels[k].item<int64_t>(), data.index.clips[batch->clips[k]].target);
+      seen.insert(batch->clips[k]);
+    }
+  }
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2}));
+  EXPECT_EQ(seen, std::multiset<size_t>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(BatchLoader, BackgroundBatchesEqualDirectOnesAndRepeatAcrossRuns) {
+  const Esc50Dataset data = synthetic_dataset(12);
+  LoaderOptions options;
+  options.batch_size = 5;
+  options.augment = true;
+  options.augment_config.mix_prob = 0.5;
+  options.seed = 77;
+  BatchLoader a(data, all_clips(data), options), b(data, all_clips(data), options);
+  LogMelFrameComputer computer;
+  a.start_epoch(3);
+  for (size_t i = 0; i < a.batches_per_epoch(); ++i) {
+    auto got = a.next();
+    ASSERT_TRUE(got);
+    const Batch direct = b.make_batch(3, i, computer);
+    EXPECT_TRUE(at::equal(got->features, direct.features));
+    EXPECT_TRUE(at::equal(got->targets, direct.targets));
+    EXPECT_EQ(got->clips, direct.clips);
+  }
+  EXPECT_FALSE(a.next());
+}
+
+TEST(BatchLoader, EpochsDifferAndSeedsDiffer) {
+  const Esc50Dataset data = synthetic_dataset(20);
+  LoaderOptions options;
+  options.batch_size = 20;
+  options.augment = true;
+  BatchLoader loader(data, all_clips(data), options);
+  LogMelFrameComputer computer;
+  const Batch e0 = loader.make_batch(0, 0, computer), e1 = loader.make_batch(1, 0, computer);
+  EXPECT_NE(e0.clips, e1.clips);
+  options.seed = 1;
+  BatchLoader other(data, all_clips(data), options);
+  EXPECT_NE(other.make_batch(0, 0, computer).clips, e0.clips);
+}
+
+TEST(BatchLoader, MixingSpreadsTheTargetOverTwoClasses) {
+  const Esc50Dataset data = synthetic_dataset(50);
+  LoaderOptions options;
+  options.batch_size = 50;
+  options.augment = true;
+  options.augment_config.mix_prob = 1.0;
+  BatchLoader loader(data, all_clips(data), options);
+  LogMelFrameComputer computer;
+  const Batch batch = loader.make_batch(0, 0, computer);
+  EXPECT_TRUE(at::allclose(batch.targets.sum(1), at::ones({50})));
+  const int64_t mixed = batch.targets.gt(0).sum(1).eq(2).sum().item<int64_t>();
+  EXPECT_GT(mixed, 40);  // the partner is the same class only by chance (1 in 50)
+  EXPECT_TRUE(at::equal(batch.targets.argmax(1), batch.labels));
+}
+
+TEST(BatchLoader, WithoutAugmentationFeaturesAreThePlainFrontEnd) {
+  const Esc50Dataset data = synthetic_dataset(3);
+  LoaderOptions options;
+  options.batch_size = 3;
+  options.shuffle = false;
+  BatchLoader loader(data, all_clips(data), options);
+  LogMelFrameComputer computer;
+  const Batch batch = loader.make_batch(0, 0, computer);
+  std::vector<float> frame(128);
+  computer.compute(data.waveforms[1].data() + 512 * 7, frame.data());
+  EXPECT_TRUE(at::equal(batch.features[1][7], at::from_blob(frame.data(), {128}, at::kFloat)));
+}
+
+TEST(BatchLoader, AbandoningAnEpochMidwayIsSafe) {
+  const Esc50Dataset data = synthetic_dataset(30);
+  LoaderOptions options;
+  options.batch_size = 2;
+  BatchLoader loader(data, all_clips(data), options);
+  loader.start_epoch(0);
+  ASSERT_TRUE(loader.next());
+  loader.start_epoch(1);  // restarts with the producer still running
+  size_t n = 0;
+  while (loader.next()) ++n;
+  EXPECT_EQ(n, loader.batches_per_epoch());
+}
+
+}  // namespace
+}  // namespace escd

@@ -1,0 +1,56 @@
+#include "test_support.h"
+
+#include <sndfile.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace escd::test {
+
+std::string esc50_dir() {
+  if (const char* env = std::getenv("ESC50_DIR"); env && *env) return env;
+  return std::string(ESCD_SOURCE_DIR) + "/../shared/esc50";
+}
+
+bool esc50_available() { return std::filesystem::exists(esc50_dir() + "/meta/esc50.csv"); }
+
+std::string fixture(const std::string& name) { return std::string(ESCD_SOURCE_DIR) + "/tests/fixtures/" + name; }
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "escd-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate, int channels, int format) {
+  SF_INFO info{};
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = format;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  if (!f) throw std::runtime_error(path + ": " + sf_strerror(nullptr));
+  sf_writef_float(f, interleaved.data(), static_cast<sf_count_t>(interleaved.size() / channels));
+  sf_close(f);
+}
+
+std::vector<float> analytic_signal(double seconds, int rate) {
+  const auto n = static_cast<size_t>(std::lround(seconds * rate));
+  std::vector<float> out(n);
+  const double pi = 3.14159265358979323846;
+  for (size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    const double chirp_phase = 2 * pi * (100.0 * t + 0.5 * (6000.0 - 100.0) / seconds * t * t);
+    out[i] = static_cast<float>(0.3 * std::sin(chirp_phase) + 0.1 * std::sin(2 * pi * 440 * t) +
+                                0.05 * std::sin(2 * pi * 2500 * t));
+  }
+  return out;
+}
+
+}  // namespace escd::test

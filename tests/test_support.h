@@ -1,0 +1,41 @@
+// Shared helpers for the test suite: where fixtures and ESC-50 live, temporary directories, WAV writing.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace escd::test {
+
+// $ESC50_DIR, defaulting to ../shared/esc50 beside the source tree.
+std::string esc50_dir();
+bool esc50_available();
+std::string fixture(const std::string& name);
+
+// A fresh directory under the system temp dir, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& str() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// Writes interleaved float samples with libsndfile; `format` is an SF_FORMAT_* combination.
+void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate, int channels, int format);
+
+// A deterministic signal: a chirp from 100 Hz to 6 kHz plus two tones, evaluated at any rate.
+std::vector<float> analytic_signal(double seconds, int rate);
+
+}  // namespace escd::test
+
+#define SKIP_WITHOUT_ESC50()                                                                      \
+  do {                                                                                            \
+    if (!escd::test::esc50_available())                                                           \
+      GTEST_SKIP() << "ESC-50 not found at " << escd::test::esc50_dir()                           \
+                   << " (set ESC50_DIR to the dataset directory to run this test)";              \
+  } while (0)
