@@ -1,0 +1,87 @@
+// The interface every escd model implements: a parallel forward for training and evaluation, and
+// streaming sessions that advance a batch of independent recurrent states one log-mel frame at a time.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace escd {
+
+// A batch of B independent streams. Each row sees frames from its last reset; logits() gives, per
+// row, the classifier's output for exactly those frames (mean-pooled), equal to the parallel
+// forward on the same frames. Cost per step is independent of how many frames a row has seen.
+class StreamingSession {
+ public:
+  virtual ~StreamingSession() = default;
+  virtual int64_t batch_size() const = 0;
+  // Forgets every row's state.
+  virtual void reset() = 0;
+  // Forgets one row's state; the other rows keep theirs (staggered exact-window sessions).
+  virtual void reset_row(int64_t row) = 0;
+  // Advances every row by one frame. frames: [B, n_mels] raw log-mel (the model normalises).
+  virtual void step(const at::Tensor& frames) = 0;
+  // [B, n_classes] logits over the frames each row has seen since its reset (rows with none: 0).
+  virtual at::Tensor logits() = 0;
+  virtual int64_t frames_seen(int64_t row) const = 0;
+};
+
+// Base of all models. Holds what every architecture shares: its name and hyperparameters (stored
+// in checkpoints), and the input normalisation statistics (per mel band, from the training folds).
+class SequenceClassifier : public torch::nn::Module {
+ public:
+  SequenceClassifier(std::string architecture, nlohmann::json hyperparameters, int64_t n_mels, int64_t n_classes);
+
+  // frames: [B, T, n_mels] raw log-mel -> [B, n_classes] logits.
+  virtual at::Tensor forward(const at::Tensor& frames) = 0;
+  // A streaming session of `batch` independent rows, all reset. The model must outlive it.
+  virtual std::unique_ptr<StreamingSession> start_session(int64_t batch) = 0;
+
+  const std::string& architecture() const { return architecture_; }
+  const nlohmann::json& hyperparameters() const { return hyperparameters_; }
+  int64_t n_mels() const { return n_mels_; }
+  int64_t n_classes() const { return n_classes_; }
+
+  // Per-band mean and standard deviation that normalise() removes; identity until set.
+  void set_input_statistics(const at::Tensor& mean, const at::Tensor& std);
+  // (x - mean) / std over the last dimension (n_mels); works for [B, T, M] and [B, M].
+  at::Tensor normalise(const at::Tensor& frames) const;
+
+ private:
+  std::string architecture_;
+  nlohmann::json hyperparameters_;
+  int64_t n_mels_, n_classes_;
+  at::Tensor input_mean_, input_inv_std_;
+};
+
+// Sessions that mean-pool per-frame features and apply a head: the pooled running sum makes
+// logits() O(1) whatever the number of frames seen. Models implement advance() and clear().
+class PooledSession : public StreamingSession {
+ public:
+  PooledSession(int64_t batch, int64_t feature_width, int64_t n_classes);
+  int64_t batch_size() const override { return batch_; }
+  void reset() override;
+  void reset_row(int64_t row) override;
+  void step(const at::Tensor& frames) override;
+  at::Tensor logits() override;
+  int64_t frames_seen(int64_t row) const override { return counts_[row]; }
+
+ protected:
+  // One frame for every row: [B, n_mels] raw log-mel -> [B, feature_width] pooled-feature contribution.
+  virtual at::Tensor advance(const at::Tensor& frames) = 0;
+  // Clears the recurrent state of one row, or of all rows when row < 0.
+  virtual void clear(int64_t row) = 0;
+  // [R, feature_width] mean features -> [R, n_classes] logits.
+  virtual at::Tensor head(const at::Tensor& pooled) = 0;
+
+ private:
+  int64_t batch_, n_classes_;
+  at::Tensor sums_;              // [B, feature_width]
+  std::vector<int64_t> counts_;  // frames seen per row
+};
+
+}  // namespace escd

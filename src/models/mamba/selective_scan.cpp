@@ -1,0 +1,1 @@
+// Placeholder: the fused selective scan is being written.
