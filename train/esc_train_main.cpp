@@ -1,23 +1,24 @@
-// esc-train: offline tools for escd: features, dataset checks (and training, evaluation, reports).
+// esc-train: offline tools for escd: train, evaluate, report, inspect features and the dataset.
 #include <spdlog/spdlog.h>
 
 #include <exception>
-#include <vector>
+#include <map>
 
 #include "commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"esc-train: train and evaluate escd's environmental-sound models on ESC-50"};
   app.require_subcommand(1);
-  std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
-  const std::function<int()> features = escd::train::add_features_command(app);
-  const std::function<int()> dataset = escd::train::add_dataset_command(app);
+  const std::map<std::string, std::function<int()>> actions = {
+      {"fit", escd::train::add_fit_command(app)},
+      {"eval", escd::train::add_eval_command(app)},
+      {"report", escd::train::add_report_command(app)},
+      {"features", escd::train::add_features_command(app)},
+      {"dataset", escd::train::add_dataset_command(app)},
+  };
   CLI11_PARSE(app, argc, argv);
   try {
-    for (CLI::App* sub : app.get_subcommands()) {
-      if (sub->get_name() == "features") return features();
-      if (sub->get_name() == "dataset") return dataset();
-    }
+    for (CLI::App* sub : app.get_subcommands()) return actions.at(sub->get_name())();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -41,6 +41,10 @@ class SequenceClassifier : public torch::nn::Module {
   // A streaming session of `batch` independent rows, all reset. The model must outlive it.
   virtual std::unique_ptr<StreamingSession> start_session(int64_t batch) = 0;
 
+  // Parameters of the state-space dynamics (e.g. S4's Λ, B, Δ) that the trainer gives their own
+  // learning rate and no weight decay, as upstream S4 does. `name` is as in named_parameters().
+  virtual bool is_state_space_parameter(const std::string& name) const { (void)name; return false; }
+
   const std::string& architecture() const { return architecture_; }
   const nlohmann::json& hyperparameters() const { return hyperparameters_; }
   int64_t n_mels() const { return n_mels_; }

@@ -1,14 +1,211 @@
-// Placeholder: the Mamba classifier is being written (see mamba.h).
+// The Mamba classifier (models.md 2.4): Linear(n_mels → D) → pre-norm residual Mamba blocks
+// (optionally each followed by a gated MLP) → final RMSNorm → mean over time → Linear head, and its
+// streaming session, which steps every block once per frame from per-row conv and SSM states.
 #include "models/mamba/mamba.h"
 
+#include <ATen/Functions.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/nn/modules/container/modulelist.h>
+
+#include <cmath>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/mamba/mamba_config.h"
+#include "models/mamba/mamba_layers.h"
+#include "models/mamba/mamba_mixer.h"
 
 namespace escd {
 
-nlohmann::json mamba_defaults() { return nlohmann::json::object(); }
+nlohmann::json mamba_defaults() {
+  // Sized for ESC-50 training on a 2-core CPU (bench_mamba: about 0.5 s per forward+backward of a
+  // batch of 32 × 155 frames with 2 threads); config/mamba.toml repeats these values.
+  return {
+      {"d_model", 128},       {"n_layers", 4},         {"d_state", 16},     {"d_conv", 4},
+      {"expand", 2},          {"dt_rank", 0},          {"d_intermediate", 0}, {"dt_min", 0.001},
+      {"dt_max", 0.1},        {"dt_init_floor", 1e-4}, {"norm_eps", 1e-5},
+  };
+}
 
-std::shared_ptr<SequenceClassifier> make_mamba(const nlohmann::json&, int64_t, int64_t) {
-  throw std::logic_error("mamba: not implemented yet");
+MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
+  MambaConfig c;
+  auto integer = [&](const char* key) { return j.at(key).get<int64_t>(); };
+  auto real = [&](const char* key) { return j.at(key).get<double>(); };
+  try {
+    c.d_model = integer("d_model");
+    c.n_layers = integer("n_layers");
+    c.d_state = integer("d_state");
+    c.d_conv = integer("d_conv");
+    c.expand = integer("expand");
+    c.dt_rank = integer("dt_rank");
+    c.d_intermediate = integer("d_intermediate");
+    c.dt_min = real("dt_min");
+    c.dt_max = real("dt_max");
+    c.dt_init_floor = real("dt_init_floor");
+    c.norm_eps = real("norm_eps");
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
+  }
+  if (c.dt_rank == 0) c.dt_rank = (c.d_model + 15) / 16;
+  auto require = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(std::string("mamba hyperparameters: ") + what);
+  };
+  require(c.d_model > 0 && c.n_layers > 0 && c.d_state > 0 && c.d_conv > 0 && c.expand > 0,
+          "d_model, n_layers, d_state, d_conv and expand must be positive");
+  require(c.dt_rank > 0, "dt_rank must be positive (or 0 for ceil(d_model / 16))");
+  require(c.d_intermediate >= 0, "d_intermediate must be >= 0");
+  require(c.dt_min > 0 && c.dt_min <= c.dt_max && c.dt_init_floor > 0, "need 0 < dt_min <= dt_max, dt_init_floor > 0");
+  require(c.norm_eps > 0, "norm_eps must be positive");
+  return c;
+}
+
+namespace {
+
+// r ← r + Mixer(Norm(r)); then, with an MLP, r ← r + MLP(Norm2(r)).
+class MambaBlockImpl : public torch::nn::Module {
+ public:
+  explicit MambaBlockImpl(const MambaConfig& c) {
+    norm = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
+    mixer = register_module("mixer", MambaMixer(c));
+    if (c.has_mlp()) {
+      norm2 = register_module("norm2", RMSNorm(c.d_model, c.norm_eps));
+      mlp = register_module("mlp", GatedMLP(c.d_model, c.mlp_hidden()));
+      // Same residual rescaling as out_proj (models.md 2.4).
+      at::NoGradGuard no_grad;
+      mlp->fc2->reset_parameters();
+      mlp->fc2->weight.div_(std::sqrt(2.0 * static_cast<double>(c.n_layers)));
+    }
+  }
+
+  at::Tensor forward(at::Tensor r) {
+    r = r + mixer->forward(norm->forward(r));
+    if (mlp) r = r + mlp->forward(norm2->forward(r));
+    return r;
+  }
+
+  RMSNorm norm{nullptr}, norm2{nullptr};
+  MambaMixer mixer{nullptr};
+  GatedMLP mlp{nullptr};
+};
+TORCH_MODULE(MambaBlock);
+
+class MambaClassifier;
+
+// Per layer, per row: conv_state [B, E, d_conv] and ssm_state [B, E, N]. Every intermediate of a
+// step lives in buffers allocated once here, so a step allocates only the normalised input.
+class MambaSession : public PooledSession {
+ public:
+  MambaSession(MambaClassifier& model, int64_t batch);
+
+ protected:
+  at::Tensor advance(const at::Tensor& frames) override;
+  void clear(int64_t row) override;
+  at::Tensor head(const at::Tensor& pooled) override;
+
+ private:
+  MambaClassifier& model_;
+  std::vector<at::Tensor> conv_states_, ssm_states_;
+  MixerStepBuffers mixer_buffers_;
+  at::Tensor residual_, normed_, branch_, mlp_gate_, features_;
+};
+
+class MambaClassifier : public SequenceClassifier {
+ public:
+  MambaClassifier(const nlohmann::json& hyperparameters, int64_t n_mels, int64_t n_classes)
+      : SequenceClassifier("mamba", hyperparameters, n_mels, n_classes),
+        config(MambaConfig::from_json(hyperparameters)) {
+    // The input projection and the head keep PyTorch's default Linear init (biases included):
+    // upstream's zero-bias rule covers the backbone's Linears only, which here have no biases
+    // except dt_proj (models.md 2.4).
+    embedding = register_module("embedding", torch::nn::Linear(n_mels, config.d_model));
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < config.n_layers; ++i) {
+      blocks.push_back(MambaBlock(config));
+      layers->push_back(blocks.back());
+    }
+    norm_f = register_module("norm_f", RMSNorm(config.d_model, config.norm_eps));
+    classifier = register_module("head", torch::nn::Linear(config.d_model, n_classes));
+  }
+
+  at::Tensor forward(const at::Tensor& frames) override {
+    at::Tensor r = embedding->forward(normalise(frames));
+    for (auto& block : blocks) r = block->forward(r);
+    return classifier->forward(norm_f->forward(r).mean(1));
+  }
+
+  std::unique_ptr<StreamingSession> start_session(int64_t batch) override {
+    return std::make_unique<MambaSession>(*this, batch);
+  }
+
+  MambaConfig config;
+  torch::nn::Linear embedding{nullptr}, classifier{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  std::vector<MambaBlock> blocks;  // the same modules as `layers`, typed
+  RMSNorm norm_f{nullptr};
+};
+
+MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
+    : PooledSession(batch, model.config.d_model, model.n_classes()),
+      model_(model),
+      mixer_buffers_(model.config, batch) {
+  const MambaConfig& c = model.config;
+  if (model.embedding->weight.scalar_type() != at::kFloat) {
+    throw std::invalid_argument("mamba session: the model must be float32");
+  }
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    conv_states_.push_back(at::zeros({batch, c.d_inner(), c.d_conv}));
+    ssm_states_.push_back(at::zeros({batch, c.d_inner(), c.d_state}));
+  }
+  residual_ = at::zeros({batch, c.d_model});
+  normed_ = at::zeros({batch, c.d_model});
+  branch_ = at::zeros({batch, c.d_model});
+  features_ = at::zeros({batch, c.d_model});
+  if (c.has_mlp()) mlp_gate_ = at::zeros({batch, 2 * c.mlp_hidden()});
+}
+
+at::Tensor MambaSession::advance(const at::Tensor& frames) {
+  c10::InferenceMode inference;
+  const at::Tensor x = model_.normalise(frames.to(at::kFloat)).contiguous();
+  at::linear_out(residual_, x, model_.embedding->weight, model_.embedding->bias);
+  for (size_t i = 0; i < model_.blocks.size(); ++i) {
+    const MambaBlock& block = model_.blocks[i];
+    block->norm->forward_into(residual_, normed_);
+    block->mixer->step(normed_, conv_states_[i], ssm_states_[i], mixer_buffers_, branch_);
+    residual_.add_(branch_);
+    if (block->mlp) {
+      block->norm2->forward_into(residual_, normed_);
+      block->mlp->forward_into(normed_, mlp_gate_, branch_);
+      residual_.add_(branch_);
+    }
+  }
+  model_.norm_f->forward_into(residual_, features_);
+  // PooledSession adds this to its running sums before the next step overwrites it.
+  return features_;
+}
+
+void MambaSession::clear(int64_t row) {
+  for (size_t i = 0; i < conv_states_.size(); ++i) {
+    if (row < 0) {
+      conv_states_[i].zero_();
+      ssm_states_[i].zero_();
+    } else {
+      conv_states_[i][row].zero_();
+      ssm_states_[i][row].zero_();
+    }
+  }
+}
+
+at::Tensor MambaSession::head(const at::Tensor& pooled) {
+  c10::InferenceMode inference;
+  return model_.classifier->forward(pooled);
+}
+
+}  // namespace
+
+std::shared_ptr<SequenceClassifier> make_mamba(const nlohmann::json& hyperparameters, int64_t n_mels,
+                                               int64_t n_classes) {
+  return std::make_shared<MambaClassifier>(hyperparameters, n_mels, n_classes);
 }
 
 }  // namespace escd

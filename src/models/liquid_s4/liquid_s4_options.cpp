@@ -1,0 +1,95 @@
+#include "models/liquid_s4/liquid_s4_options.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace escd::liquid_s4 {
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw std::invalid_argument("liquid_s4: hyperparameter '" + key + "' " + why);
+}
+
+const nlohmann::json& need(const nlohmann::json& h, const std::string& key) {
+  if (!h.contains(key)) bad(key, "is missing");
+  return h.at(key);
+}
+
+int64_t get_int(const nlohmann::json& h, const std::string& key, int64_t min) {
+  const auto& v = need(h, key);
+  if (!v.is_number_integer()) bad(key, "should be an integer, got " + v.dump());
+  const auto x = v.get<int64_t>();
+  if (x < min) bad(key, "should be >= " + std::to_string(min) + ", got " + v.dump());
+  return x;
+}
+
+double get_double(const nlohmann::json& h, const std::string& key) {
+  const auto& v = need(h, key);
+  if (!v.is_number()) bad(key, "should be a number, got " + v.dump());
+  return v.get<double>();
+}
+
+std::string get_string(const nlohmann::json& h, const std::string& key) {
+  const auto& v = need(h, key);
+  if (!v.is_string()) bad(key, "should be a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+}  // namespace
+
+Options options_from_json(const nlohmann::json& h) {
+  if (!h.is_object()) throw std::invalid_argument("liquid_s4: hyperparameters must be a JSON object");
+  Options o;
+  o.d_model = get_int(h, "d_model", 1);
+  o.n_layers = get_int(h, "n_layers", 1);
+  o.d_state = get_int(h, "d_state", 2);
+  // The state is stored as N/2 complex modes standing for N real dimensions (conjugate pairs).
+  if (o.d_state % 2 != 0) bad("d_state", "should be even, got " + std::to_string(o.d_state));
+  o.dt_min = get_double(h, "dt_min");
+  o.dt_max = get_double(h, "dt_max");
+  if (!(o.dt_min > 0.0)) bad("dt_min", "should be > 0");
+  if (!(o.dt_max >= o.dt_min)) bad("dt_max", "should be >= dt_min");
+
+  const std::string kernel = get_string(h, "liquid_kernel");
+  if (kernel == "none") o.liquid_kernel = LiquidKernel::none;
+  else if (kernel == "polyb") o.liquid_kernel = LiquidKernel::polyb;
+  else if (kernel == "kb") o.liquid_kernel = LiquidKernel::kb;
+  else bad("liquid_kernel", "should be \"none\", \"polyb\" or \"kb\", got \"" + kernel + "\"");
+  o.liquid_degree = get_int(h, "liquid_degree", 2);
+
+  const std::string contract = get_string(h, "liquid_contract");
+  if (contract == "none") o.liquid_tanh = false;
+  else if (contract == "tanh") o.liquid_tanh = true;
+  else bad("liquid_contract", "should be \"none\" or \"tanh\", got \"" + contract + "\"");
+
+  const std::string disc = get_string(h, "discretization");
+  if (disc == "zoh") o.discretization = Discretization::zoh;
+  else if (disc == "bilinear") o.discretization = Discretization::bilinear;
+  else bad("discretization", "should be \"zoh\" or \"bilinear\", got \"" + disc + "\"");
+
+  const std::string norm = get_string(h, "norm");
+  if (norm == "layer") o.norm = NormKind::scalar_affine;
+  else if (norm == "layernorm") o.norm = NormKind::layernorm;
+  else bad("norm", "should be \"layer\" or \"layernorm\", got \"" + norm + "\"");
+
+  o.dropout = get_double(h, "dropout");
+  if (!(o.dropout >= 0.0 && o.dropout < 1.0)) bad("dropout", "should be in [0, 1)");
+  return o;
+}
+
+nlohmann::json options_to_json(const Options& o) {
+  auto kernel = o.liquid_kernel == LiquidKernel::none ? "none" : o.liquid_kernel == LiquidKernel::polyb ? "polyb" : "kb";
+  return {{"d_model", o.d_model},
+          {"n_layers", o.n_layers},
+          {"d_state", o.d_state},
+          {"dt_min", o.dt_min},
+          {"dt_max", o.dt_max},
+          {"liquid_kernel", kernel},
+          {"liquid_degree", o.liquid_degree},
+          {"liquid_contract", o.liquid_tanh ? "tanh" : "none"},
+          {"discretization", o.discretization == Discretization::zoh ? "zoh" : "bilinear"},
+          {"norm", o.norm == NormKind::scalar_affine ? "layer" : "layernorm"},
+          {"dropout", o.dropout}};
+}
+
+}  // namespace escd::liquid_s4

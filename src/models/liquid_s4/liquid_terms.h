@@ -1,0 +1,39 @@
+// The causal liquid terms of an S4 layer (models.md 1.4), each in its parallel (whole sequence,
+// training) form and its step (one frame, streaming) form side by side, so that the two can be
+// read against each other. φ is tanh when `contract` is set, the identity otherwise.
+//
+// kb: the exact degree-p truncation of the liquid recurrence x_k = (Ā + B̄ u_k 1ᵀ) x_{k−1} + B̄ u_k,
+//   as p chains x^{(q)}_k = Ā x^{(q)}_{k−1} + B̄ v^{(q)}_k with v^{(1)} = u and
+//   v^{(q)}_k = φ(u_k · 1ᵀ x^{(q−1)}_{k−1}); output C (x^{(1)} + Σ_{q≥2} s_q ⊙ x^{(q)}) with a trained
+//   per-degree, per-channel scale s_q. In parallel form 1ᵀ x^{(q−1)} = G * v^{(q−1)} with
+//   G_j = 1ᵀ Ā^j B̄, and since K* is linear the chains' outputs share ONE convolution with K:
+//   y = K * (u + Σ_q s_q ⊙ v^{(q)}). Causal: v^{(q)}_k uses the chain state before frame k.
+//
+// polyb: pointwise products of neighbouring inputs, s^{(2)}_k = u_k u_{k−1},
+//   s^{(q)}_k = s^{(q−1)}_k s^{(q−1)}_{k−1} (upstream's allcombs=False recursion without its time
+//   reversal), added as y_k += Σ_q c_q ⊙ φ(s^{(q)}_k) with trained coefficients c_q per channel.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace escd::liquid_s4 {
+
+// ---- kb ----
+// u [B, T, H]; G_spectrum = kernel_spectrum(G); scale [p−1, H]. Returns u + Σ_q s_q ⊙ v^{(q)}, the
+// sequence the layer's output kernel K convolves.
+at::Tensor kb_drive(const at::Tensor& u, const at::Tensor& G_spectrum, const at::Tensor& scale, bool contract);
+// u [B, H]; states: complex [p, B, H, N/2], chain q−1 at index q−1, as they were before this frame.
+// Returns the chains' inputs for this frame, [p, B, H]: u, v^{(2)}, ..., v^{(p)}.
+at::Tensor kb_chain_inputs(const at::Tensor& u, const at::Tensor& states, bool contract);
+
+// ---- polyb ----
+// u [B, T, H], coef [p−1, H] -> Σ_q c_q ⊙ φ(s^{(q)}), [B, T, H].
+at::Tensor polyb_term(const at::Tensor& u, const at::Tensor& coef, bool contract);
+// u [B, H]; history [p−1, B, H] holds u_{k−1}, s^{(2)}_{k−1}, ..., s^{(p−1)}_{k−1} (zeros after a
+// reset) and is advanced in place. Returns Σ_q c_q ⊙ φ(s^{(q)}_k), [B, H].
+at::Tensor polyb_step(const at::Tensor& u, at::Tensor& history, const at::Tensor& coef, bool contract);
+
+// x delayed by one step along time (dim 1), with a zero first frame: the causal "previous frame".
+at::Tensor shift_right(const at::Tensor& x);
+
+}  // namespace escd::liquid_s4

@@ -1,0 +1,65 @@
+// One S4 layer (models.md 1.5): y = SSM(u) + D⊙u [+ liquid term] -> GELU -> dropout ->
+// Linear H->2H -> GLU, in parallel form (training) and as a per-frame stream (S4LayerStream).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "models/liquid_s4/diagonal_ssm.h"
+#include "models/liquid_s4/liquid_s4_options.h"
+
+namespace escd::liquid_s4 {
+
+// Registered children and parameters: "ssm" (DiagonalSSM), "out" (Linear H->2H), and for the
+// liquid kernels one [p−1, H] parameter: "liquid_scale" (kb: s_q, the per-degree, per-channel weight
+// of chain q in the output) or "liquid_coef" (polyb: c_q). Both are trained and saved.
+class S4LayerImpl : public torch::nn::Module {
+ public:
+  explicit S4LayerImpl(const Options& options);
+
+  // u [B, T, H] (already normalised) -> [B, T, H].
+  at::Tensor forward(const at::Tensor& u);
+  // The temporal part alone, before the activation: K * drive + D⊙u [+ polyb], [B, T, H].
+  at::Tensor mix(const at::Tensor& u);
+  // The per-frame part after it: GELU -> dropout -> Linear -> GLU. Works on [..., H].
+  at::Tensor output(const at::Tensor& y);
+
+  const Options& options() const { return options_; }
+  const DiagonalSSM& ssm() const { return ssm_; }
+  // [p−1, H] liquid parameter (undefined for liquid_kernel "none").
+  const at::Tensor& liquid() const { return liquid_; }
+
+ private:
+  Options options_;
+  DiagonalSSM ssm_{nullptr};
+  torch::nn::Linear out_{nullptr};
+  at::Tensor liquid_;
+};
+TORCH_MODULE(S4Layer);
+
+// Streaming form of one S4 layer for `batch` independent rows. Snapshots the layer's discretised
+// parameters when constructed (a stream started before further training keeps the old weights),
+// then each step costs the same whatever the number of frames seen. Runs without autograd.
+// State per row: complex [chains, H, N/2] with chains = p for kb (one per degree) and 1 otherwise,
+// plus for polyb the last u and s^{(2..p−1)} ([p−1, H]).
+class S4LayerStream {
+ public:
+  S4LayerStream(S4LayerImpl& layer, int64_t batch);
+  // u [B, H] (already normalised) -> [B, H], equal to forward()'s output at this frame.
+  at::Tensor step(const at::Tensor& u);
+  // Zeroes one row's state, or every row's when row < 0.
+  void clear(int64_t row);
+
+ private:
+  S4LayerImpl& layer_;
+  at::Tensor dA_, dB_;   // complex [H, N/2]
+  at::Tensor readout_;   // complex [chains, 1, H, N/2]: 2C times each chain's output weight (1, s_2, ..)
+  at::Tensor D_;         // [H]
+  at::Tensor liquid_;    // [p−1, H] (polyb coefficients)
+  at::Tensor state_;     // complex [chains, B, H, N/2]
+  at::Tensor history_;   // [p−1, B, H] (polyb)
+};
+
+}  // namespace escd::liquid_s4

@@ -1,0 +1,27 @@
+// The Mamba-1 selective scan (models.md 2.2) as one fused CPU kernel with a hand-written backward.
+//
+//   h_t[e,n] = exp(Δ_t[e]·A[e,n])·h_{t−1}[e,n] + Δ_t[e]·B_t[n]·u_t[e],   h_{−1} = 0
+//   y_t[e]   = Σ_n C_t[n]·h_t[e,n] + D[e]·u_t[e]
+//   out_t[e] = y_t[e]·SiLU(z_t[e])        (only when z is given)
+//
+// Layout (time-major, channels last — what the surrounding Linear layers produce, so no transposes):
+//   u, delta, z, out: [batch, length, channels E]   B, C: [batch, length, state N]
+//   A: [E, N]   D: [E]
+// The kernel keeps a block of 16 channels in SIMD lanes: for each time step and state index the
+// 16 channels are updated with one contiguous vector loop. Forward parallelises over
+// (batch, channel block); backward over batch (dB_t and dC_t reduce over channels, so a batch row
+// owns its rows of dB and dC), with per-chunk partial sums for dA and dD. Backward keeps no state
+// from the forward pass: it recomputes one channel block's states (length × N × 16 values) into a
+// per-thread buffer and runs the reverse-time recurrence. float and double are supported; delta
+// must be positive and A negative for the usual decaying scan, but any values are computed.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace escd {
+
+// Differentiable in every tensor argument (u, delta, A, B, C, D, z). z may be undefined (no gate).
+at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+                          const at::Tensor& C, const at::Tensor& D, const at::Tensor& z = {});
+
+}  // namespace escd

@@ -1,0 +1,85 @@
+// esc-train fit: trains a model with its recipe (config/<model>.toml), see trainer.h.
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "commands.h"
+#include "config_file.h"
+#include "data/esc50_dataset.h"
+#include "models/common/registry.h"
+#include "trainer.h"
+#include "util/atomic_file.h"
+
+namespace escd::train {
+
+std::function<int()> add_fit_command(CLI::App& app) {
+  struct Args {
+    std::string model, data = "../shared/esc50", out, config, init;
+    int epochs = 0, threads = 0, stop_after = 0;
+    int64_t seed = -1;
+    bool resume = false, cv = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
+  cmd->add_option("--model", args->model, "liquid_s4 | mamba | vjepa2")->required();
+  cmd->add_option("--data", args->data, "ESC-50 directory")->capture_default_str();
+  cmd->add_option("--out", args->out, "Run directory (metrics, checkpoints)")->required();
+  cmd->add_option("--config", args->config, "Recipe TOML (default: config/<model>.toml)");
+  cmd->add_option("--epochs", args->epochs, "Override the recipe's epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "Override the recipe's seed")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args->threads, "Override the recipe's threads")->check(CLI::PositiveNumber);
+  cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last completed epoch");
+  cmd->add_option("--init", args->init, "Start from this checkpoint's weights (same architecture)");
+  cmd->add_flag("--cv", args->cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
+  cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
+  return [args] {
+    const std::string config_path = find_model_config(args->model, args->config);
+    ModelConfigFile file;
+    if (!config_path.empty()) {
+      file = read_model_config(config_path);
+      spdlog::info("recipe: {}", config_path);
+    } else {
+      spdlog::warn("no config/{}.toml found: model and training defaults", args->model);
+    }
+    FitOptions options;
+    options.model = args->model;
+    options.hyperparameters = file.model;
+    apply_train_table(options.config, file.train, config_path + " [train]");
+    if (args->epochs > 0) options.config.epochs = args->epochs;
+    if (args->seed >= 0) options.config.seed = static_cast<uint64_t>(args->seed);
+    if (args->threads > 0) options.config.threads = args->threads;
+    options.resume = args->resume;
+    options.init_checkpoint = args->init;
+    options.stop_after_epochs = args->stop_after;
+    create_model(args->model, options.hyperparameters);  // fail early on a bad [model] table
+
+    Esc50IndexOptions index_options;
+    const Esc50Dataset data = load_esc50(read_esc50_index(args->data, index_options));
+    if (!args->cv) {
+      options.run_dir = args->out;
+      fit(options, data);
+      return 0;
+    }
+    nlohmann::json summary = nlohmann::json::array();
+    double sum = 0.0;
+    for (int k = 1; k <= 5; ++k) {
+      FitOptions fold = options;
+      fold.run_dir = args->out + "/fold" + std::to_string(k);
+      fold.config.test_folds = {k};
+      fold.config.val_folds = {k % 5 + 1};
+      fold.config.train_folds.clear();
+      for (int f = 1; f <= 5; ++f) {
+        if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
+      }
+      const nlohmann::json result = fit(fold, data);
+      const double acc = result.at("test").at("accuracy").get<double>();
+      summary.push_back({{"test_fold", k}, {"accuracy", acc}});
+      sum += acc;
+    }
+    spdlog::info("5-fold cross-validation: mean test accuracy {:.4f}", sum / 5);
+    write_file_atomic(args->out + "/cv.json", nlohmann::json{{"folds", summary}, {"mean_accuracy", sum / 5}}.dump(1));
+    return 0;
+  };
+}
+
+}  // namespace escd::train

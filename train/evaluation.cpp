@@ -1,0 +1,105 @@
+#include "evaluation.h"
+
+#include <ATen/Functions.h>
+#include <ATen/core/grad_mode.h>
+
+#include "data/batch_loader.h"
+#include "features/log_mel.h"
+
+namespace escd::train {
+
+EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes) {
+  EvalResult r;
+  r.clips = static_cast<int64_t>(labels.size());
+  r.logits = logits;
+  r.labels = labels;
+  r.confusion.assign(n_classes, std::vector<int64_t>(n_classes, 0));
+  if (r.clips == 0) return r;
+  const at::Tensor target = at::tensor(labels, at::kLong);
+  r.loss = at::cross_entropy_loss(logits, target).item<double>();
+  const at::Tensor predicted = logits.argmax(1);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < r.clips; ++i) {
+    const int64_t p = predicted[i].item<int64_t>();
+    r.predictions.push_back(p);
+    ++r.confusion[labels[i]][p];
+    correct += (p == labels[i]);
+  }
+  r.accuracy = static_cast<double>(correct) / r.clips;
+  for (int64_t c = 0; c < n_classes; ++c) {
+    int64_t total = 0;
+    for (int64_t v : r.confusion[c]) total += v;
+    r.per_class_accuracy.push_back(total ? static_cast<double>(r.confusion[c][c]) / total : 0.0);
+  }
+  return r;
+}
+
+EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+                    int batch_size) {
+  at::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  LoaderOptions options;
+  options.batch_size = batch_size;
+  options.shuffle = false;
+  options.n_classes = model.n_classes();
+  BatchLoader loader(data, clips, options);
+  LogMelFrameComputer computer(options.front_end);
+  std::vector<at::Tensor> logits;
+  std::vector<int64_t> labels;
+  for (size_t b = 0; b < loader.batches_per_epoch(); ++b) {
+    const Batch batch = loader.make_batch(0, b, computer);
+    logits.push_back(model.forward(batch.features));
+    for (size_t clip : batch.clips) labels.push_back(data.index.clips[clip].target);
+  }
+  model.train(was_training);
+  return summarise(logits.empty() ? at::zeros({0, model.n_classes()}) : at::cat(logits), labels, model.n_classes());
+}
+
+EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+                              int rows, size_t block) {
+  at::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<at::Tensor> logits;
+  std::vector<int64_t> labels;
+  for (size_t start = 0; start < clips.size(); start += rows) {
+    const size_t n = std::min(clips.size() - start, static_cast<size_t>(rows));
+    auto session = model.start_session(static_cast<int64_t>(n));
+    std::vector<StreamingLogMel> fronts(n);
+    std::vector<std::vector<float>> frames(n);
+    const size_t samples = data.clip_samples;
+    at::Tensor step_input = at::empty({static_cast<int64_t>(n), model.n_mels()});
+    for (size_t pos = 0; pos < samples; pos += block) {
+      const size_t len = std::min(block, samples - pos);
+      size_t new_frames = 0;
+      for (size_t r = 0; r < n; ++r) {
+        frames[r].clear();
+        new_frames = fronts[r].push(data.waveforms[clips[start + r]].data() + pos, len, frames[r]);
+      }
+      for (size_t f = 0; f < new_frames; ++f) {
+        for (size_t r = 0; r < n; ++r) {
+          std::copy_n(frames[r].data() + f * model.n_mels(), model.n_mels(),
+                      step_input.data_ptr<float>() + r * model.n_mels());
+        }
+        session->step(step_input);
+      }
+    }
+    logits.push_back(session->logits());
+    for (size_t r = 0; r < n; ++r) labels.push_back(data.index.clips[clips[start + r]].target);
+  }
+  model.train(was_training);
+  return summarise(logits.empty() ? at::zeros({0, model.n_classes()}) : at::cat(logits), labels, model.n_classes());
+}
+
+nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) const {
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < per_class_accuracy.size(); ++c) {
+    per_class[c < class_names.size() ? class_names[c] : std::to_string(c)] = per_class_accuracy[c];
+  }
+  return {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
+          {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
+          {"labels", labels},        {"predictions", predictions}};
+}
+
+}  // namespace escd::train

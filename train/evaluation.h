@@ -1,0 +1,38 @@
+// Accuracy, per-class accuracy and the confusion matrix of a model on a set of clips, through the
+// parallel forward or through streaming sessions fed sample blocks (what the daemon does).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "data/esc50_dataset.h"
+#include "models/common/sequence_classifier.h"
+
+namespace escd::train {
+
+struct EvalResult {
+  int64_t clips = 0;
+  double accuracy = 0.0;
+  double loss = 0.0;                              // mean cross-entropy against the hard labels
+  std::vector<int64_t> labels, predictions;       // per clip
+  std::vector<std::vector<int64_t>> confusion;    // [true class][predicted class]
+  std::vector<double> per_class_accuracy;
+  at::Tensor logits;                              // [clips, classes]
+
+  nlohmann::json to_json(const std::vector<std::string>& class_names) const;
+};
+
+EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+                    int batch_size = 64);
+
+// Streams each clip's samples through StreamingLogMel (blocks of `block` samples) and a batched
+// session (`rows` clips at a time), frame by frame; logits after the last frame.
+EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+                              int rows = 16, size_t block = 512);
+
+EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes);
+
+}  // namespace escd::train

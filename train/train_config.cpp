@@ -1,0 +1,112 @@
+#include "train_config.h"
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+namespace escd::train {
+namespace {
+
+// One setter per key, each checking the JSON type before assigning.
+using Setter = std::function<void(TrainConfig&, const nlohmann::json&)>;
+
+template <typename T>
+Setter number(T TrainConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer())) throw std::invalid_argument("number");
+    c.*field = v.get<T>();
+  };
+}
+template <typename T>
+Setter aug(T AugmentConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer())) throw std::invalid_argument("number");
+    c.augment.*field = v.get<T>();
+  };
+}
+Setter folds(std::vector<int> TrainConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_array()) throw std::invalid_argument("array of fold numbers");
+    std::vector<int> out;
+    for (const auto& f : v) {
+      if (!f.is_number_integer() || f.get<int>() < 1 || f.get<int>() > 5) throw std::invalid_argument("folds 1..5");
+      out.push_back(f.get<int>());
+    }
+    c.*field = out;
+  };
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> table = {
+      {"epochs", number(&TrainConfig::epochs)},
+      {"batch_size", number(&TrainConfig::batch_size)},
+      {"lr", number(&TrainConfig::lr)},
+      {"min_lr", number(&TrainConfig::min_lr)},
+      {"warmup_epochs", number(&TrainConfig::warmup_epochs)},
+      {"weight_decay", number(&TrainConfig::weight_decay)},
+      {"ssm_lr", number(&TrainConfig::ssm_lr)},
+      {"grad_clip", number(&TrainConfig::grad_clip)},
+      {"label_smoothing", number(&TrainConfig::label_smoothing)},
+      {"ema_decay", number(&TrainConfig::ema_decay)},
+      {"eval_every", number(&TrainConfig::eval_every)},
+      {"seed", number(&TrainConfig::seed)},
+      {"threads", number(&TrainConfig::threads)},
+      {"train_folds", folds(&TrainConfig::train_folds)},
+      {"val_folds", folds(&TrainConfig::val_folds)},
+      {"test_folds", folds(&TrainConfig::test_folds)},
+      {"shift_prob", aug(&AugmentConfig::shift_prob)},
+      {"max_shift", aug(&AugmentConfig::max_shift)},
+      {"noise_prob", aug(&AugmentConfig::noise_prob)},
+      {"noise_std", aug(&AugmentConfig::noise_std)},
+      {"gain_prob", aug(&AugmentConfig::gain_prob)},
+      {"gain_min", aug(&AugmentConfig::gain_min)},
+      {"gain_max", aug(&AugmentConfig::gain_max)},
+      {"time_mask_prob", aug(&AugmentConfig::time_mask_prob)},
+      {"time_mask_max", aug(&AugmentConfig::time_mask_max)},
+      {"freq_mask_prob", aug(&AugmentConfig::freq_mask_prob)},
+      {"freq_mask_max", aug(&AugmentConfig::freq_mask_max)},
+      {"mask_value", aug(&AugmentConfig::mask_value)},
+      {"mix_prob", aug(&AugmentConfig::mix_prob)},
+      {"mix_alpha", aug(&AugmentConfig::mix_alpha)},
+  };
+  return table;
+}
+
+}  // namespace
+
+void apply_train_table(TrainConfig& config, const nlohmann::json& table, const std::string& where) {
+  if (table.is_null()) return;
+  if (!table.is_object()) throw std::invalid_argument(where + ": expected a table");
+  for (const auto& [key, value] : table.items()) {
+    const auto it = setters().find(key);
+    if (it == setters().end()) {
+      std::string known;
+      for (const auto& [k, s] : setters()) known += (known.empty() ? "" : ", ") + k;
+      throw std::invalid_argument(where + ": unknown key '" + key + "' (known: " + known + ")");
+    }
+    try {
+      it->second(config, value);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(where + ": key '" + key + "': expected " + e.what() + ", got " + value.dump());
+    }
+  }
+  if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
+    throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
+  }
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  const AugmentConfig& a = augment;
+  return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"min_lr", min_lr},
+          {"warmup_epochs", warmup_epochs}, {"weight_decay", weight_decay}, {"ssm_lr", ssm_lr},
+          {"grad_clip", grad_clip}, {"label_smoothing", label_smoothing}, {"ema_decay", ema_decay},
+          {"eval_every", eval_every}, {"seed", seed}, {"threads", threads}, {"train_folds", train_folds},
+          {"val_folds", val_folds}, {"test_folds", test_folds}, {"shift_prob", a.shift_prob},
+          {"max_shift", a.max_shift}, {"noise_prob", a.noise_prob}, {"noise_std", a.noise_std},
+          {"gain_prob", a.gain_prob}, {"gain_min", a.gain_min}, {"gain_max", a.gain_max},
+          {"time_mask_prob", a.time_mask_prob}, {"time_mask_max", a.time_mask_max},
+          {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max}, {"mask_value", a.mask_value},
+          {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}};
+}
+
+}  // namespace escd::train

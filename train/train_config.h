@@ -1,0 +1,40 @@
+// The training recipe: everything `esc-train fit` does that is not the model itself. Read from the
+// [train] table of config/<model>.toml; command-line flags override single fields.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/augment.h"
+
+namespace escd::train {
+
+struct TrainConfig {
+  int epochs = 120;
+  int batch_size = 32;
+  double lr = 2e-3;             // peak learning rate (AdamW)
+  double min_lr = 1e-5;         // end of the cosine
+  double warmup_epochs = 5;     // linear warm-up from 0
+  double weight_decay = 0.05;   // matrices only; biases, norms, 1-D and SSM parameters get none
+  double ssm_lr = 1e-3;         // learning rate of the state-space parameters the model marks as such
+  double grad_clip = 1.0;       // global gradient norm
+  double label_smoothing = 0.1;
+  double ema_decay = 0.999;     // weight EMA, evaluated and saved; 0 disables
+  int eval_every = 1;           // epochs between validation passes
+  uint64_t seed = 0;
+  int threads = 2;
+  std::vector<int> train_folds{1, 2, 3};
+  std::vector<int> val_folds{4};
+  std::vector<int> test_folds{5};
+  AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob)
+
+  nlohmann::json to_json() const;
+};
+
+// Applies the keys of a [train] table to `config`. Unknown keys and wrong types are errors that
+// name `where` (e.g. "config/mamba.toml [train]") and the key.
+void apply_train_table(TrainConfig& config, const nlohmann::json& table, const std::string& where);
+
+}  // namespace escd::train

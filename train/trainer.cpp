@@ -1,0 +1,388 @@
+#include "trainer.h"
+
+#include <ATen/Context.h>
+#include <ATen/Functions.h>
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/batch_loader.h"
+#include "evaluation.h"
+#include "features/log_mel.h"
+#include "lr_schedule.h"
+#include "models/common/checkpoint.h"
+#include "models/common/registry.h"
+#include "progress.h"
+#include "util/atomic_file.h"
+#include "weight_ema.h"
+
+namespace escd::train {
+namespace fs = std::filesystem;
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string git_revision() {
+  std::string out;
+  if (FILE* p = popen("git -C \"" ESCD_SOURCE_DIR "\" rev-parse --short HEAD 2>/dev/null", "r")) {
+    char buf[64];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+// The optimiser's groups: matrices with weight decay; biases, norms and other 1-D tensors without;
+// state-space dynamics at their own learning rate without decay. Each group's base rate is kept
+// in `base_lrs` to apply the schedule multiplier to.
+struct ParamGroups {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<double> base_lrs;
+};
+
+ParamGroups make_param_groups(SequenceClassifier& model, const TrainConfig& cfg) {
+  std::vector<at::Tensor> decay, no_decay, ssm;
+  for (const auto& p : model.named_parameters()) {
+    if (model.is_state_space_parameter(p.key())) {
+      ssm.push_back(p.value());
+    } else if (p.value().dim() >= 2) {
+      decay.push_back(p.value());
+    } else {
+      no_decay.push_back(p.value());
+    }
+  }
+  ParamGroups out;
+  auto add = [&](std::vector<at::Tensor> params, double lr, double wd) {
+    if (params.empty()) return;
+    auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
+    options->weight_decay(wd);
+    out.groups.emplace_back(std::move(params), std::move(options));
+    out.base_lrs.push_back(lr);
+  };
+  add(decay, cfg.lr, cfg.weight_decay);
+  add(no_decay, cfg.lr, 0.0);
+  add(ssm, cfg.ssm_lr, 0.0);
+  return out;
+}
+
+double soft_cross_entropy(const at::Tensor& logits, const at::Tensor& targets, double smoothing, at::Tensor& loss) {
+  const int64_t classes = logits.size(1);
+  const at::Tensor smoothed = targets * (1.0 - smoothing) + smoothing / static_cast<double>(classes);
+  loss = -(smoothed * at::log_softmax(logits, 1)).sum(1).mean();
+  return loss.item<double>();
+}
+
+// Rewrites metrics.jsonl keeping only the epochs before `first_epoch` (lines of a run killed after
+// writing them but before its checkpoint), so a resumed run's file reads like an uninterrupted one.
+std::vector<std::string> read_metrics(const std::string& path, int first_epoch) {
+  std::vector<std::string> kept;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at("epoch").get<int>() < first_epoch) kept.push_back(line);
+    } catch (const std::exception&) {
+      spdlog::warn("{}: dropping an unreadable line", path);
+    }
+  }
+  return kept;
+}
+
+void write_lines(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  write_file_atomic(path, text);
+}
+
+struct ResumeState {
+  int next_epoch = 0;
+  double best_val = -1.0;
+  int64_t global_step = 0;
+};
+
+void save_resume_state(const std::string& path, SequenceClassifier& model, WeightEma& ema,
+                       torch::optim::AdamW& optimizer, const ResumeState& state, const nlohmann::json& identity) {
+  torch::serialize::OutputArchive archive;
+  nlohmann::json meta = identity;
+  meta["next_epoch"] = state.next_epoch;
+  meta["best_val"] = state.best_val;
+  meta["global_step"] = state.global_step;
+  meta["ema_updates"] = ema.updates();
+  archive.write("meta", c10::IValue(meta.dump()));
+  for (const auto& p : model.named_parameters()) archive.write("p." + p.key(), p.value().detach());
+  for (const auto& b : model.named_buffers()) archive.write("b." + b.key(), b.value(), true);
+  for (size_t i = 0; i < ema.shadow().size(); ++i) archive.write("ema." + std::to_string(i), ema.shadow()[i], true);
+  archive.write("rng", at::detail::getDefaultCPUGenerator().get_state(), true);
+  torch::serialize::OutputArchive optim;
+  optimizer.save(optim);
+  archive.write("optimizer", optim);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+ResumeState load_resume_state(const std::string& path, SequenceClassifier& model, WeightEma& ema,
+                              torch::optim::AdamW& optimizer, const nlohmann::json& identity) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": unreadable resume state: " + std::string(e.what()).substr(0, 200));
+  }
+  c10::IValue meta_value;
+  archive.read("meta", meta_value);
+  const nlohmann::json meta = nlohmann::json::parse(meta_value.toStringRef());
+  for (const char* key : {"model", "hyperparameters", "config"}) {
+    if (meta.at(key) != identity.at(key)) {
+      throw std::runtime_error(path + ": the run was started with another " + std::string(key) +
+                               "; resume needs the same settings (was " + meta.at(key).dump() + ")");
+    }
+  }
+  at::NoGradGuard no_grad;
+  for (auto& p : model.named_parameters()) {
+    at::Tensor t;
+    archive.read("p." + p.key(), t);
+    p.value().copy_(t);
+  }
+  for (auto& b : model.named_buffers()) {
+    at::Tensor t;
+    archive.read("b." + b.key(), t, true);
+    b.value().copy_(t);
+  }
+  for (size_t i = 0; i < ema.shadow().size(); ++i) {
+    at::Tensor t;
+    archive.read("ema." + std::to_string(i), t, true);
+    ema.shadow()[i].copy_(t);
+  }
+  ema.set_updates(meta.at("ema_updates").get<int64_t>());
+  at::Tensor rng;
+  archive.read("rng", rng, true);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global one
+  generator.set_state(rng);
+  torch::serialize::InputArchive optim;
+  archive.read("optimizer", optim);
+  optimizer.load(optim);
+  ResumeState state;
+  state.next_epoch = meta.at("next_epoch").get<int>();
+  state.best_val = meta.at("best_val").get<double>();
+  state.global_step = meta.at("global_step").get<int64_t>();
+  return state;
+}
+
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips) {
+  const FrontEndConfig fe;
+  LogMelFrameComputer computer(fe);
+  std::vector<double> sum(fe.n_mels, 0.0), sum_sq(fe.n_mels, 0.0);
+  std::vector<float> frame(fe.n_mels);
+  int64_t count = 0;
+  for (size_t clip : clips) {
+    const auto& w = data.waveforms[clip];
+    for (size_t j = 0; j < fe.frames_for(w.size()); ++j) {
+      computer.compute(w.data() + j * fe.hop, frame.data());
+      for (int m = 0; m < fe.n_mels; ++m) {
+        sum[m] += frame[m];
+        sum_sq[m] += static_cast<double>(frame[m]) * frame[m];
+      }
+      ++count;
+    }
+  }
+  at::Tensor mean = at::zeros({fe.n_mels}), std = at::ones({fe.n_mels});
+  for (int m = 0; count > 0 && m < fe.n_mels; ++m) {
+    const double mu = sum[m] / count;
+    mean[m] = mu;
+    std[m] = std::sqrt(std::max(sum_sq[m] / count - mu * mu, 1e-12));
+  }
+  return {mean, std};
+}
+
+std::string data_fingerprint(const Esc50Dataset& data) {
+  uint64_t h = 1469598103934665603ULL;
+  auto feed = [&h](const void* p, size_t n) {
+    const auto* bytes = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 1099511628211ULL;
+  };
+  for (size_t i = 0; i < data.index.clips.size(); ++i) {
+    const ClipInfo& c = data.index.clips[i];
+    feed(c.filename.data(), c.filename.size());
+    feed(&c.fold, sizeof(c.fold));
+    feed(&c.target, sizeof(c.target));
+    // Every 16th sample: enough to tell datasets and resamplings apart, cheap on 640 MB.
+    const auto& w = data.waveforms[i];
+    for (size_t s = 0; s < w.size(); s += 16) feed(&w[s], sizeof(float));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
+  const TrainConfig& cfg = o.config;
+  using clock = std::chrono::steady_clock;
+  at::set_num_threads(cfg.threads);
+  std::error_code ec;
+  fs::create_directories(o.run_dir, ec);
+  if (ec || !fs::is_directory(o.run_dir)) {
+    throw std::runtime_error(o.run_dir + ": cannot create the run directory: " + ec.message());
+  }
+  const std::string metrics_path = o.run_dir + "/metrics.jsonl", state_path = o.run_dir + "/resume.state";
+
+  at::manual_seed(cfg.seed);
+  std::shared_ptr<SequenceClassifier> model = create_model(o.model, o.hyperparameters);
+  const std::vector<size_t> train_clips = clips_in_folds(data.index, cfg.train_folds);
+  const std::vector<size_t> val_clips = clips_in_folds(data.index, cfg.val_folds);
+  const std::vector<size_t> test_clips = clips_in_folds(data.index, cfg.test_folds);
+  if (train_clips.empty()) throw std::runtime_error("no training clips in folds " + nlohmann::json(cfg.train_folds).dump());
+  const auto [mean, std] = input_statistics(data, train_clips);
+  model->set_input_statistics(mean, std);
+  if (!o.init_checkpoint.empty()) {
+    const Checkpoint init = load_checkpoint(o.init_checkpoint, o.model);
+    at::NoGradGuard no_grad;
+    auto src = init.model->named_parameters();
+    for (auto& p : model->named_parameters()) p.value().copy_(src[p.key()]);
+    spdlog::info("initialised from {}", o.init_checkpoint);
+  }
+
+  ParamGroups groups = make_param_groups(*model, cfg);
+  torch::optim::AdamW optimizer(groups.groups, torch::optim::AdamWOptions(cfg.lr));
+  WeightEma ema(*model, cfg.ema_decay);
+
+  LoaderOptions lo;
+  lo.batch_size = cfg.batch_size;
+  lo.augment = true;
+  lo.augment_config = cfg.augment;
+  lo.seed = cfg.seed;
+  lo.drop_last = true;
+  lo.n_classes = model->n_classes();
+  BatchLoader loader(data, train_clips, lo);
+  const double steps_per_epoch = static_cast<double>(loader.batches_per_epoch());
+  const double total_steps = steps_per_epoch * cfg.epochs, warmup_steps = steps_per_epoch * cfg.warmup_epochs;
+
+  const nlohmann::json identity = {{"model", o.model}, {"hyperparameters", model->hyperparameters()},
+                                   {"config", cfg.to_json()}};
+  ResumeState state;
+  if (o.resume && fs::exists(state_path)) {
+    state = load_resume_state(state_path, *model, ema, optimizer, identity);
+    spdlog::info("resuming {} at epoch {} (best validation accuracy so far {:.4f})", o.run_dir, state.next_epoch + 1,
+                 state.best_val);
+  } else if (o.resume) {
+    spdlog::warn("{}: no resume.state, starting from scratch", o.run_dir);
+  }
+  std::vector<std::string> metrics = read_metrics(metrics_path, state.next_epoch);
+  const std::string fingerprint = data_fingerprint(data);
+  const std::string revision = git_revision();
+  auto training_meta = [&](int epoch, double val_acc) {
+    return nlohmann::json{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", cfg.to_json()},
+                          {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
+                          {"train_clips", train_clips.size()}};
+  };
+
+  int epochs_this_process = 0;
+  for (int epoch = state.next_epoch; epoch < cfg.epochs; ++epoch) {
+    const auto t0 = clock::now();
+    const double wait_before = loader.wait_seconds();
+    loader.start_epoch(epoch);
+    model->train();
+    Progress progress(epoch + 1, cfg.epochs, loader.batches_per_epoch());
+    double loss_sum = 0.0;
+    int64_t correct = 0, seen = 0;
+    size_t step = 0;
+    double lr_now = 0.0;
+    while (auto batch = loader.next()) {
+      const double multiplier = warmup_cosine(static_cast<double>(state.global_step), warmup_steps, total_steps,
+                                              cfg.min_lr / cfg.lr);
+      for (size_t g = 0; g < optimizer.param_groups().size(); ++g) {
+        static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options()).lr(groups.base_lrs[g] * multiplier);
+      }
+      lr_now = cfg.lr * multiplier;
+      const at::Tensor logits = model->forward(batch->features);
+      at::Tensor loss;
+      loss_sum += soft_cross_entropy(logits, batch->targets, cfg.label_smoothing, loss) * batch->clips.size();
+      optimizer.zero_grad();
+      loss.backward();
+      if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
+      optimizer.step();
+      ema.update();
+      ++state.global_step;
+      correct += logits.argmax(1).eq(batch->labels).sum().item<int64_t>();
+      seen += static_cast<int64_t>(batch->clips.size());
+      progress.update(++step, loss_sum / seen, static_cast<size_t>(seen));
+    }
+    progress.finish();
+    const double train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+
+    nlohmann::json line = {{"epoch", epoch},
+                           {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
+                           {"train_accuracy", static_cast<double>(correct) / std::max<int64_t>(seen, 1)},
+                           {"lr", lr_now},
+                           {"train_seconds", train_seconds},
+                           {"data_wait_seconds", loader.wait_seconds() - wait_before},
+                           {"clips_per_second", seen / std::max(train_seconds, 1e-9)}};
+    const bool last_epoch = epoch + 1 == cfg.epochs;
+    if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) {
+      ema.swap();  // validate (and save) the averaged weights
+      const EvalResult val = evaluate(*model, data, val_clips);
+      line["val_accuracy"] = val.accuracy;
+      line["val_loss"] = val.loss;
+      if (val.accuracy > state.best_val) {
+        state.best_val = val.accuracy;
+        save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, data.index.class_names,
+                        training_meta(epoch, val.accuracy));
+        line["best"] = true;
+      }
+      save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, data.index.class_names,
+                      training_meta(epoch, val.accuracy));
+      ema.swap();
+      spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} val acc {:.3f} (best {:.3f}) lr {:.2e} {:.1f}s",
+                   epoch + 1, cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(),
+                   val.accuracy, state.best_val, lr_now, train_seconds);
+    }
+    line["seconds"] = std::chrono::duration<double>(clock::now() - t0).count();
+    metrics.push_back(line.dump());
+    write_lines(metrics_path, metrics);
+    state.next_epoch = epoch + 1;
+    save_resume_state(state_path, *model, ema, optimizer, state, identity);
+    if (o.stop_after_epochs > 0 && ++epochs_this_process >= o.stop_after_epochs && !last_epoch) {
+      spdlog::info("stopping after {} epoch(s) as asked; --resume continues", epochs_this_process);
+      return nlohmann::json{{"stopped_at_epoch", epoch + 1}};
+    }
+  }
+
+  const Checkpoint best = load_checkpoint(o.run_dir + "/best.ckpt", o.model);
+  const EvalResult val = evaluate(*best.model, data, val_clips);
+  const EvalResult test = evaluate(*best.model, data, test_clips);
+  nlohmann::json final_json = {{"model", o.model},
+                               {"val", val.to_json(data.index.class_names)},
+                               {"test", test.to_json(data.index.class_names)},
+                               {"best_epoch", best.training.value("epoch", 0)},
+                               {"data_fingerprint", fingerprint}};
+  write_file_atomic(o.run_dir + "/final.json", final_json.dump(1));
+  // The shipped checkpoint carries its own measured accuracy.
+  nlohmann::json training = best.training;
+  training["val_accuracy"] = val.accuracy;
+  training["test_accuracy"] = test.accuracy;
+  training["test_folds"] = cfg.test_folds;
+  save_checkpoint(o.run_dir + "/best.ckpt", *best.model, best.front_end, best.class_names, training);
+  spdlog::info("best epoch {}: val accuracy {:.4f}, test accuracy {:.4f} (folds {})", best.training.value("epoch", 0),
+               val.accuracy, test.accuracy, nlohmann::json(cfg.test_folds).dump());
+  return final_json;
+}
+
+}  // namespace escd::train

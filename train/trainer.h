@@ -1,0 +1,40 @@
+// esc-train fit: trains one model on the training folds, validates every epoch, keeps the best and
+// the last checkpoint, and can resume a killed run with the same result as an uninterrupted one.
+//
+// Run directory:
+//   metrics.jsonl    one JSON line per epoch (loss, accuracies, learning rate, time, data wait)
+//   best.ckpt        self-describing checkpoint with the best validation accuracy (EMA weights)
+//   last.ckpt        the same for the last completed epoch
+//   resume.state     everything --resume needs: weights, EMA, optimiser, epoch
+//   final.json       test-fold evaluation of best.ckpt, with the confusion matrix
+// Every file is written atomically.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/esc50_dataset.h"
+#include "train_config.h"
+
+namespace escd::train {
+
+struct FitOptions {
+  std::string model;              // registry name
+  nlohmann::json hyperparameters; // [model] table (overrides of the defaults)
+  TrainConfig config;
+  std::string run_dir;
+  bool resume = false;
+  std::string init_checkpoint;    // start from these weights (same architecture)
+  int stop_after_epochs = 0;      // stop (as if killed) after this many epochs in this process; 0 = no
+};
+
+// Returns the final test evaluation as JSON (also written to final.json).
+nlohmann::json fit(const FitOptions& options, const Esc50Dataset& data);
+
+// Per-band mean and std of the log-mel of `clips` (no augmentation).
+std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips);
+
+// A fingerprint of the dataset: FNV-1a over the csv rows used and the decoded samples.
+std::string data_fingerprint(const Esc50Dataset& data);
+
+}  // namespace escd::train
