@@ -1,7 +1,8 @@
 // Mamba costs at the default configuration: training step (forward+backward of a batch of 32
 // clips × 155 frames), forward per clip, the fused scan against the per-step ATen reference, the
 // streaming step per frame (1 and 10 rows), the parameter count and an analytic FLOP count.
-// Usage: bench_mamba [threads=2]  (streaming is also measured with 1 thread, as a daemon runs it)
+// Usage: bench_mamba [threads=2] [train|scan|stream ...]  (default: all sections; streaming is also
+// measured with 1 thread, as a daemon runs it)
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "models/common/registry.h"
@@ -149,9 +151,15 @@ int main(int argc, char** argv) {
   std::printf("FLOPs per clip (forward, %ld frames, analytic): %.1f M  (training step ~3x forward: %.2f GFLOP per "
               "batch of %ld)\n",
               kFrames, flops / 1e6, 3 * flops * kBatch / 1e9, kBatch);
-  bench_training(*model);
-  bench_scan(config);
-  bench_streaming(*model, 1);
-  bench_streaming(*model, threads);
+  std::vector<std::string> sections(argv + std::min(argc, 2), argv + argc);
+  auto wanted = [&](const std::string& name) {
+    return sections.empty() || std::find(sections.begin(), sections.end(), name) != sections.end();
+  };
+  if (wanted("train")) bench_training(*model);
+  if (wanted("scan")) bench_scan(config);
+  if (wanted("stream")) {
+    bench_streaming(*model, 1);
+    if (threads != 1) bench_streaming(*model, threads);
+  }
   return 0;
 }

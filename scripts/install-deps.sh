@@ -16,6 +16,8 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
+  # real-capture tests: a private PulseAudio server with a virtual microphone (docs/audio-capture.md)
+  pulseaudio pulseaudio-utils libasound2-plugins sox
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch python3-torchaudio python3-numpy python3-zmq)

@@ -84,6 +84,18 @@ TEST(Mamba, DefaultsListEveryKeyAndMatchTheConfigFile) {
   EXPECT_EQ(model->hyperparameters(), defaults);
 }
 
+TEST(Mamba, OnlyALogIsMarkedAsStateSpaceParameter) {
+  const auto model = small_model(nlohmann::json::object());
+  int64_t marked = 0;
+  for (const auto& p : model->named_parameters()) {
+    if (model->is_state_space_parameter(p.key())) {
+      ++marked;
+      EXPECT_NE(p.key().find("A_log"), std::string::npos) << p.key();
+    }
+  }
+  EXPECT_EQ(marked, 2);  // one per layer
+}
+
 TEST(Mamba, RejectsImpossibleSizes) {
   EXPECT_THROW(create_model("mamba", {{"d_model", 0}}), std::invalid_argument);
   EXPECT_THROW(create_model("mamba", {{"dt_min", 0.5}, {"dt_max", 0.1}}), std::invalid_argument);
@@ -135,7 +147,8 @@ TEST(Mamba, InitialisationFollowsUpstreamRules) {
     EXPECT_LE(out_w, out_bound);
     EXPECT_GT(out_w, 0.8 * out_bound);
     const double fc2_bound = 1.0 / std::sqrt(static_cast<double>(H)) / std::sqrt(2.0 * layers);
-    const double fc2_w = parameter(*model, "layers." + std::to_string(i) + ".mlp.fc2.weight").abs().max().item<double>();
+    const std::string fc2 = "layers." + std::to_string(i) + ".mlp.fc2.weight";
+    const double fc2_w = parameter(*model, fc2).abs().max().item<double>();
     EXPECT_LE(fc2_w, fc2_bound);
     EXPECT_GT(fc2_w, 0.8 * fc2_bound);
 

@@ -65,7 +65,6 @@ const std::map<std::string, Setter>& setters() {
       {"time_mask_max", aug(&AugmentConfig::time_mask_max)},
       {"freq_mask_prob", aug(&AugmentConfig::freq_mask_prob)},
       {"freq_mask_max", aug(&AugmentConfig::freq_mask_max)},
-      {"mask_value", aug(&AugmentConfig::mask_value)},
       {"mix_prob", aug(&AugmentConfig::mix_prob)},
       {"mix_alpha", aug(&AugmentConfig::mix_alpha)},
   };
@@ -105,7 +104,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"max_shift", a.max_shift}, {"noise_prob", a.noise_prob}, {"noise_std", a.noise_std},
           {"gain_prob", a.gain_prob}, {"gain_min", a.gain_min}, {"gain_max", a.gain_max},
           {"time_mask_prob", a.time_mask_prob}, {"time_mask_max", a.time_mask_max},
-          {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max}, {"mask_value", a.mask_value},
+          {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max},
           {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}};
 }
 

@@ -28,7 +28,8 @@ struct TrainConfig {
   std::vector<int> train_folds{1, 2, 3};
   std::vector<int> val_folds{4};
   std::vector<int> test_folds{5};
-  AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob)
+  AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob);
+                                // mask_value is replaced by the training folds' mean log-mel
 
   nlohmann::json to_json() const;
 };

@@ -268,6 +268,9 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   lo.batch_size = cfg.batch_size;
   lo.augment = true;
   lo.augment_config = cfg.augment;
+  // Masked time-frequency cells take the training mean (0 after normalisation): a mask of raw 0
+  // (the prototype's choice) would be a loud, unnatural stripe in the log-mel domain.
+  lo.augment_config.mask_value = mean.mean().item<float>();
   lo.seed = cfg.seed;
   lo.drop_last = true;
   lo.n_classes = model->n_classes();

@@ -45,6 +45,10 @@ class SequenceClassifier : public torch::nn::Module {
   // learning rate and no weight decay, as upstream S4 does. `name` is as in named_parameters().
   virtual bool is_state_space_parameter(const std::string& name) const { (void)name; return false; }
 
+  // True when sessions step a recurrent state (exact windows by staggered sessions); false for
+  // models whose sessions must re-run a whole window (global attention).
+  virtual bool streams_recurrently() const { return true; }
+
   const std::string& architecture() const { return architecture_; }
   const nlohmann::json& hyperparameters() const { return hyperparameters_; }
   int64_t n_mels() const { return n_mels_; }

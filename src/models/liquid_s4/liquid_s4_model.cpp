@@ -62,6 +62,10 @@ std::unique_ptr<StreamingSession> LiquidS4Classifier::start_session(int64_t batc
   return std::make_unique<LiquidS4Session>(*this, batch);
 }
 
+bool LiquidS4Classifier::is_state_space_parameter(const std::string& name) const {
+  return liquid_s4_is_ssm_parameter(name);
+}
+
 std::vector<at::Tensor> LiquidS4Classifier::ssm_parameters() {
   std::vector<at::Tensor> out;
   for (const auto& p : named_parameters()) {

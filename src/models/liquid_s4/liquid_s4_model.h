@@ -6,6 +6,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/common/sequence_classifier.h"
@@ -26,7 +27,9 @@ class LiquidS4Classifier : public SequenceClassifier {
 
   // Per-frame features after the final norm, [B, T, H]: what forward() mean-pools.
   at::Tensor frame_features(const at::Tensor& frames);
-  // The parameters upstream trains with lr 1e-3 and no weight decay (A, B, Δ of every layer).
+  // A, B and Δ of every layer (liquid_s4_is_ssm_parameter): the trainer gives them their own
+  // learning rate and no weight decay, as upstream does (lr 1e-3, wd 0).
+  bool is_state_space_parameter(const std::string& name) const override;
   std::vector<at::Tensor> ssm_parameters();
 
   const Options& options() const { return options_; }

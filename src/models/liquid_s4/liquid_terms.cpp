@@ -26,14 +26,6 @@ at::Tensor kb_drive(const at::Tensor& u, const at::Tensor& G_spectrum, const at:
   return drive;
 }
 
-at::Tensor kb_chain_inputs(const at::Tensor& u, const at::Tensor& states, bool contract) {
-  const int64_t degree = states.size(0);
-  if (degree == 1) return u.unsqueeze(0);
-  // 1ᵀ x over the conjugate-extended state is twice the real part of the sum over stored modes.
-  const at::Tensor readout = 2.0 * at::real(states.narrow(0, 0, degree - 1).sum(-1));  // [p−1, B, H]
-  return at::cat({u.unsqueeze(0), phi(u * readout, contract)}, 0);
-}
-
 at::Tensor polyb_term(const at::Tensor& u, const at::Tensor& coef, bool contract) {
   at::Tensor s = u;
   at::Tensor out = at::zeros_like(u);

@@ -1,6 +1,6 @@
-// The causal liquid terms of an S4 layer (models.md 1.4), each in its parallel (whole sequence,
-// training) form and its step (one frame, streaming) form side by side, so that the two can be
-// read against each other. φ is tanh when `contract` is set, the identity otherwise.
+// The causal liquid terms of an S4 layer (models.md 1.4) in their parallel (whole sequence,
+// training) form, and polyb's step (one frame, streaming) form beside it; kb's step form is the
+// chain update in ssm_step.h. φ is tanh when `contract` is set, the identity otherwise.
 //
 // kb: the exact degree-p truncation of the liquid recurrence x_k = (Ā + B̄ u_k 1ᵀ) x_{k−1} + B̄ u_k,
 //   as p chains x^{(q)}_k = Ā x^{(q)}_{k−1} + B̄ v^{(q)}_k with v^{(1)} = u and
@@ -22,9 +22,7 @@ namespace escd::liquid_s4 {
 // u [B, T, H]; G_spectrum = kernel_spectrum(G); scale [p−1, H]. Returns u + Σ_q s_q ⊙ v^{(q)}, the
 // sequence the layer's output kernel K convolves.
 at::Tensor kb_drive(const at::Tensor& u, const at::Tensor& G_spectrum, const at::Tensor& scale, bool contract);
-// u [B, H]; states: complex [p, B, H, N/2], chain q−1 at index q−1, as they were before this frame.
-// Returns the chains' inputs for this frame, [p, B, H]: u, v^{(2)}, ..., v^{(p)}.
-at::Tensor kb_chain_inputs(const at::Tensor& u, const at::Tensor& states, bool contract);
+// kb's step form (the chains x^{(q)} themselves) is fused with the SSM update in ssm_step.h.
 
 // ---- polyb ----
 // u [B, T, H], coef [p−1, H] -> Σ_q c_q ⊙ φ(s^{(q)}), [B, T, H].

@@ -3,6 +3,7 @@
 #include <ATen/Functions.h>
 
 #include "models/liquid_s4/liquid_terms.h"
+#include "models/liquid_s4/ssm_step.h"
 
 namespace escd::liquid_s4 {
 namespace {
@@ -18,10 +19,11 @@ S4LayerImpl::S4LayerImpl(const Options& options) : options_(options) {
   out_ = register_module("out", torch::nn::Linear(H, 2 * H));
   const int64_t terms = options.liquid_terms();
   if (options.liquid_kernel == LiquidKernel::kb) {
-    // s_q = 1 would be the exact truncated liquid recurrence. Its chains start out as large as
-    // the linear path (1ᵀx sums all modes, so its gain does not shrink with Δ), and with degree
-    // p they multiply p inputs: a small start lets training turn the liquid part up as it pays off
-    // instead of starting from a model dominated by input products.
+    // s_q = 1 would be the exact truncated liquid recurrence. But 1ᵀx sums all modes, so G's gain
+    // does not shrink with Δ: measured at init (H 128, N 64, unit-variance u), K*v^{(2)} has 0.4x
+    // (Δ = 1e-3) to 2.5x (Δ = 1e-1) the RMS of the linear K*u, and degree 3 up to 6x. Starting at
+    // 0.1 keeps the linear path dominant while the liquid part is clearly present, and lets training
+    // turn each degree up or down per channel.
     liquid_ = register_parameter("liquid_scale", at::full({terms, H}, kKbScaleInit));
   } else if (options.liquid_kernel == LiquidKernel::polyb) {
     // Upstream's PolyB coefficient, computed from this layer's own initial SSM (but then trained):
@@ -65,30 +67,27 @@ S4LayerStream::S4LayerStream(S4LayerImpl& layer, int64_t batch) : layer_(layer) 
   const DiscreteSSM d = layer.ssm()->discretise();
   dA_ = d.dA.detach();
   dB_ = d.dB.detach();
-  D_ = layer.ssm()->D().detach();
+  D_ = layer.ssm()->D().detach().clone();
   const at::Tensor C2 = 2.0 * layer.ssm()->C_complex().detach();
   const bool kb = o.liquid_kernel == LiquidKernel::kb;
   const int64_t chains = kb ? o.liquid_degree : 1;
   if (kb) {
     const at::Tensor weights = at::cat({at::ones({1, o.d_model}), layer.liquid().detach()}, 0);  // [p, H]
-    readout_ = (C2.unsqueeze(0) * weights.unsqueeze(-1)).unsqueeze(1);
+    readout_ = (C2.unsqueeze(0) * weights.unsqueeze(-1)).contiguous();
   } else {
-    readout_ = C2.unsqueeze(0).unsqueeze(0);
+    readout_ = C2.unsqueeze(0).contiguous();
   }
   state_ = at::zeros({chains, batch, o.d_model, o.modes()}, dA_.options());
   if (o.liquid_kernel == LiquidKernel::polyb) {
-    liquid_ = layer.liquid().detach();
+    liquid_ = layer.liquid().detach().clone();
     history_ = at::zeros({o.liquid_degree - 1, batch, o.d_model});
   }
 }
 
 at::Tensor S4LayerStream::step(const at::Tensor& u) {
   const Options& o = layer_.options();
-  // Inputs of every chain, from the states as they were before this frame (causality).
-  const at::Tensor inputs =
-      o.liquid_kernel == LiquidKernel::kb ? kb_chain_inputs(u, state_, o.liquid_tanh) : u.unsqueeze(0);
-  state_.mul_(dA_).add_(dB_ * inputs.unsqueeze(-1));
-  at::Tensor y = at::real((state_ * readout_).sum(at::IntArrayRef{0, 3})) + D_ * u;
+  at::Tensor y =
+      ssm_step(state_, u, dA_, dB_, readout_, o.liquid_kernel == LiquidKernel::kb, o.liquid_tanh) + D_ * u;
   if (o.liquid_kernel == LiquidKernel::polyb) y = y + polyb_step(u, history_, liquid_, o.liquid_tanh);
   return layer_.output(y);
 }

@@ -39,9 +39,10 @@ class S4LayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(S4Layer);
 
-// Streaming form of one S4 layer for `batch` independent rows. Snapshots the layer's discretised
-// parameters when constructed (a stream started before further training keeps the old weights),
-// then each step costs the same whatever the number of frames seen. Runs without autograd.
+// Streaming form of one S4 layer for `batch` independent rows. Snapshots the SSM and liquid
+// parameters (discretised once, not per frame) when constructed, while the per-frame linear is
+// used live: start a new session after changing the weights. Each step costs the same whatever
+// the number of frames seen. Runs without autograd; float32 models only.
 // State per row: complex [chains, H, N/2] with chains = p for kb (one per degree) and 1 otherwise,
 // plus for polyb the last u and s^{(2..p−1)} ([p−1, H]).
 class S4LayerStream {
@@ -55,7 +56,7 @@ class S4LayerStream {
  private:
   S4LayerImpl& layer_;
   at::Tensor dA_, dB_;   // complex [H, N/2]
-  at::Tensor readout_;   // complex [chains, 1, H, N/2]: 2C times each chain's output weight (1, s_2, ..)
+  at::Tensor readout_;   // complex [chains, H, N/2]: 2C times each chain's output weight (1, s_2, ..)
   at::Tensor D_;         // [H]
   at::Tensor liquid_;    // [p−1, H] (polyb coefficients)
   at::Tensor state_;     // complex [chains, B, H, N/2]

@@ -103,33 +103,11 @@ void MambaMixerImpl::step(const at::Tensor& h, at::Tensor& conv_state, at::Tenso
 
   at::linear_out(buf.x_dbl, buf.x_conv, x_proj->weight);
   at::linear_out(buf.delta, buf.x_dbl.narrow(1, 0, R), dt_proj->weight, dt_proj->bias);
+  at::softplus_out(buf.delta, buf.delta);  // exact overlap: elementwise in place
   at::exp_out(buf.A, A_log);
-
-  // Scan: one update of every (row, channel) state, gated by SiLU(z).
-  const float* x_dbl = buf.x_dbl.data_ptr<float>();
-  const float* dt_raw = buf.delta.data_ptr<float>();
-  const float* neg_A = buf.A.data_ptr<float>();
-  const float* Dp = D.data_ptr<float>();
-  float* ssm = ssm_state.data_ptr<float>();
-  float* y = buf.y.data_ptr<float>();
-  const int64_t x_dbl_width = R + 2 * N;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* Bt = x_dbl + r * x_dbl_width + R;
-    const float* Ct = Bt + N;
-    for (int64_t e = 0; e < E; ++e) {
-      // softplus as ATen computes it (threshold 20).
-      const float raw = dt_raw[r * E + e];
-      const float dt = raw > 20.0f ? raw : std::log1p(std::exp(raw));
-      const float x = xc[r * E + e];
-      float* state = ssm + (r * E + e) * N;
-      const float* An = neg_A + e * N;
-      for (int64_t n = 0; n < N; ++n) state[n] = exp_approx(-dt * An[n]) * state[n] + dt * Bt[n] * x;
-      float acc = Dp[e] * x;
-      for (int64_t n = 0; n < N; ++n) acc += Ct[n] * state[n];
-      const float z = xz[r * 2 * E + E + e];
-      y[r * E + e] = acc * z / (1.0f + exp_approx(-z));
-    }
-  }
+  buf.A.neg_();
+  selective_scan_step(buf.x_conv, buf.delta, buf.A, buf.x_dbl.narrow(1, R, N), buf.x_dbl.narrow(1, R + N, N), D,
+                      buf.xz.narrow(1, E, E), ssm_state, buf.y);
   at::linear_out(out, buf.y, out_proj->weight);
 }
 

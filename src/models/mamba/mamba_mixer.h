@@ -19,8 +19,8 @@ struct MixerStepBuffers {
   at::Tensor xz;      // [rows, 2E]   in_proj output: x then z
   at::Tensor x_conv;  // [rows, E]    SiLU(conv(x))
   at::Tensor x_dbl;   // [rows, R+2N] x_proj output: δ_low, B_t, C_t
-  at::Tensor delta;   // [rows, E]    dt_proj output (before softplus)
-  at::Tensor A;       // [E, N]       exp(A_log); A = −this
+  at::Tensor delta;   // [rows, E]    Δ = softplus(dt_proj output)
+  at::Tensor A;       // [E, N]       A = −exp(A_log)
   at::Tensor y;       // [rows, E]    gated scan output
 };
 

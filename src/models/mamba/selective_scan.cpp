@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "models/mamba/exp_approx.h"
+#include "models/mamba/simd_lanes.h"
 
 // The loop bodies are written once as templates and instantiated twice for float: a portable
 // build and an AVX2+FMA build picked at run time (the project is compiled for baseline x86-64, and
@@ -28,10 +28,14 @@
 namespace escd {
 namespace {
 
-using mamba_detail::exp_approx;
-
-// Channels per SIMD block. 16 floats = two AVX2 registers (four SSE ones) per state row.
-constexpr int64_t kLanes = 16;
+using mamba_detail::exp_lanes;
+using mamba_detail::kLanes;
+using mamba_detail::LaneArray;
+using mamba_detail::Lanes;
+using mamba_detail::load_lanes;
+using mamba_detail::sigmoid_lanes;
+using mamba_detail::store_lanes;
+using mamba_detail::sum_lanes;
 
 template <typename T>
 struct ScanInputs {
@@ -46,68 +50,52 @@ struct ScanInputs {
   int64_t blocks() const { return (channels + kLanes - 1) / kLanes; }
 };
 
+// One channel block's constants: A as N lane vectors (A_lanes[n][w] = A[e0 + w, n]) and D.
+// Lanes past the last channel are zero (u = delta = A = D = 0): their state stays 0 and they add
+// nothing to any reduction, so partial blocks need no special case.
 template <typename T>
-ESCD_SCAN_INLINE T sigmoid(T x) {
-  return T(1) / (T(1) + exp_approx(-x));
-}
-
-// Copies `width` channels into a full block of lanes, zero-padding the rest: padded lanes have
-// u = delta = A = D = 0, so their state stays 0 and they contribute nothing to any reduction.
-template <typename T>
-ESCD_SCAN_INLINE void load_lanes(const T* src, int64_t width, T* lanes) {
-  for (int64_t w = 0; w < width; ++w) lanes[w] = src[w];
-  for (int64_t w = width; w < kLanes; ++w) lanes[w] = T(0);
-}
-
-// Per-block constants: A transposed to [state][lane] so that the state loop reads lanes contiguously.
-template <typename T>
-ESCD_SCAN_INLINE void load_block_constants(const ScanInputs<T>& s, int64_t e0, int64_t width, T* A_lanes, T* D_lanes) {
-  const int64_t N = s.state;
-  for (int64_t n = 0; n < N; ++n) {
-    for (int64_t w = 0; w < kLanes; ++w) A_lanes[n * kLanes + w] = w < width ? s.A[(e0 + w) * N + n] : T(0);
+struct BlockConstants {
+  explicit BlockConstants(int64_t N) : A(N), D(1) {}
+  void load(const ScanInputs<T>& s, int64_t e0, int64_t width) {
+    for (int64_t n = 0; n < s.state; ++n) {
+      A[n] = Lanes<T>{};
+      for (int64_t w = 0; w < width; ++w) A[n][w] = s.A[(e0 + w) * s.state + n];
+    }
+    D[0] = load_lanes(s.D + e0, width);
   }
-  load_lanes(s.D + e0, width, D_lanes);
-}
+  LaneArray<T> A, D;  // D: one lane vector
+};
 
 // Runs the recurrence over all time steps for one (batch row, channel block). Writes the gated
-// output to `out` when given, the ungated y to `y_pre` ([length][lane]) and every state to
-// `states` ([length][state][lane]) when given (the backward pass's recomputation).
+// output to `out` when given; the backward pass instead asks for the ungated y (`y_pre`, [length])
+// and every state (`states`, [length][state]).
 template <typename T>
-ESCD_SCAN_INLINE void scan_block(const ScanInputs<T>& s, int64_t b, int64_t e0, T* __restrict h, T* __restrict A_lanes,
-                                 T* __restrict D_lanes, T* __restrict out, T* __restrict y_pre, T* __restrict states) {
+ESCD_SCAN_INLINE void scan_block(const ScanInputs<T>& s, int64_t b, int64_t e0, const BlockConstants<T>& k,
+                                 Lanes<T>* __restrict h, T* __restrict out, Lanes<T>* __restrict y_pre,
+                                 Lanes<T>* __restrict states) {
   const int64_t L = s.length, E = s.channels, N = s.state;
   const int64_t width = std::min(kLanes, E - e0);
-  load_block_constants(s, e0, width, A_lanes, D_lanes);
-  std::fill(h, h + N * kLanes, T(0));
-  alignas(64) T u[kLanes], d[kLanes], du[kLanes], y[kLanes];
+  for (int64_t n = 0; n < N; ++n) h[n] = Lanes<T>{};
   for (int64_t t = 0; t < L; ++t) {
     const int64_t row = b * L + t;
-    load_lanes(s.u + row * E + e0, width, u);
-    load_lanes(s.delta + row * E + e0, width, d);
-    for (int64_t w = 0; w < kLanes; ++w) {
-      du[w] = d[w] * u[w];
-      y[w] = D_lanes[w] * u[w];
-    }
+    const Lanes<T> u = load_lanes(s.u + row * E + e0, width);
+    const Lanes<T> d = load_lanes(s.delta + row * E + e0, width);
+    const Lanes<T> du = d * u;
+    Lanes<T> y = k.D[0] * u;
     const T* Bt = s.B + row * N;
     const T* Ct = s.C + row * N;
     for (int64_t n = 0; n < N; ++n) {
-      T* __restrict hn = h + n * kLanes;
-      const T* __restrict An = A_lanes + n * kLanes;
-      const T bn = Bt[n], cn = Ct[n];
-      for (int64_t w = 0; w < kLanes; ++w) {
-        hn[w] = exp_approx(d[w] * An[w]) * hn[w] + du[w] * bn;
-        y[w] += cn * hn[w];
-      }
+      h[n] = exp_lanes(d * k.A[n]) * h[n] + du * Bt[n];
+      y += Ct[n] * h[n];
     }
-    if (states != nullptr) std::copy(h, h + N * kLanes, states + t * N * kLanes);
-    if (y_pre != nullptr) std::copy(y, y + kLanes, y_pre + t * kLanes);
+    if (states != nullptr) std::copy(h, h + N, states + t * N);
+    if (y_pre != nullptr) y_pre[t] = y;
     if (out != nullptr) {
       if (s.z != nullptr) {
-        alignas(64) T z[kLanes];
-        load_lanes(s.z + row * E + e0, width, z);
-        for (int64_t w = 0; w < kLanes; ++w) y[w] *= z[w] * sigmoid(z[w]);
+        const Lanes<T> z = load_lanes(s.z + row * E + e0, width);
+        y *= z * sigmoid_lanes<T>(z);
       }
-      std::copy(y, y + width, out + row * E + e0);
+      store_lanes(out + row * E + e0, y, width);
     }
   }
 }
@@ -115,14 +103,12 @@ ESCD_SCAN_INLINE void scan_block(const ScanInputs<T>& s, int64_t b, int64_t e0, 
 // Forward over work items [begin, end) of (batch row, channel block).
 template <typename T>
 ESCD_SCAN_INLINE void forward_items(const ScanInputs<T>& s, T* out, int64_t begin, int64_t end) {
-  const int64_t N = s.state;
-  std::vector<T> buffer(3 * N * kLanes + kLanes);
-  T* h = buffer.data();
-  T* A_lanes = h + N * kLanes;
-  T* D_lanes = A_lanes + N * kLanes;
+  BlockConstants<T> k(s.state);
+  LaneArray<T> h(s.state);
   for (int64_t item = begin; item < end; ++item) {
     const int64_t b = item / s.blocks(), e0 = (item % s.blocks()) * kLanes;
-    scan_block(s, b, e0, h, A_lanes, D_lanes, out, static_cast<T*>(nullptr), static_cast<T*>(nullptr));
+    k.load(s, e0, std::min(kLanes, s.channels - e0));
+    scan_block<T>(s, b, e0, k, h.data(), out, nullptr, nullptr);
   }
 }
 
@@ -142,9 +128,9 @@ struct ScanGrads {
 template <typename T>
 struct BackwardScratch {
   BackwardScratch(int64_t L, int64_t N)
-      : states(L * N * kLanes), y_pre(L * kLanes), dB_lanes(L * N * kLanes), dC_lanes(L * N * kLanes),
-        carry(N * kLanes), dA_lanes(N * kLanes), h(N * kLanes), A_lanes(N * kLanes), D_lanes(kLanes) {}
-  std::vector<T> states, y_pre, dB_lanes, dC_lanes, carry, dA_lanes, h, A_lanes, D_lanes;
+      : k(N), states(L * N), y_pre(L), dB_lanes(L * N), dC_lanes(L * N), carry(N), dA_lanes(N), h(N) {}
+  BlockConstants<T> k;
+  LaneArray<T> states, y_pre, dB_lanes, dC_lanes, carry, dA_lanes, h;
 };
 
 // Reverse-time pass for one (batch row, channel block). g_t = ∂loss/∂h_t obeys
@@ -155,72 +141,52 @@ ESCD_SCAN_INLINE void backward_block(const ScanInputs<T>& s, const ScanGrads<T>&
                                      BackwardScratch<T>& scratch) {
   const int64_t L = s.length, E = s.channels, N = s.state;
   const int64_t width = std::min(kLanes, E - e0);
-  T* __restrict A_lanes = scratch.A_lanes.data();
-  T* __restrict D_lanes = scratch.D_lanes.data();
-  T* __restrict states = scratch.states.data();
-  T* __restrict y_pre = scratch.y_pre.data();
-  T* __restrict carry = scratch.carry.data();
-  T* __restrict dA_lanes = scratch.dA_lanes.data();
-  scan_block(s, b, e0, scratch.h.data(), A_lanes, D_lanes, static_cast<T*>(nullptr), y_pre, states);
-  std::fill(carry, carry + N * kLanes, T(0));
-  std::fill(dA_lanes, dA_lanes + N * kLanes, T(0));
-  alignas(64) T u[kLanes], d[kLanes], dy[kLanes], du[kLanes], dd[kLanes], dD[kLanes], du_db[kLanes];
-  alignas(64) T zero_state[kLanes] = {};
-  std::fill(dD, dD + kLanes, T(0));
+  BlockConstants<T>& k = scratch.k;
+  k.load(s, e0, width);
+  Lanes<T>* __restrict states = scratch.states.data();
+  Lanes<T>* __restrict carry = scratch.carry.data();
+  Lanes<T>* __restrict dA = scratch.dA_lanes.data();
+  scan_block<T>(s, b, e0, k, scratch.h.data(), nullptr, scratch.y_pre.data(), states);
+  for (int64_t n = 0; n < N; ++n) carry[n] = dA[n] = Lanes<T>{};
+  Lanes<T> dD = {};
   for (int64_t t = L - 1; t >= 0; --t) {
     const int64_t row = b * L + t;
-    load_lanes(s.u + row * E + e0, width, u);
-    load_lanes(s.delta + row * E + e0, width, d);
-    load_lanes(g.dout + row * E + e0, width, dy);
+    const Lanes<T> u = load_lanes(s.u + row * E + e0, width);
+    const Lanes<T> d = load_lanes(s.delta + row * E + e0, width);
+    Lanes<T> dy = load_lanes(g.dout + row * E + e0, width);
     if (s.z != nullptr) {
-      alignas(64) T z[kLanes], dz[kLanes];
-      load_lanes(s.z + row * E + e0, width, z);
-      for (int64_t w = 0; w < kLanes; ++w) {
-        const T sig = sigmoid(z[w]);
-        const T silu = z[w] * sig;
-        dz[w] = dy[w] * y_pre[t * kLanes + w] * sig * (T(1) + z[w] * (T(1) - sig));
-        dy[w] *= silu;
-      }
-      std::copy(dz, dz + width, g.dz + row * E + e0);
+      const Lanes<T> z = load_lanes(s.z + row * E + e0, width);
+      const Lanes<T> sig = sigmoid_lanes<T>(z);
+      // d/dz [z·σ(z)] = σ(z)·(1 + z·(1 − σ(z)))
+      store_lanes(g.dz + row * E + e0, dy * scratch.y_pre[t] * sig * (T(1) + z * (T(1) - sig)), width);
+      dy *= z * sig;
     }
-    for (int64_t w = 0; w < kLanes; ++w) {
-      du[w] = D_lanes[w] * dy[w];
-      dD[w] += dy[w] * u[w];
-      dd[w] = T(0);
-      du_db[w] = d[w] * u[w];
-    }
+    Lanes<T> du = k.D[0] * dy, dd = {};
+    dD += dy * u;
+    const Lanes<T> d_u = d * u;
     const T* Bt = s.B + row * N;
     const T* Ct = s.C + row * N;
-    const T* h_t = states + t * N * kLanes;
-    const T* h_prev = t > 0 ? states + (t - 1) * N * kLanes : nullptr;
-    T* dB_t = scratch.dB_lanes.data() + t * N * kLanes;
-    T* dC_t = scratch.dC_lanes.data() + t * N * kLanes;
+    const Lanes<T>* h_t = states + t * N;
+    const Lanes<T>* h_prev = t > 0 ? states + (t - 1) * N : nullptr;
+    Lanes<T>* dB_t = scratch.dB_lanes.data() + t * N;
+    Lanes<T>* dC_t = scratch.dC_lanes.data() + t * N;
     for (int64_t n = 0; n < N; ++n) {
-      const T bn = Bt[n], cn = Ct[n];
-      const T* __restrict An = A_lanes + n * kLanes;
-      const T* __restrict hn = h_t + n * kLanes;
-      const T* __restrict hp = h_prev != nullptr ? h_prev + n * kLanes : zero_state;
-      T* __restrict cr = carry + n * kLanes;
-      T* __restrict dAn = dA_lanes + n * kLanes;
-      T* __restrict dBn = dB_t + n * kLanes;
-      T* __restrict dCn = dC_t + n * kLanes;
-      for (int64_t w = 0; w < kLanes; ++w) {
-        const T gn = cr[w] + cn * dy[w];
-        const T a = exp_approx(d[w] * An[w]);
-        const T g_dA = gn * hp[w] * a;  // ∂loss/∂(Δ·A) through a = exp(Δ·A)
-        dCn[w] += dy[w] * hn[w];
-        dd[w] += g_dA * An[w] + gn * bn * u[w];
-        dAn[w] += g_dA * d[w];
-        du[w] += gn * d[w] * bn;
-        dBn[w] += gn * du_db[w];
-        cr[w] = gn * a;
-      }
+      const Lanes<T> gn = carry[n] + Ct[n] * dy;
+      const Lanes<T> a = exp_lanes(d * k.A[n]);
+      // ∂loss/∂(Δ·A) through a = exp(Δ·A); h_{−1} = 0.
+      const Lanes<T> g_dA = h_prev != nullptr ? gn * h_prev[n] * a : Lanes<T>{};
+      dC_t[n] += dy * h_t[n];
+      dd += g_dA * k.A[n] + gn * (Bt[n] * u);
+      dA[n] += g_dA * d;
+      du += gn * (d * Bt[n]);
+      dB_t[n] += gn * d_u;
+      carry[n] = gn * a;
     }
-    std::copy(du, du + width, g.du + row * E + e0);
-    std::copy(dd, dd + width, g.ddelta + row * E + e0);
+    store_lanes(g.du + row * E + e0, du, width);
+    store_lanes(g.ddelta + row * E + e0, dd, width);
   }
   for (int64_t w = 0; w < width; ++w) {
-    for (int64_t n = 0; n < N; ++n) g.dA[(e0 + w) * N + n] += dA_lanes[n * kLanes + w];
+    for (int64_t n = 0; n < N; ++n) g.dA[(e0 + w) * N + n] += dA[n][w];
     g.dD[e0 + w] += dD[w];
   }
 }
@@ -232,22 +198,53 @@ ESCD_SCAN_INLINE void backward_rows(const ScanInputs<T>& s, const ScanGrads<T>& 
   const int64_t L = s.length, N = s.state;
   BackwardScratch<T> scratch(L, N);
   for (int64_t b = begin; b < end; ++b) {
-    std::fill(scratch.dB_lanes.begin(), scratch.dB_lanes.end(), T(0));
-    std::fill(scratch.dC_lanes.begin(), scratch.dC_lanes.end(), T(0));
+    scratch.dB_lanes.zero();
+    scratch.dC_lanes.zero();
     for (int64_t block = 0; block < s.blocks(); ++block) backward_block(s, g, b, block * kLanes, scratch);
     for (int64_t i = 0; i < L * N; ++i) {
-      T sb = T(0), sc = T(0);
-      for (int64_t w = 0; w < kLanes; ++w) {
-        sb += scratch.dB_lanes[i * kLanes + w];
-        sc += scratch.dC_lanes[i * kLanes + w];
+      g.dB[b * L * N + i] = sum_lanes<T>(scratch.dB_lanes[i]);
+      g.dC[b * L * N + i] = sum_lanes<T>(scratch.dC_lanes[i]);
+    }
+  }
+}
+
+struct StepArgs {
+  int64_t rows, channels, state;
+  const float *x, *delta, *A, *B, *C, *D, *z;
+  int64_t x_stride, delta_stride, B_stride, C_stride, z_stride;  // row strides
+  float *h, *y;
+  int64_t y_stride;
+};
+
+// One step of every (row, channel): the state vector of a channel is N contiguous floats, handled
+// kLanes at a time (a zero-padded tail when N is not a multiple of kLanes).
+ESCD_SCAN_INLINE void step_rows(const StepArgs& a) {
+  using F = Lanes<float>;
+  const int64_t E = a.channels, N = a.state;
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float* Br = a.B + r * a.B_stride;
+    const float* Cr = a.C + r * a.C_stride;
+    for (int64_t e = 0; e < E; ++e) {
+      const float x = a.x[r * a.x_stride + e], dt = a.delta[r * a.delta_stride + e];
+      const float* Ae = a.A + e * N;
+      float* h = a.h + (r * E + e) * N;
+      F acc = {};
+      for (int64_t n0 = 0; n0 < N; n0 += kLanes) {
+        const int64_t width = std::min(kLanes, N - n0);
+        F hn = load_lanes(h + n0, width);
+        hn = exp_lanes(dt * load_lanes(Ae + n0, width)) * hn + (dt * x) * load_lanes(Br + n0, width);
+        acc += load_lanes(Cr + n0, width) * hn;
+        store_lanes(h + n0, hn, width);
       }
-      g.dB[b * L * N + i] = sb;
-      g.dC[b * L * N + i] = sc;
+      const F zv = F{} + a.z[r * a.z_stride + e];
+      const float silu = zv[0] * sigmoid_lanes<float>(zv)[0];
+      a.y[r * a.y_stride + e] = (sum_lanes<float>(acc) + a.D[e] * x) * silu;
     }
   }
 }
 
 #if ESCD_SCAN_HAVE_AVX2
+__attribute__((target("avx2,fma"))) void step_rows_avx2(const StepArgs& a) { step_rows(a); }
 __attribute__((target("avx2,fma"))) void forward_items_avx2(const ScanInputs<float>& s, float* out, int64_t begin,
                                                              int64_t end) {
   forward_items(s, out, begin, end);
@@ -288,6 +285,13 @@ ScanInputs<T> scan_inputs(const at::Tensor& u, const at::Tensor& delta, const at
   return ScanInputs<T>{u.size(0),           u.size(1),           u.size(2),           A.size(1),
                        u.data_ptr<T>(),     delta.data_ptr<T>(), A.data_ptr<T>(),     B.data_ptr<T>(),
                        C.data_ptr<T>(),     D.data_ptr<T>(),     z.defined() ? z.data_ptr<T>() : nullptr};
+}
+
+void run_step(const StepArgs& a) {
+#if ESCD_SCAN_HAVE_AVX2
+  if (cpu_has_avx2()) return step_rows_avx2(a);
+#endif
+  step_rows(a);
 }
 
 using torch::autograd::AutogradContext;
@@ -372,6 +376,41 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
   check_shapes(u, delta, A, B, C, D, z);
   // autograd's Function::apply needs every tensor argument defined: "no gate" travels as an empty z.
   return SelectiveScanFunction::apply(u, delta, A, B, C, D, z.defined() ? z : at::empty({0}, u.options()));
+}
+
+void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+                         const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
+                         at::Tensor& y) {
+  const int64_t rows = x.size(0), E = x.size(1), N = A.size(1);
+  const at::Tensor* all[] = {&x, &delta, &A, &B, &C, &D, &z, &state, &y};
+  for (const at::Tensor* t : all) {
+    if (t->scalar_type() != at::kFloat || t->stride(-1) != 1) {
+      throw std::invalid_argument("selective_scan_step: float tensors with a contiguous last dimension expected");
+    }
+  }
+  if (!state.is_contiguous() || !A.is_contiguous() || state.size(0) != rows || state.size(1) != E ||
+      state.size(2) != N || B.size(1) != N || C.size(1) != N || z.size(1) != E || y.size(1) != E) {
+    throw std::invalid_argument("selective_scan_step: mismatched shapes");
+  }
+  const StepArgs a{rows,
+                   E,
+                   N,
+                   x.data_ptr<float>(),
+                   delta.data_ptr<float>(),
+                   A.data_ptr<float>(),
+                   B.data_ptr<float>(),
+                   C.data_ptr<float>(),
+                   D.data_ptr<float>(),
+                   z.data_ptr<float>(),
+                   x.stride(0),
+                   delta.stride(0),
+                   B.stride(0),
+                   C.stride(0),
+                   z.stride(0),
+                   state.data_ptr<float>(),
+                   y.data_ptr<float>(),
+                   y.stride(0)};
+  run_step(a);
 }
 
 }  // namespace escd

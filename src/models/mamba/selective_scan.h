@@ -7,11 +7,11 @@
 // Layout (time-major, channels last — what the surrounding Linear layers produce, so no transposes):
 //   u, delta, z, out: [batch, length, channels E]   B, C: [batch, length, state N]
 //   A: [E, N]   D: [E]
-// The kernel keeps a block of 16 channels in SIMD lanes: for each time step and state index the
-// 16 channels are updated with one contiguous vector loop. Forward parallelises over
+// The kernel keeps a block of 8 channels in SIMD lanes (one AVX2 register): for each time step and
+// state index the 8 channels are updated by one vector operation. Forward parallelises over
 // (batch, channel block); backward over batch (dB_t and dC_t reduce over channels, so a batch row
 // owns its rows of dB and dC), with per-chunk partial sums for dA and dD. Backward keeps no state
-// from the forward pass: it recomputes one channel block's states (length × N × 16 values) into a
+// from the forward pass: it recomputes one channel block's states (length × N × 8 values) into a
 // per-thread buffer and runs the reverse-time recurrence. float and double are supported; delta
 // must be positive and A negative for the usual decaying scan, but any values are computed.
 #pragma once
@@ -23,5 +23,14 @@ namespace escd {
 // Differentiable in every tensor argument (u, delta, A, B, C, D, z). z may be undefined (no gate).
 at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
                           const at::Tensor& C, const at::Tensor& D, const at::Tensor& z = {});
+
+// One time step for `rows` independent streams (the streaming session; float32, no autograd):
+//   state ← exp(Δ⊗A) ⊙ state + (Δ·x)⊗B;  y = (state·C + D⊙x) ⊙ SiLU(z)
+// x, delta, z, y: [rows, E]; A: [E, N]; B, C: [rows, N]; D: [E]; state: [rows, E, N] (contiguous).
+// Row-strided views are accepted (the last dimension must be contiguous), so B, C and z can be
+// slices of the projections that produce them. Same arithmetic as the sequence kernel.
+void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+                         const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
+                         at::Tensor& y);
 
 }  // namespace escd

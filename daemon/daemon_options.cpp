@@ -1,0 +1,167 @@
+#include "daemon_options.h"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "util/toml_json.h"
+
+namespace escd::daemon {
+namespace {
+
+using Json = nlohmann::json;
+using Setter = std::function<void(DaemonOptions&, const Json&)>;
+
+std::string type_error(const char* expected, const Json& v) { return std::string("expected ") + expected + ", got " + v.dump(); }
+
+Setter str(std::string DaemonOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) {
+    if (!v.is_string()) throw ConfigError(type_error("a string", v));
+    o.*f = v.get<std::string>();
+  };
+}
+Setter integer(int DaemonOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) {
+    if (!v.is_number_integer()) throw ConfigError(type_error("an integer", v));
+    o.*f = v.get<int>();
+  };
+}
+Setter real(double DaemonOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) {
+    if (!v.is_number()) throw ConfigError(type_error("a number", v));
+    o.*f = v.get<double>();
+  };
+}
+Setter boolean(bool DaemonOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) {
+    if (!v.is_boolean()) throw ConfigError(type_error("true or false", v));
+    o.*f = v.get<bool>();
+  };
+}
+std::set<std::string> string_set(const Json& v) {
+  if (!v.is_array()) throw ConfigError(type_error("an array of class names", v));
+  std::set<std::string> out;
+  for (const auto& s : v) {
+    if (!s.is_string()) throw ConfigError(type_error("class names (strings)", s));
+    out.insert(s.get<std::string>());
+  }
+  return out;
+}
+
+// [table] -> key -> setter. The layout of config/escd.toml.
+const std::map<std::string, std::map<std::string, Setter>>& schema() {
+  static const std::map<std::string, std::map<std::string, Setter>> tables = {
+      {"daemon",
+       {{"models",
+         [](DaemonOptions& o, const Json& v) {
+           if (!v.is_array() || v.empty()) throw ConfigError(type_error("a non-empty array of model names", v));
+           o.models.clear();
+           for (const auto& m : v) {
+             if (!m.is_string()) throw ConfigError(type_error("model names (strings)", m));
+             o.models.push_back(m.get<std::string>());
+           }
+         }},
+        {"pub", str(&DaemonOptions::pub)},
+        {"send_hwm", integer(&DaemonOptions::send_hwm)},
+        {"hop_ms", real(&DaemonOptions::hop_ms)},
+        {"health_interval_s", real(&DaemonOptions::health_interval_s)},
+        {"log_level", str(&DaemonOptions::log_level)},
+        {"threads", integer(&DaemonOptions::threads)}}},
+      {"input",
+       {{"device", str(&DaemonOptions::device)},
+        {"file", str(&DaemonOptions::input)},
+        {"format", str(&DaemonOptions::format)},
+        {"rate", integer(&DaemonOptions::rate)},
+        {"channels", integer(&DaemonOptions::channels)},
+        {"fast", boolean(&DaemonOptions::fast)}}},
+      {"scores", {{"top_k", integer(&DaemonOptions::top_k)}, {"full", boolean(&DaemonOptions::full_scores)}}},
+      {"events",
+       {{"threshold", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_number()) throw ConfigError(type_error("a number", v));
+          o.events.threshold = v.get<double>();
+        }},
+        {"off_margin", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_number()) throw ConfigError(type_error("a number", v));
+          o.events.off_margin = v.get<double>();
+        }},
+        {"min_hits", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_number_integer()) throw ConfigError(type_error("an integer", v));
+          o.events.min_hits = v.get<int>();
+        }},
+        {"hold_seconds", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_number()) throw ConfigError(type_error("a number", v));
+          o.events.hold_seconds = v.get<double>();
+        }},
+        {"include", [](DaemonOptions& o, const Json& v) { o.events.include = string_set(v); }},
+        {"exclude", [](DaemonOptions& o, const Json& v) { o.events.exclude = string_set(v); }},
+        {"thresholds", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_object()) throw ConfigError(type_error("a table of class = threshold", v));
+          o.events.class_thresholds.clear();
+          for (const auto& [k, t] : v.items()) {
+            if (!t.is_number()) throw ConfigError("class '" + k + "': " + type_error("a number", t));
+            o.events.class_thresholds[k] = t.get<double>();
+          }
+        }}}},
+      {"models", {}},  // [models.<name>] checkpoint = "..." (handled below)
+  };
+  return tables;
+}
+
+}  // namespace
+
+void apply_config_file(DaemonOptions& options, const std::string& path) {
+  const Json all = load_toml_file(path);
+  options.config_path = path;
+  for (const auto& [table, body] : all.items()) {
+    const auto t = schema().find(table);
+    if (t == schema().end() || !body.is_object()) {
+      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events)");
+    }
+    for (const auto& [key, value] : body.items()) {
+      const std::string where = path + ": [" + table + "] " + key + ": ";
+      if (table == "models") {
+        if (!value.is_object() || value.size() != 1 || !value.contains("checkpoint") || !value["checkpoint"].is_string()) {
+          throw ConfigError(where + "expected a table [models." + key + "] with checkpoint = \"<file>\"");
+        }
+        options.checkpoints_by_model.push_back(key + "=" + value["checkpoint"].get<std::string>());
+        continue;
+      }
+      const auto setter = t->second.find(key);
+      if (setter == t->second.end()) throw ConfigError(where + "unknown key");
+      try {
+        setter->second(options, value);
+      } catch (const ConfigError& e) {
+        throw ConfigError(where + e.what());
+      }
+    }
+  }
+}
+
+void validate(const DaemonOptions& o) {
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (o.hop_ms <= 0 || o.hop_ms > 5000) throw ConfigError("hop_ms: expected 0 < hop_ms <= 5000, got " + std::to_string(o.hop_ms));
+  if (o.format != "s16le" && o.format != "f32le") throw ConfigError("format: expected s16le or f32le, got '" + o.format + "'");
+  if (o.rate < 1000 || o.rate > 384000) throw ConfigError("rate: expected 1000..384000 Hz, got " + std::to_string(o.rate));
+  if (o.channels < 1 || o.channels > 64) throw ConfigError("channels: expected 1..64, got " + std::to_string(o.channels));
+  if (o.top_k < 1) throw ConfigError("top_k: expected at least 1");
+  if (o.send_hwm < 1) throw ConfigError("send_hwm: expected at least 1");
+  if (o.threads < 1) throw ConfigError("threads: expected at least 1");
+  if (o.health_interval_s <= 0) throw ConfigError("health_interval_s: expected > 0");
+  if (!levels.count(o.log_level)) throw ConfigError("log_level: expected trace|debug|info|warn|error|critical|off, got '" + o.log_level + "'");
+  if (o.events.min_hits < 1) throw ConfigError("events.min_hits: expected at least 1");
+  if (o.events.threshold <= 0 || o.events.threshold > 1) throw ConfigError("events.threshold: expected 0 < threshold <= 1");
+  if (!o.checkpoint.empty() && o.models.size() != 1) throw ConfigError("--checkpoint needs exactly one --model");
+  if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
+    throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");
+  }
+}
+
+std::string default_config_path() {
+  for (const std::string& p : {std::string("/etc/escd/escd.toml"), std::string("config/escd.toml"),
+                               std::string(ESCD_SOURCE_DIR) + "/config/escd.toml"}) {
+    if (std::filesystem::exists(p)) return p;
+  }
+  return {};
+}
+
+}  // namespace escd::daemon

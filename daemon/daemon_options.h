@@ -1,0 +1,47 @@
+// escd's settings: defaults, then the config file (config/escd.toml, installed as
+// /etc/escd/escd.toml), then the command line, which wins. Every option exists in both places.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "streaming/event_detector.h"
+
+namespace escd::daemon {
+
+struct DaemonOptions {
+  std::vector<std::string> models{"mamba"};
+  std::string checkpoint;           // only with a single model: overrides the lookup
+  std::vector<std::string> checkpoints_by_model;  // "name=path" from [models] checkpoint keys
+  std::string config_path;          // the file these options came from ("" = none)
+  std::string pub = "tcp://127.0.0.1:5556";
+  int send_hwm = 1000;              // ZeroMQ send high-water mark (messages per subscriber)
+  double hop_ms = 500.0;            // prediction interval; rounded to whole 32 ms frames, at least one
+  double health_interval_s = 1.0;
+  std::string log_level = "info";
+  int threads = 1;                  // torch threads for inference
+  // input
+  std::string device;               // PortAudio device: index or name substring ("" = default)
+  std::string input;                // audio file, or "-" for raw PCM on stdin ("" = microphone)
+  std::string format = "s16le";     // raw PCM on stdin: s16le | f32le
+  int rate = 16000;                 // raw PCM on stdin
+  int channels = 1;                 // raw PCM on stdin
+  bool fast = false;                // files: as fast as possible, exit at the end
+  // output
+  int top_k = 5;
+  bool full_scores = false;
+  EventConfig events;
+};
+
+// Reads a config file into `options` (only the keys present change). Throws ConfigError naming
+// the file, the table and the key for unknown keys, wrong types and bad values.
+void apply_config_file(DaemonOptions& options, const std::string& path);
+
+// Checks values that do not depend on where they came from; throws ConfigError with the reason.
+void validate(const DaemonOptions& options);
+
+// The default config: /etc/escd/escd.toml if present, else config/escd.toml in the working
+// directory or the source tree; "" when none exists.
+std::string default_config_path();
+
+}  // namespace escd::daemon

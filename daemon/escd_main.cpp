@@ -1,0 +1,112 @@
+// escd: microphone (or file, or stdin) to environmental-sound predictions over ZeroMQ.
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "daemon_options.h"
+#include "pipeline.h"
+#include "publisher.h"
+#include "source_factory.h"
+#include "systemd_notify.h"
+#include "util/toml_json.h"
+
+namespace {
+
+escd::daemon::PipelineSignals* g_signals = nullptr;
+escd::AudioSource* g_source = nullptr;
+
+// Async-signal-safe: only atomics (and the source's interrupt flag).
+void on_signal(int sig) {
+  if (!g_signals) return;
+  if (sig == SIGHUP) {
+    g_signals->reload = true;
+  } else {
+    g_signals->stop = true;
+    if (g_source) g_source->interrupt();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using escd::daemon::DaemonOptions;
+  CLI::App app{"escd: real-time environmental-sound classification, published over ZeroMQ"};
+  std::string config, models, pub, device, input, format, log_level, checkpoint;
+  double hop_ms = 0;
+  int rate = 0, channels = 0, threads = 0;
+  bool fast = false, list_devices = false;
+  app.add_option("--config", config, "Config file (default /etc/escd/escd.toml or config/escd.toml)");
+  app.add_option("--model", models, "Model(s), comma-separated: liquid_s4, mamba, vjepa2 (default mamba)");
+  app.add_option("--checkpoint", checkpoint, "Checkpoint file (with a single --model)");
+  app.add_flag("--list-devices", list_devices, "List audio input devices and exit");
+  app.add_option("--device", device, "Input device: index or name substring");
+  app.add_option("--input", input, "Audio file, or - for raw PCM on stdin (instead of a microphone)");
+  app.add_option("--format", format, "Raw PCM format on stdin: s16le | f32le");
+  app.add_option("--rate", rate, "Raw PCM sample rate on stdin");
+  app.add_option("--channels", channels, "Raw PCM channels on stdin");
+  app.add_flag("--fast", fast, "Files and stdin: as fast as possible (not real time); exit at the end");
+  app.add_option("--pub", pub, "ZeroMQ endpoint to publish on (tcp://127.0.0.1:5556, ipc://...)");
+  app.add_option("--hop-ms", hop_ms, "Prediction interval in ms (multiple of 32, at least one frame)");
+  app.add_option("--threads", threads, "Inference threads");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+
+  if (list_devices) return escd::daemon::print_devices();
+
+  DaemonOptions options;
+  try {
+    const std::string path = config.empty() ? escd::daemon::default_config_path() : config;
+    if (!path.empty()) escd::daemon::apply_config_file(options, path);
+    // The command line wins over the file.
+    if (!models.empty()) {
+      options.models.clear();
+      std::stringstream list(models);
+      for (std::string m; std::getline(list, m, ',');) {
+        if (!m.empty()) options.models.push_back(m);
+      }
+    }
+    if (!checkpoint.empty()) options.checkpoint = checkpoint;
+    if (!pub.empty()) options.pub = pub;
+    if (!device.empty()) options.device = device;
+    if (!input.empty()) options.input = input;
+    if (!format.empty()) options.format = format;
+    if (rate) options.rate = rate;
+    if (channels) options.channels = channels;
+    if (fast) options.fast = true;
+    if (hop_ms) options.hop_ms = hop_ms;
+    if (threads) options.threads = threads;
+    if (!log_level.empty()) options.log_level = log_level;
+    escd::daemon::validate(options);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  at::set_num_threads(options.threads);
+
+  escd::daemon::PipelineSignals signals;
+  g_signals = &signals;
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    escd::daemon::Publisher publisher(options.pub, options.send_hwm);
+    std::unique_ptr<escd::AudioSource> source = escd::daemon::make_source(options);
+    g_source = source.get();
+    escd::daemon::Pipeline pipeline(options, std::move(source), publisher);
+    escd::daemon::attach_systemd(pipeline);
+    const int code = pipeline.run(signals);
+    g_source = nullptr;
+    return code;
+  } catch (const std::exception& e) {
+    g_source = nullptr;
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

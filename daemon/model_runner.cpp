@@ -1,0 +1,80 @@
+#include "model_runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace escd::daemon {
+namespace {
+
+constexpr int64_t kWindowFrames = 155;  // 5 s: the length every model was trained on
+
+std::string file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a 64: identifies the file, not a security hash
+  char buf[1 << 16];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ULL;
+  }
+  char out[17];
+  std::snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+}  // namespace
+
+std::string resolve_checkpoint(const std::string& model, const DaemonOptions& options) {
+  if (!options.checkpoint.empty()) return options.checkpoint;
+  for (const std::string& entry : options.checkpoints_by_model) {
+    if (entry.rfind(model + "=", 0) == 0) return entry.substr(model.size() + 1);
+  }
+  const std::vector<std::string> candidates = {std::string(ESCD_SHARE_DIR) + "/models/" + model + ".ckpt",
+                                               std::string(ESCD_SOURCE_DIR) + "/models/" + model + ".ckpt"};
+  for (const auto& c : candidates) {
+    if (std::filesystem::exists(c)) return c;
+  }
+  throw std::runtime_error("no checkpoint for model '" + model + "': tried " + candidates[0] + " and " + candidates[1] +
+                           " (give one with --checkpoint or [models." + model + "] checkpoint in the config)");
+}
+
+ModelRunner::ModelRunner(const std::string& name, const std::string& checkpoint_path, int64_t hop_frames,
+                         const EventConfig& events)
+    : name_(name),
+      checkpoint_path_(checkpoint_path),
+      checkpoint_hash_(file_hash(checkpoint_path)),
+      checkpoint_(load_checkpoint(checkpoint_path, name)),
+      events_(events, checkpoint_.class_names) {
+  checkpoint_.model->eval();
+  if (checkpoint_.model->streams_recurrently()) {
+    staggered_ = std::make_unique<StaggeredWindows>(*checkpoint_.model, kWindowFrames, hop_frames);
+  } else {
+    recompute_ = std::make_unique<WindowRecompute>(*checkpoint_.model, kWindowFrames, hop_frames);
+  }
+}
+
+std::optional<WindowResult> ModelRunner::push(const float* frame) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<WindowResult> result = staggered_ ? staggered_->push(frame) : recompute_->push(frame);
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  step_us_.add(us);
+  if (result) {
+    window_us_.add(us);
+    ++windows_;
+  }
+  return result;
+}
+
+nlohmann::json ModelRunner::health() const {
+  return {{"checkpoint", checkpoint_path_},
+          {"checkpoint_hash", checkpoint_hash_},
+          {"mode", staggered_ ? "exact_staggered" : "window_recompute"},
+          {"sessions", staggered_ ? staggered_->rows() : 1},
+          {"windows", windows_},
+          {"frame_us_p50", step_us_.percentile(0.5)},
+          {"frame_us_p99", step_us_.percentile(0.99)},
+          {"window_us_p50", window_us_.percentile(0.5)},
+          {"window_us_p99", window_us_.percentile(0.99)}};
+}
+
+}  // namespace escd::daemon

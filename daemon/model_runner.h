@@ -1,0 +1,45 @@
+// One model in the daemon: its checkpoint, its window scheduler (staggered recurrent sessions, or
+// window recomputation for attention models), its event detector and its latency statistics.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon_options.h"
+#include "models/common/checkpoint.h"
+#include "streaming/event_detector.h"
+#include "streaming/latency_stats.h"
+#include "streaming/staggered_windows.h"
+#include "streaming/window_recompute.h"
+
+namespace escd::daemon {
+
+// Where a model's checkpoint is: --checkpoint, then [models.<name>] in the config, then the
+// installed models directory, then the source tree's models/. Throws with the places tried.
+std::string resolve_checkpoint(const std::string& model, const DaemonOptions& options);
+
+class ModelRunner {
+ public:
+  ModelRunner(const std::string& name, const std::string& checkpoint_path, int64_t hop_frames,
+              const EventConfig& events);
+
+  // One log-mel frame; a window prediction when one closes.
+  std::optional<WindowResult> push(const float* frame);
+
+  const std::string& name() const { return name_; }
+  const Checkpoint& checkpoint() const { return checkpoint_; }
+  EventDetector& events() { return events_; }
+  nlohmann::json health() const;  // checkpoint, hash, latencies, windows
+
+ private:
+  std::string name_, checkpoint_path_, checkpoint_hash_;
+  Checkpoint checkpoint_;
+  std::unique_ptr<StaggeredWindows> staggered_;
+  std::unique_ptr<WindowRecompute> recompute_;
+  EventDetector events_;
+  LatencyStats step_us_, window_us_;
+  uint64_t windows_ = 0;
+};
+
+}  // namespace escd::daemon

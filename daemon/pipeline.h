@@ -1,0 +1,46 @@
+// The daemon's processing loop: source -> mono -> 16 kHz -> log-mel frames -> every model's window
+// scheduler -> scores, events, levels and health on ZeroMQ. One thread runs it; the only other
+// thread is the audio callback, which only fills a lock-free ring.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "audio/audio_source.h"
+#include "daemon_options.h"
+#include "model_runner.h"
+#include "publisher.h"
+
+namespace escd::daemon {
+
+struct PipelineSignals {
+  std::atomic<bool> stop{false};    // SIGTERM/SIGINT
+  std::atomic<bool> reload{false};  // SIGHUP
+};
+
+class Pipeline {
+ public:
+  Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, Publisher& publisher);
+  ~Pipeline();
+  // Runs until the source finishes (files, stdin) or stop is set; ends open events; returns the exit code.
+  int run(PipelineSignals& signals);
+
+  // Called (from the loop) once models and source are up, and on each health report: for sd_notify.
+  std::function<void(const std::string& status)> on_ready, on_health;
+
+ private:
+  struct State;
+  void process_samples(const float* samples, size_t n);
+  void process_frame(const float* frame);
+  void publish_health();
+  void reload_config();
+
+  DaemonOptions options_;
+  std::unique_ptr<AudioSource> source_;
+  Publisher& publisher_;
+  std::vector<std::unique_ptr<ModelRunner>> runners_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace escd::daemon

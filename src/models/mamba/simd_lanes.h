@@ -1,0 +1,137 @@
+// Fixed-width blocks of 8 values as GCC/Clang vector types. The scan kernels keep 8 channels in
+// one such value; arithmetic on it compiles to SIMD instructions of whatever ISA the enclosing
+// function targets (SSE2 by default, AVX2+FMA in the dispatched entry points). Plain loops with a
+// branch-free exp() were not auto-vectorised by GCC, hence explicit vector types.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+// Everything here must inline into the kernels' AVX2 entry points to be compiled for AVX2.
+// (GCC warns that passing 64-byte vectors by value has an ABI that depends on the ISA; these
+// functions never exist as calls, so the warning does not apply.)
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define ESCD_LANES_INLINE inline __attribute__((always_inline))
+#else
+#define ESCD_LANES_INLINE inline
+#endif
+
+namespace escd::mamba_detail {
+
+// 8 floats = one AVX2 register. (16-lane vectors were split by GCC into poorly scheduled halves.)
+constexpr int64_t kLanes = 8;
+
+template <typename T>
+struct LanesOf;
+template <>
+struct LanesOf<float> {
+  typedef float type __attribute__((vector_size(sizeof(float) * kLanes), aligned(64)));
+  typedef int32_t int_type __attribute__((vector_size(sizeof(int32_t) * kLanes)));
+};
+template <>
+struct LanesOf<double> {
+  typedef double type __attribute__((vector_size(sizeof(double) * kLanes), aligned(64)));
+};
+template <typename T>
+using Lanes = typename LanesOf<T>::type;
+// The natural alignment of a vector type depends on the ISA the code is compiled for (16 bytes for
+// baseline x86-64), while AVX2 code assumes 32: memory for lanes is always aligned to 64 bytes.
+constexpr size_t kLaneAlignment = 64;
+
+// A zero-filled heap array of lane vectors at their full alignment. (std::vector<Lanes<T>> is
+// not an option: GCC drops the vector type's alignment attribute in template arguments.)
+template <typename T>
+class LaneArray {
+ public:
+  explicit LaneArray(int64_t n)
+      : size_(n), data_(static_cast<Lanes<T>*>(std::aligned_alloc(kLaneAlignment, bytes(n)))) {
+    if (data_ == nullptr) throw std::bad_alloc();
+    std::memset(static_cast<void*>(data_), 0, bytes(n));
+  }
+  ~LaneArray() { std::free(data_); }
+  LaneArray(const LaneArray&) = delete;
+  LaneArray& operator=(const LaneArray&) = delete;
+  Lanes<T>* data() { return data_; }
+  const Lanes<T>* data() const { return data_; }
+  Lanes<T>& operator[](int64_t i) { return data_[i]; }
+  const Lanes<T>& operator[](int64_t i) const { return data_[i]; }
+  void zero() { std::memset(static_cast<void*>(data_), 0, bytes(size_)); }
+
+ private:
+  static size_t bytes(int64_t n) { return sizeof(Lanes<T>) * static_cast<size_t>(n > 0 ? n : 1); }
+  int64_t size_;
+  Lanes<T>* data_;
+};
+
+// Reads `width` <= kLanes values; lanes past width are 0.
+template <typename T>
+ESCD_LANES_INLINE Lanes<T> load_lanes(const T* src, int64_t width) {
+  Lanes<T> v = {};
+  if (width == kLanes) {
+    std::memcpy(&v, src, sizeof v);  // the common case: one unaligned vector load
+  } else {
+    std::memcpy(&v, src, sizeof(T) * static_cast<size_t>(width));
+  }
+  return v;
+}
+
+template <typename T>
+ESCD_LANES_INLINE void store_lanes(T* dst, const Lanes<T>& v, int64_t width) {
+  if (width == kLanes) {
+    std::memcpy(dst, &v, sizeof v);
+  } else {
+    std::memcpy(dst, &v, sizeof(T) * static_cast<size_t>(width));
+  }
+}
+
+template <typename T>
+ESCD_LANES_INLINE T sum_lanes(const Lanes<T>& v) {
+  T s = T(0);
+  for (int64_t w = 0; w < kLanes; ++w) s += v[w];
+  return s;
+}
+
+// exp() on every lane. float: range reduction to r in [-ln2/2, ln2/2], a degree-7 Taylor
+// polynomial (truncation error ~5e-9, below float rounding) and 2^k built from exponent bits;
+// inputs are clamped to [-87, 88] so 2^k stays a normal float (exp under/overflows there anyway).
+ESCD_LANES_INLINE Lanes<float> exp_lanes(Lanes<float> x) {
+  using F = Lanes<float>;
+  using I = LanesOf<float>::int_type;
+  const F lo = F{} - 87.0f, hi = F{} + 88.0f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f;  // ln 2 split in two so that k·kLn2Hi is exact
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  const F k = (x * kLog2e + kRound) - kRound;
+  const F r = (x - k * kLn2Hi) - k * kLn2Lo;
+  F p = F{} + 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const I bits = (__builtin_convertvector(k, I) + 127) << 23;
+  return p * (F)bits;  // a vector cast reinterprets the bits
+}
+
+// double is for tests, where accuracy matters and speed does not: the library exp per lane.
+ESCD_LANES_INLINE Lanes<double> exp_lanes(const Lanes<double>& x) {
+  Lanes<double> e;
+  for (int64_t w = 0; w < kLanes; ++w) e[w] = std::exp(x[w]);
+  return e;
+}
+
+template <typename T>
+ESCD_LANES_INLINE Lanes<T> sigmoid_lanes(const Lanes<T>& x) {
+  return T(1) / (T(1) + exp_lanes(-x));
+}
+
+}  // namespace escd::mamba_detail

@@ -1,0 +1,34 @@
+#include "streaming/window_recompute.h"
+
+#include <ATen/Functions.h>
+#include <ATen/core/grad_mode.h>
+
+#include <stdexcept>
+
+namespace escd {
+
+WindowRecompute::WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames)
+    : model_(model), window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
+  if (window_ < 1 || hop_ < 1) throw std::invalid_argument("window and hop must be at least one frame");
+  ring_.assign(window_ * n_mels_, 0.0f);
+}
+
+std::optional<WindowResult> WindowRecompute::push(const float* frame) {
+  std::copy(frame, frame + n_mels_, ring_.data() + (frames_ % window_) * n_mels_);
+  ++frames_;
+  const bool full = frames_ >= window_;
+  // Full windows close every hop from the first full one on; before that, warming-up predictions.
+  const bool due = full ? (frames_ - window_) % hop_ == 0 : frames_ % hop_ == 0;
+  if (!due) return std::nullopt;
+  const int64_t n = std::min(frames_, window_);
+  at::Tensor window = at::empty({1, n, n_mels_});
+  float* out = window.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t frame_index = frames_ - n + i;
+    std::copy_n(ring_.data() + (frame_index % window_) * n_mels_, n_mels_, out + i * n_mels_);
+  }
+  at::NoGradGuard no_grad;
+  return WindowResult{model_.forward(window)[0], frames_, n, !full};
+}
+
+}  // namespace escd

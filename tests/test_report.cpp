@@ -1,0 +1,122 @@
+// Training bookkeeping that needs no model: recipe parsing, the schedule, the weight EMA, the
+// evaluation summary and the HTML report.
+#include <gtest/gtest.h>
+
+#include <ATen/Functions.h>
+#include <torch/nn/modules/linear.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "evaluation.h"
+#include "html_report.h"
+#include "lr_schedule.h"
+#include "test_support.h"
+#include "train_config.h"
+#include "weight_ema.h"
+
+namespace escd::train {
+namespace {
+
+TEST(TrainConfig, KnownKeysApplyUnknownKeysAndBadTypesAreNamed) {
+  TrainConfig c;
+  apply_train_table(c, {{"epochs", 7}, {"lr", 0.01}, {"mix_prob", 0.5}, {"val_folds", {2}}}, "x.toml [train]");
+  EXPECT_EQ(c.epochs, 7);
+  EXPECT_DOUBLE_EQ(c.lr, 0.01);
+  EXPECT_DOUBLE_EQ(c.augment.mix_prob, 0.5);
+  EXPECT_EQ(c.val_folds, std::vector<int>{2});
+  try {
+    apply_train_table(c, {{"epoch", 3}}, "x.toml [train]");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("x.toml [train]: unknown key 'epoch'"), std::string::npos) << e.what();
+  }
+  try {
+    apply_train_table(c, {{"epochs", "ten"}}, "x.toml [train]");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'epochs'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(apply_train_table(c, {{"epochs", 2.5}}, "x"), std::invalid_argument);
+  EXPECT_THROW(apply_train_table(c, {{"test_folds", {6}}}, "x"), std::invalid_argument);
+  EXPECT_THROW(apply_train_table(c, {{"batch_size", 0}}, "x"), std::invalid_argument);
+}
+
+TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {
+  EXPECT_NEAR(warmup_cosine(0, 10, 100, 0.01), 0.1, 1e-12);
+  EXPECT_NEAR(warmup_cosine(9, 10, 100, 0.01), 1.0, 1e-12);
+  EXPECT_NEAR(warmup_cosine(10, 10, 100, 0.01), 1.0, 1e-12);
+  EXPECT_NEAR(warmup_cosine(55, 10, 100, 0.01), 0.505, 1e-9);
+  EXPECT_NEAR(warmup_cosine(100, 10, 100, 0.01), 0.01, 1e-12);
+  double previous = 2.0;
+  for (int s = 10; s <= 100; ++s) {
+    EXPECT_LE(warmup_cosine(s, 10, 100, 0.01), previous);
+    previous = warmup_cosine(s, 10, 100, 0.01);
+  }
+}
+
+TEST(WeightEma, TracksTheParametersAndSwapsBothWays) {
+  torch::nn::Linear layer(3, 2);
+  WeightEma ema(*layer, 0.9);
+  const at::Tensor start = layer->weight.detach().clone();
+  {
+    at::NoGradGuard no_grad;
+    layer->weight.fill_(1.0);
+  }
+  for (int i = 0; i < 200; ++i) ema.update();
+  EXPECT_TRUE(at::allclose(ema.shadow()[0], at::ones({2, 3}), 1e-4, 1e-4));
+  ema.swap();
+  EXPECT_TRUE(at::allclose(layer->weight, at::ones({2, 3}), 1e-4, 1e-4));
+  ema.swap();
+  EXPECT_TRUE(at::equal(layer->weight, at::ones({2, 3})));
+  EXPECT_FALSE(at::equal(start, layer->weight));
+}
+
+TEST(Evaluation, SummaryOfAKnownCase) {
+  // Three clips of classes 0, 1, 2; the model gets the first two right and calls the third a 1.
+  const at::Tensor logits = at::tensor({5.f, 0.f, 0.f, 0.f, 5.f, 0.f, 0.f, 5.f, 1.f}).reshape({3, 3});
+  const EvalResult r = summarise(logits, {0, 1, 2}, 3);
+  EXPECT_NEAR(r.accuracy, 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(r.predictions, (std::vector<int64_t>{0, 1, 1}));
+  EXPECT_EQ(r.confusion[2][1], 1);
+  EXPECT_EQ(r.confusion[2][2], 0);
+  EXPECT_EQ(r.per_class_accuracy, (std::vector<double>{1.0, 1.0, 0.0}));
+  EXPECT_GT(r.loss, 0.0);
+  const nlohmann::json j = r.to_json({"a", "b", "c"});
+  EXPECT_EQ(j["per_class_accuracy"]["c"], 0.0);
+}
+
+TEST(Report, RendersCurvesConfusionAndWorstPairs) {
+  test::TempDir dir;
+  std::ofstream(dir.path("metrics.jsonl"))
+      << R"({"epoch":0,"train_loss":3.9,"train_accuracy":0.05,"val_accuracy":0.1,"val_loss":3.5,"lr":0.001})" "\n"
+      << R"({"epoch":1,"train_loss":2.0,"train_accuracy":0.45,"val_accuracy":0.4,"val_loss":2.2,"lr":0.002})" "\n";
+  const at::Tensor logits = at::tensor({5.f, 0.f, 0.f, 5.f}).reshape({2, 2});
+  const nlohmann::json final_json = {{"model", "mamba"},
+                                     {"best_epoch", 2},
+                                     {"val", summarise(logits, {0, 1}, 2).to_json({"dog", "rooster"})},
+                                     {"test", summarise(logits, {0, 0}, 2).to_json({"dog", "rooster"})}};
+  std::ofstream(dir.path("final.json")) << final_json.dump();
+  const std::string html = render_report(dir.str());
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("Learning rate"), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
+  EXPECT_NE(html.find("Confusion matrix"), std::string::npos);
+  EXPECT_NE(html.find("<td>dog</td><td>rooster</td><td>1</td>"), std::string::npos);  // the one confusion
+  EXPECT_EQ(html.find("http"), html.find("http://www.w3.org/2000/svg"));  // nothing fetched from a network
+}
+
+TEST(Report, MissingOrBrokenMetricsAreNamed) {
+  test::TempDir dir;
+  EXPECT_THROW(render_report(dir.str()), std::runtime_error);
+  std::ofstream(dir.path("metrics.jsonl")) << "{\"epoch\":0}\nnot json\n";
+  try {
+    render_report(dir.str());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl:2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace escd::train
