@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is needed (idempotent), builds, and runs escd.
-# Until the daemon lands, this shows esc-train's commands.
+# Installs what is needed (idempotent), builds, and runs escd with the shipped Mamba checkpoint on
+# the default microphone. Extra arguments go to escd (e.g. --list-devices, --device USB, --input f.wav).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-if [[ -x build/bin/escd ]]; then
-  exec build/bin/escd "$@"
-fi
-exec build/bin/esc-train --help
+exec build/bin/escd --model mamba "$@"

@@ -1,0 +1,62 @@
+// escd's settings file: the shipped one loads, and mistakes are named with file, table and key.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "daemon_options.h"
+#include "test_support.h"
+#include "util/toml_json.h"
+
+namespace escd::daemon {
+namespace {
+
+std::string error_of(const std::string& toml) {
+  test::TempDir dir;
+  std::ofstream(dir.path("e.toml")) << toml;
+  DaemonOptions o;
+  try {
+    apply_config_file(o, dir.path("e.toml"));
+    validate(o);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(DaemonOptions, ShippedConfigLoadsAndValidates) {
+  DaemonOptions o;
+  apply_config_file(o, std::string(ESCD_SOURCE_DIR) + "/config/escd.toml");
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_EQ(o.models, std::vector<std::string>{"mamba"});
+  EXPECT_EQ(o.pub, "tcp://127.0.0.1:5556");
+  EXPECT_DOUBLE_EQ(o.hop_ms, 500.0);
+  EXPECT_EQ(o.events.min_hits, 2);
+}
+
+TEST(DaemonOptions, ValuesApply) {
+  test::TempDir dir;
+  std::ofstream(dir.path("c.toml")) << "[daemon]\nmodels = [\"liquid_s4\", \"mamba\"]\nhop_ms = 64\n"
+                                       "[events]\nexclude = [\"rain\"]\n[events.thresholds]\ndog = 0.7\n"
+                                       "[models.mamba]\ncheckpoint = \"/x/m.ckpt\"\n";
+  DaemonOptions o;
+  apply_config_file(o, dir.path("c.toml"));
+  EXPECT_EQ(o.models.size(), 2u);
+  EXPECT_DOUBLE_EQ(o.hop_ms, 64.0);
+  EXPECT_EQ(o.events.exclude.count("rain"), 1u);
+  EXPECT_DOUBLE_EQ(o.events.class_thresholds.at("dog"), 0.7);
+  EXPECT_EQ(o.checkpoints_by_model, std::vector<std::string>{"mamba=/x/m.ckpt"});
+}
+
+TEST(DaemonOptions, MistakesAreNamed) {
+  EXPECT_NE(error_of("[daemon]\nhop = 5\n").find("[daemon] hop: unknown key"), std::string::npos);
+  EXPECT_NE(error_of("[sound]\n").find("unknown table [sound]"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nthreads = \"two\"\n").find("[daemon] threads: expected an integer"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nhop_ms = 0\n").find("hop_ms"), std::string::npos);
+  EXPECT_NE(error_of("[input]\nformat = \"mp3\"\n").find("format: expected s16le or f32le"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\npub = \"localhost:5556\"\n").find("ZeroMQ endpoint"), std::string::npos);
+  EXPECT_NE(error_of("[events]\ninclude = [1]\n").find("class names"), std::string::npos);
+  EXPECT_NE(error_of("[daemon\n").find("e.toml:1:"), std::string::npos);  // TOML syntax: line and column
+}
+
+}  // namespace
+}  // namespace escd::daemon

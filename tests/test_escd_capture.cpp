@@ -1,0 +1,326 @@
+// escd end to end through a real microphone path: a private PulseAudio server with a virtual
+// microphone (tests/pulse_test_server.h), escd as a child process capturing from it through
+// PortAudio's ALSA "pulse" device, and a ZeroMQ subscriber in this process.
+//
+// 1. An ESC-50 clip played into the virtual microphone comes out of escd as the class that the same
+//    checkpoint's parallel forward gives for that clip.
+// 2. The sound server dies and comes back: escd reports it in esc.health, reconnects by itself and
+//    keeps predicting, without exiting.
+//
+// Needs pulseaudio/pactl/paplay, ESC-50 (test 1) and a trained checkpoint: models/<model>.ckpt in
+// the source tree, or $ESCD_TEST_CHECKPOINT; otherwise the tests skip and say why.
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <ATen/Functions.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <zmq.hpp>
+
+#include "audio/decode.h"
+#include "data/esc50_index.h"
+#include "features/log_mel_tensor.h"
+#include "models/common/checkpoint.h"
+#include "pulse_test_server.h"
+#include "test_support.h"
+
+namespace escd {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// PortAudio's ALSA host API reaches PulseAudio through the ALSA pulse plugin's "pulse" PCM.
+constexpr const char* kDevice = "pulse";
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The checkpoint under test: the shipped one in the source tree, else $ESCD_TEST_CHECKPOINT; "" if neither.
+std::string find_checkpoint() {
+  const std::string shipped = std::string(ESCD_SOURCE_DIR) + "/models/mamba.ckpt";
+  if (std::filesystem::exists(shipped)) return shipped;
+  const char* env = std::getenv("ESCD_TEST_CHECKPOINT");
+  if (env && *env && std::filesystem::exists(env)) return env;
+  return "";
+}
+
+// escd as a child process (stdin /dev/null, stdout and stderr to a log file). It inherits this
+// process's environment, i.e. the PulseAudio server's variables once they are exported.
+class Escd {
+ public:
+  Escd(const std::vector<std::string>& args, const std::string& log_path) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int null = open("/dev/null", O_RDONLY);
+      dup2(null, STDIN_FILENO);
+      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(log, STDERR_FILENO);
+      dup2(log, STDOUT_FILENO);
+      std::vector<char*> argv{const_cast<char*>(ESCD_BIN)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(ESCD_BIN, argv.data());
+      _exit(127);
+    }
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+  }
+  ~Escd() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Exit code, or -1 if it did not exit within `timeout`.
+  int wait(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      if (!exited_ && waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (exited_) return code_;
+      if (Clock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  bool running() { return wait(0ms) == -1; }
+  void signal(int sig) { kill(pid_, sig); }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int code_ = -1;
+};
+
+struct Message {
+  std::string topic;
+  nlohmann::json body;
+  Clock::time_point received;
+};
+
+class Subscriber {
+ public:
+  explicit Subscriber(const std::string& endpoint) : socket_(context_, zmq::socket_type::sub) {
+    socket_.set(zmq::sockopt::subscribe, "esc.");
+    socket_.set(zmq::sockopt::rcvtimeo, 100);
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+  // Receives for at most `timeout`, until `done` returns true (then returns that message).
+  std::optional<Message> until(std::chrono::milliseconds timeout, const std::function<bool(const Message&)>& done) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      zmq::message_t topic, body;
+      if (!socket_.recv(topic)) continue;
+      if (!topic.more() || !socket_.recv(body)) {
+        ADD_FAILURE() << "a message that is not two frames";
+        continue;
+      }
+      Message m{topic.to_string(), nlohmann::json::parse(body.to_string()), Clock::now()};
+      seen.push_back(m);
+      if (done(m)) return m;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<Message> seen;  // everything received, in order
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+bool is_health(const Message& m) { return m.topic == "esc.health"; }
+bool connected(const Message& m) { return is_health(m) && m.body["input"]["connected"].get<bool>(); }
+
+class EscdCapture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string missing;
+    if (!test::PulseTestServer::tools_available(missing)) {
+      GTEST_SKIP() << "real-capture test needs PulseAudio; not on PATH: " << missing
+                   << " (install: pulseaudio pulseaudio-utils libasound2-plugins, see scripts/install-deps.sh)";
+    }
+    checkpoint_ = find_checkpoint();
+    if (checkpoint_.empty()) {
+      GTEST_SKIP() << "no trained checkpoint: " << ESCD_SOURCE_DIR
+                   << "/models/mamba.ckpt does not exist and ESCD_TEST_CHECKPOINT is not set to a file "
+                      "(e.g. a copy of runs/mamba/best.ckpt)";
+    }
+    std::ofstream(dir_.path("escd.toml")) << "[scores]\ntop_k = 3\n";
+    endpoint_ = "ipc://" + dir_.path("pub.sock");
+    server_ = std::make_unique<test::PulseTestServer>(dir_.str());
+    server_->export_environment();  // escd, our child, inherits it
+  }
+  void TearDown() override {
+    escd_.reset();    // SIGKILL if still running
+    server_.reset();  // stops the server by its PID, restores the environment
+  }
+
+  void start_server() {
+    std::string error;
+    ASSERT_TRUE(server_->start(error)) << error;
+  }
+  void start_escd(const std::string& model = "mamba") {
+    escd_ = std::make_unique<Escd>(std::vector<std::string>{"--model", model, "--checkpoint", checkpoint_, "--config",
+                                                            dir_.path("escd.toml"), "--device", kDevice, "--pub",
+                                                            endpoint_, "--hop-ms", "500"},
+                                   dir_.path("escd.log"));
+    sub_ = std::make_unique<Subscriber>(endpoint_);
+  }
+  // Waits for a health message showing the microphone connected and delivering audio.
+  void wait_until_capturing() {
+    const auto m = sub_->until(20s, [](const Message& m) {
+      return connected(m) && m.body["input"]["frames"].get<uint64_t>() > 0;
+    });
+    ASSERT_TRUE(m) << "no health message with a connected, delivering input within 20 s; escd log:\n" << log();
+  }
+  std::string log() const {
+    std::ifstream in(dir_.path("escd.log"));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  test::TempDir dir_;
+  std::string checkpoint_, endpoint_;
+  std::unique_ptr<test::PulseTestServer> server_;
+  std::unique_ptr<Escd> escd_;
+  std::unique_ptr<Subscriber> sub_;
+};
+
+// The clip to play and what the checkpoint says about it.
+struct Pick {
+  ClipInfo clip;
+  int64_t expected = -1;
+  double margin = -1.0;  // top-1 minus top-2 probability in the parallel forward
+};
+
+TEST_F(EscdCapture, AClipPlayedIntoTheMicrophoneIsPublishedAsTheClassTheParallelForwardGives) {
+  SKIP_WITHOUT_ESC50();
+  const Checkpoint ckpt = load_checkpoint(checkpoint_);
+  const std::string model = ckpt.model->architecture();
+
+  // Among ten fold-5 clips of different classes, the one the model is surest of.
+  const Esc50Index index = read_esc50_index(test::esc50_dir());
+  const std::vector<size_t> fold5 = clips_in_folds(index, {5});
+  ASSERT_GE(fold5.size(), 10u);
+  Pick pick;
+  {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < 10; ++i) {
+      const ClipInfo& clip = index.clips[fold5[i * fold5.size() / 10]];
+      const DecodedAudio audio = decode_audio_file(clip.audio_path);
+      const at::Tensor p =
+          at::softmax(ckpt.model->forward(log_mel_tensor(audio.samples, ckpt.front_end).unsqueeze(0))[0], 0);
+      const auto top = at::topk(p, 2);
+      const double margin = (std::get<0>(top)[0] - std::get<0>(top)[1]).item<double>();
+      if (margin > pick.margin) pick = {clip, std::get<1>(top)[0].item<int64_t>(), margin};
+    }
+  }
+  const std::string expected = ckpt.class_names.at(static_cast<size_t>(pick.expected));
+  std::printf("clip %s (%s): the parallel forward says '%s' with a top-1 margin of %.3f\n", pick.clip.filename.c_str(),
+              pick.clip.category.c_str(), expected.c_str(), pick.margin);
+
+  // The clip at 44.1 kHz (the virtual microphone's rate), with a second of silence on both sides.
+  const int rate = 44100;
+  const std::vector<float> samples = decode_audio_file(pick.clip.audio_path, rate).samples;
+  std::vector<float> padded(static_cast<size_t>(rate), 0.0f);
+  padded.insert(padded.end(), samples.begin(), samples.end());
+  padded.insert(padded.end(), static_cast<size_t>(rate), 0.0f);
+  const std::string wav = dir_.path("clip.wav");
+  test::write_audio(wav, padded, rate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+
+  start_server();
+  start_escd(model);
+  wait_until_capturing();
+  if (HasFatalFailure()) return;
+
+  const size_t first = sub_->seen.size();
+  const auto played = Clock::now();
+  const pid_t player = server_->play_async(wav);
+  const double play_s = static_cast<double>(padded.size()) / rate;
+  // Windows that can cover the clip end up to a window's length after it ends; allow for latency.
+  sub_->until(std::chrono::milliseconds(static_cast<int>(1e3 * (play_s + 2.5))), [](const Message&) { return false; });
+  EXPECT_EQ(test::PulseTestServer::wait_for(player, 3.0), 0) << "paplay failed";
+
+  int full_windows = 0, matches = 0;
+  std::string tops;
+  for (size_t i = first; i < sub_->seen.size(); ++i) {
+    const Message& m = sub_->seen[i];
+    if (m.topic != "esc.scores." + model || m.body["warming_up"].get<bool>()) continue;
+    ++full_windows;
+    const std::string label = m.body["top"][0]["label"].get<std::string>();
+    const double p = m.body["top"][0]["p"].get<double>();
+    matches += label == expected;
+    char line[160];
+    std::snprintf(line, sizeof line, "  +%.2f s: [%.2f, %.2f] %s %.3f\n", std::chrono::duration<double>(m.received - played).count(),
+                  m.body["window"]["start"].get<double>(), m.body["window"]["end"].get<double>(), label.c_str(), p);
+    tops += line;
+  }
+  std::printf("%d full windows during playback, %d with top-1 '%s':\n%s", full_windows, matches, expected.c_str(),
+              tops.c_str());
+  RecordProperty("matching_windows", matches);
+  EXPECT_GE(full_windows, 5) << "too few full-window predictions; escd log:\n" << log();
+  EXPECT_GE(matches, 1) << "no full window during playback had '" << expected << "' as top-1:\n" << tops;
+  EXPECT_TRUE(escd_->running()) << log();
+  escd_->signal(SIGTERM);
+  EXPECT_EQ(escd_->wait(5s), 0) << log();
+}
+
+TEST_F(EscdCapture, SurvivesTheSoundServerDyingAndComingBack) {
+  const std::string model = load_checkpoint(checkpoint_).model->architecture();
+  start_server();
+  start_escd(model);
+  wait_until_capturing();
+  if (HasFatalFailure()) return;
+  const std::string scores = "esc.scores." + model;
+  ASSERT_TRUE(sub_->until(5s, [&](const Message& m) { return m.topic == scores; })) << "no scores: " << log();
+
+  server_->kill_now();
+  const auto killed = Clock::now();
+  const auto lost = sub_->until(6s, [](const Message& m) { return is_health(m) && !connected(m); });
+  ASSERT_TRUE(lost) << "health still shows the input connected 6 s after the server was killed; escd log:\n" << log();
+  const double detect_s = seconds_since(killed);
+  EXPECT_EQ(lost->body["input"]["reconnects"].get<uint64_t>(), 0u);
+  std::printf("server killed: health says disconnected after %.2f s (last_error: %s)\n", detect_s,
+              lost->body["input"]["last_error"].get<std::string>().c_str());
+  // Still running, still publishing health while the device is gone.
+  ASSERT_TRUE(sub_->until(3s, [](const Message& m) { return is_health(m) && !connected(m); }));
+  ASSERT_TRUE(escd_->running()) << "escd exited when the sound server died:\n" << log();
+
+  start_server();
+  const auto restarted = Clock::now();
+  const auto back = sub_->until(12s, [](const Message& m) {
+    return connected(m) && m.body["input"]["reconnects"].get<uint64_t>() >= 1;
+  });
+  ASSERT_TRUE(back) << "no reconnect in health within 12 s of the server's return; escd log:\n" << log();
+  const double reconnect_s = seconds_since(restarted);
+
+  // Predictions resume: two more score messages after the reconnect.
+  int after = 0;
+  sub_->until(5s, [&](const Message& m) { return m.topic == scores && ++after == 2; });
+  EXPECT_EQ(after, 2) << "no predictions after the reconnect; escd log:\n" << log();
+  std::printf("server restarted: reconnected (reconnects = %llu) after %.2f s; %d predictions followed\n",
+              static_cast<unsigned long long>(back->body["input"]["reconnects"].get<uint64_t>()), reconnect_s, after);
+  RecordProperty("loss_reported_ms", static_cast<int>(1e3 * detect_s));
+  RecordProperty("reconnect_reported_ms", static_cast<int>(1e3 * reconnect_s));
+
+  ASSERT_TRUE(escd_->running()) << log();
+  escd_->signal(SIGTERM);
+  EXPECT_EQ(escd_->wait(5s), 0) << log();
+}
+
+}  // namespace
+}  // namespace escd
