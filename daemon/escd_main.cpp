@@ -11,6 +11,7 @@
 #include "publisher.h"
 #include "source_factory.h"
 #include "systemd_notify.h"
+#include "util/compute_threads.h"
 #include "util/toml_json.h"
 
 namespace {
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(options.log_level));
-  at::set_num_threads(options.threads);
+  escd::set_compute_threads(options.threads);
 
   escd::daemon::PipelineSignals signals;
   g_signals = &signals;

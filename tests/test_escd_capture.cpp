@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <zmq.hpp>
 
@@ -216,9 +217,13 @@ TEST_F(EscdCapture, AClipPlayedIntoTheMicrophoneIsPublishedAsTheClassTheParallel
   const Esc50Index index = read_esc50_index(test::esc50_dir());
   const std::vector<size_t> fold5 = clips_in_folds(index, {5});
   ASSERT_GE(fold5.size(), 10u);
+  // A clip the model would also call what it calls silence proves nothing: those are passed over.
   Pick pick;
   {
     at::NoGradGuard no_grad;
+    const std::vector<float> silence(5 * 16000, 0.0f);
+    const int64_t silence_class =
+        ckpt.model->forward(log_mel_tensor(silence, ckpt.front_end).unsqueeze(0))[0].argmax().item<int64_t>();
     for (size_t i = 0; i < 10; ++i) {
       const ClipInfo& clip = index.clips[fold5[i * fold5.size() / 10]];
       const DecodedAudio audio = decode_audio_file(clip.audio_path);
@@ -226,9 +231,11 @@ TEST_F(EscdCapture, AClipPlayedIntoTheMicrophoneIsPublishedAsTheClassTheParallel
           at::softmax(ckpt.model->forward(log_mel_tensor(audio.samples, ckpt.front_end).unsqueeze(0))[0], 0);
       const auto top = at::topk(p, 2);
       const double margin = (std::get<0>(top)[0] - std::get<0>(top)[1]).item<double>();
-      if (margin > pick.margin) pick = {clip, std::get<1>(top)[0].item<int64_t>(), margin};
+      const int64_t top1 = std::get<1>(top)[0].item<int64_t>();
+      if (top1 != silence_class && margin > pick.margin) pick = {clip, top1, margin};
     }
   }
+  if (pick.expected < 0) GTEST_SKIP() << "the checkpoint gives the same class to all ten clips as to silence: untrained?";
   const std::string expected = ckpt.class_names.at(static_cast<size_t>(pick.expected));
   std::printf("clip %s (%s): the parallel forward says '%s' with a top-1 margin of %.3f\n", pick.clip.filename.c_str(),
               pick.clip.category.c_str(), expected.c_str(), pick.margin);

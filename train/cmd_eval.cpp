@@ -13,6 +13,7 @@
 #include "evaluation.h"
 #include "models/common/checkpoint.h"
 #include "util/atomic_file.h"
+#include "util/compute_threads.h"
 
 namespace escd::train {
 
@@ -32,7 +33,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
   cmd->add_flag("--streaming", args->streaming, "Also evaluate frame by frame through streaming sessions");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   return [args] {
-    at::set_num_threads(args->threads);
+    set_compute_threads(args->threads);
     const Checkpoint ckpt = load_checkpoint(args->checkpoint);
     Esc50Index index = read_esc50_index(args->data);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);

@@ -24,6 +24,7 @@
 #include "models/common/registry.h"
 #include "progress.h"
 #include "util/atomic_file.h"
+#include "util/compute_threads.h"
 #include "weight_ema.h"
 
 namespace escd::train {
@@ -177,7 +178,12 @@ ResumeState load_resume_state(const std::string& path, SequenceClassifier& model
   generator.set_state(rng);
   torch::serialize::InputArchive optim;
   archive.read("optimizer", optim);
-  optimizer.load(optim);
+  try {
+    optimizer.load(optim);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": the optimiser state does not fit this build's parameter groups (written by "
+                             "another version of esc-train?): " + std::string(e.what()).substr(0, 120));
+  }
   ResumeState state;
   state.next_epoch = meta.at("next_epoch").get<int>();
   state.best_val = meta.at("best_val").get<double>();
@@ -236,7 +242,7 @@ std::string data_fingerprint(const Esc50Dataset& data) {
 nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const TrainConfig& cfg = o.config;
   using clock = std::chrono::steady_clock;
-  at::set_num_threads(cfg.threads);
+  set_compute_threads(cfg.threads);
   std::error_code ec;
   fs::create_directories(o.run_dir, ec);
   if (ec || !fs::is_directory(o.run_dir)) {

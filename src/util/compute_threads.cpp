@@ -1,0 +1,17 @@
+#include "util/compute_threads.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+namespace escd {
+
+void set_compute_threads(int n) {
+  at::set_num_threads(n);
+  // Looked up at run time: the BLAS behind libtorch is whichever the system's alternatives select.
+  using SetThreads = void (*)(int);
+  if (auto set_openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set_openblas(n);
+  }
+}
+
+}  // namespace escd
