@@ -60,3 +60,13 @@ class PulseTestServer {
 };
 
 }  // namespace escd::test
+
+// Skips the current test, naming what is missing, when the PulseAudio tools are not installed.
+#define SKIP_WITHOUT_PULSEAUDIO()                                                                      \
+  do {                                                                                                 \
+    std::string missing_tools;                                                                         \
+    if (!escd::test::PulseTestServer::tools_available(missing_tools)) {                               \
+      GTEST_SKIP() << "real-capture test needs PulseAudio; not on PATH: " << missing_tools            \
+                   << " (install: pulseaudio pulseaudio-utils libasound2-plugins, see scripts/install-deps.sh)"; \
+    }                                                                                                  \
+  } while (0)

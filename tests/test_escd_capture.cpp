@@ -150,11 +150,7 @@ bool connected(const Message& m) { return is_health(m) && m.body["input"]["conne
 class EscdCapture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string missing;
-    if (!test::PulseTestServer::tools_available(missing)) {
-      GTEST_SKIP() << "real-capture test needs PulseAudio; not on PATH: " << missing
-                   << " (install: pulseaudio pulseaudio-utils libasound2-plugins, see scripts/install-deps.sh)";
-    }
+    SKIP_WITHOUT_PULSEAUDIO();
     checkpoint_ = find_checkpoint();
     if (checkpoint_.empty()) {
       GTEST_SKIP() << "no trained checkpoint: " << ESCD_SOURCE_DIR

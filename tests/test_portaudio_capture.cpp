@@ -109,11 +109,7 @@ double frequency(const float* x, size_t n, int rate) {
 class PortAudioCapture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string missing;
-    if (!test::PulseTestServer::tools_available(missing)) {
-      GTEST_SKIP() << "real-capture test needs PulseAudio; not on PATH: " << missing
-                   << " (install: pulseaudio pulseaudio-utils libasound2-plugins, see scripts/install-deps.sh)";
-    }
+    SKIP_WITHOUT_PULSEAUDIO();
     server_ = std::make_unique<test::PulseTestServer>(dir_.str());
     server_->export_environment();  // before any Pa_Initialize in this process
     std::string error;
