@@ -189,7 +189,9 @@ TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
   for (const auto& [topic, s] : seqs) {
     // Consecutive from the first message this subscriber saw (it may have joined after the first health).
     for (size_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], s[0] + i) << topic << ": a gap in seq";
-    if (topic.rfind("esc.scores", 0) == 0) EXPECT_EQ(s[0], 0u);
+    if (topic.rfind("esc.scores", 0) == 0) {
+      EXPECT_EQ(s[0], 0u);
+    }
   }
   // 155 frames with a 16-frame hop: 9 warming-up predictions (16..144 frames), then the full window.
   EXPECT_EQ(warming, 9);
