@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/fnv_hash.h"
+
 namespace escd::daemon {
 namespace {
 
@@ -12,14 +14,10 @@ constexpr int64_t kWindowFrames = 155;  // 5 s: the length every model was train
 
 std::string file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a 64: identifies the file, not a security hash
+  Fnv1a hash;  // identifies the file in health reports, not a security hash
   char buf[1 << 16];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ULL;
-  }
-  char out[17];
-  std::snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(h));
-  return out;
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) hash.feed(buf, static_cast<size_t>(in.gcount()));
+  return hash.hex();
 }
 
 }  // namespace

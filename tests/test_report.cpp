@@ -120,3 +120,21 @@ TEST(Report, MissingOrBrokenMetricsAreNamed) {
 
 }  // namespace
 }  // namespace escd::train
+
+namespace escd::train {
+namespace {
+
+TEST(Evaluation, WorstConfusionsAreOffDiagonalLargestFirst) {
+  const std::vector<std::vector<int64_t>> confusion{{9, 1, 3}, {0, 7, 0}, {2, 5, 4}};
+  const auto worst = worst_confusions(confusion, 3);
+  ASSERT_EQ(worst.size(), 3u);
+  EXPECT_EQ(worst[0].count, 5);
+  EXPECT_EQ(worst[0].true_class, 2u);
+  EXPECT_EQ(worst[0].predicted_class, 1u);
+  EXPECT_EQ(worst[1].count, 3);
+  EXPECT_EQ(worst[2].count, 2);
+  EXPECT_EQ(worst_confusions(confusion, 10).size(), 4u);  // only non-zero off-diagonal cells
+}
+
+}  // namespace
+}  // namespace escd::train

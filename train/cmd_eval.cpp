@@ -43,17 +43,9 @@ std::function<int()> add_eval_command(CLI::App& app) {
                 ckpt.model->architecture().c_str(), nlohmann::json(args->folds).dump().c_str(), result.accuracy,
                 static_cast<long long>(result.clips), result.loss);
     // The most confused pairs, the part of a confusion matrix people read first.
-    std::vector<std::tuple<int64_t, size_t, size_t>> pairs;
-    for (size_t t = 0; t < result.confusion.size(); ++t) {
-      for (size_t p = 0; p < result.confusion.size(); ++p) {
-        if (t != p && result.confusion[t][p] > 0) pairs.emplace_back(result.confusion[t][p], t, p);
-      }
-    }
-    std::sort(pairs.rbegin(), pairs.rend());
-    for (size_t i = 0; i < std::min<size_t>(5, pairs.size()); ++i) {
-      const auto& [n, t, p] = pairs[i];
-      std::printf("  confused: %-18s -> %-18s %lld\n", ckpt.class_names[t].c_str(), ckpt.class_names[p].c_str(),
-                  static_cast<long long>(n));
+    for (const Confusion& c : worst_confusions(result.confusion, 5)) {
+      std::printf("  confused: %-18s -> %-18s %lld\n", ckpt.class_names[c.true_class].c_str(),
+                  ckpt.class_names[c.predicted_class].c_str(), static_cast<long long>(c.count));
     }
     nlohmann::json out = result.to_json(ckpt.class_names);
     out["checkpoint"] = args->checkpoint;

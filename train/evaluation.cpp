@@ -6,6 +6,8 @@
 #include "data/batch_loader.h"
 #include "features/log_mel.h"
 
+#include <tuple>
+
 namespace escd::train {
 
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes) {
@@ -32,6 +34,20 @@ EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& label
     r.per_class_accuracy.push_back(total ? static_cast<double>(r.confusion[c][c]) / total : 0.0);
   }
   return r;
+}
+
+std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n) {
+  std::vector<Confusion> pairs;
+  for (size_t t = 0; t < confusion.size(); ++t) {
+    for (size_t p = 0; p < confusion[t].size(); ++p) {
+      if (t != p && confusion[t][p] > 0) pairs.push_back({confusion[t][p], t, p});
+    }
+  }
+  std::sort(pairs.begin(), pairs.end(), [](const Confusion& a, const Confusion& b) {
+    return std::tie(b.count, b.true_class, b.predicted_class) < std::tie(a.count, a.true_class, a.predicted_class);
+  });
+  if (pairs.size() > n) pairs.resize(n);
+  return pairs;
 }
 
 EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,

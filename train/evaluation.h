@@ -33,6 +33,13 @@ EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const s
 EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
                               int rows = 16, size_t block = 512);
 
+struct Confusion {
+  int64_t count;
+  size_t true_class, predicted_class;
+};
+// The `n` largest off-diagonal entries of a confusion matrix, largest first: what people read first.
+std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n);
+
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes);
 
 }  // namespace escd::train

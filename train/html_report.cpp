@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <tuple>
+#include "evaluation.h"
 
 namespace escd::train {
 namespace {
@@ -113,18 +113,11 @@ std::string confusion_svg(const nlohmann::json& eval) {
 std::string worst_pairs_table(const nlohmann::json& eval) {
   const auto confusion = eval.at("confusion").get<std::vector<std::vector<int64_t>>>();
   const auto names = eval.at("class_names").get<std::vector<std::string>>();
-  std::vector<std::tuple<int64_t, size_t, size_t>> pairs;
-  for (size_t t = 0; t < confusion.size(); ++t) {
-    for (size_t p = 0; p < confusion.size(); ++p) {
-      if (t != p && confusion[t][p] > 0) pairs.emplace_back(confusion[t][p], t, p);
-    }
-  }
-  std::sort(pairs.rbegin(), pairs.rend());
   std::ostringstream html;
   html << "<table><tr><th>true class</th><th>predicted as</th><th>clips</th></tr>";
-  for (size_t i = 0; i < std::min<size_t>(10, pairs.size()); ++i) {
-    const auto& [count, t, p] = pairs[i];
-    html << "<tr><td>" << escape(names[t]) << "</td><td>" << escape(names[p]) << "</td><td>" << count << "</td></tr>";
+  for (const Confusion& c : worst_confusions(confusion, 10)) {
+    html << "<tr><td>" << escape(names[c.true_class]) << "</td><td>" << escape(names[c.predicted_class])
+         << "</td><td>" << c.count << "</td></tr>";
   }
   return html.str() + "</table>";
 }

@@ -25,6 +25,7 @@
 #include "progress.h"
 #include "util/atomic_file.h"
 #include "util/compute_threads.h"
+#include "util/fnv_hash.h"
 #include "weight_ema.h"
 
 namespace escd::train {
@@ -220,11 +221,8 @@ std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, con
 }
 
 std::string data_fingerprint(const Esc50Dataset& data) {
-  uint64_t h = 1469598103934665603ULL;
-  auto feed = [&h](const void* p, size_t n) {
-    const auto* bytes = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 1099511628211ULL;
-  };
+  Fnv1a hash;
+  auto feed = [&hash](const void* p, size_t n) { hash.feed(p, n); };
   for (size_t i = 0; i < data.index.clips.size(); ++i) {
     const ClipInfo& c = data.index.clips[i];
     feed(c.filename.data(), c.filename.size());
@@ -234,9 +232,7 @@ std::string data_fingerprint(const Esc50Dataset& data) {
     const auto& w = data.waveforms[i];
     for (size_t s = 0; s < w.size(); s += 16) feed(&w[s], sizeof(float));
   }
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hash.hex();
 }
 
 nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
