@@ -11,6 +11,7 @@ namespace escd::train {
 std::function<int()> add_features_command(CLI::App& app);
 std::function<int()> add_dataset_command(CLI::App& app);
 std::function<int()> add_fit_command(CLI::App& app);
+std::function<int()> add_pretrain_command(CLI::App& app);
 std::function<int()> add_eval_command(CLI::App& app);
 std::function<int()> add_report_command(CLI::App& app);
 

@@ -25,8 +25,10 @@ ModelConfigFile read_model_config(const std::string& path) {
       file.model = value;
     } else if (key == "train") {
       file.train = value;
+    } else if (key == "pretrain") {
+      file.pretrain = value;
     } else {
-      throw ConfigError(path + ": unknown table [" + key + "] (expected [model] and [train])");
+      throw ConfigError(path + ": unknown table [" + key + "] (expected [model], [train] and [pretrain])");
     }
   }
   return file;

@@ -1,5 +1,6 @@
 // Where esc-train finds a model's recipe, and how it reads it: config/<model>.toml with a [model]
-// table (hyperparameters) and a [train] table (the training recipe).
+// table (hyperparameters), a [train] table (the training recipe) and, for models with
+// self-supervised pretraining, a [pretrain] table.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,9 +16,10 @@ struct ModelConfigFile {
   std::string path;
   nlohmann::json model = nlohmann::json::object();  // [model]
   nlohmann::json train = nlohmann::json::object();  // [train]
+  nlohmann::json pretrain = nlohmann::json::object();  // [pretrain]: esc-train pretrain's changes to [train]
 };
 
-// Reads and checks the top-level tables (only [model] and [train] are allowed).
+// Reads and checks the top-level tables (only [model], [train] and [pretrain] are allowed).
 ModelConfigFile read_model_config(const std::string& path);
 
 }  // namespace escd::train

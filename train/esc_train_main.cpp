@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::map<std::string, std::function<int()>> actions = {
       {"fit", escd::train::add_fit_command(app)},
+      {"pretrain", escd::train::add_pretrain_command(app)},
       {"eval", escd::train::add_eval_command(app)},
       {"report", escd::train::add_report_command(app)},
       {"features", escd::train::add_features_command(app)},

@@ -10,17 +10,26 @@ namespace escd {
 WindowRecompute::WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames)
     : model_(model), window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
   if (window_ < 1 || hop_ < 1) throw std::invalid_argument("window and hop must be at least one frame");
-  ring_.assign(window_ * n_mels_, 0.0f);
+  if (model.streams_recurrently()) {
+    ring_.assign(window_ * n_mels_, 0.0f);
+  } else {
+    session_ = model.start_session(1);
+  }
 }
 
 std::optional<WindowResult> WindowRecompute::push(const float* frame) {
-  std::copy(frame, frame + n_mels_, ring_.data() + (frames_ % window_) * n_mels_);
+  if (session_) {
+    session_->step(at::from_blob(const_cast<float*>(frame), {1, n_mels_}));
+  } else {
+    std::copy(frame, frame + n_mels_, ring_.data() + (frames_ % window_) * n_mels_);
+  }
   ++frames_;
   const bool full = frames_ >= window_;
   // Full windows close every hop from the first full one on; before that, warming-up predictions.
   const bool due = full ? (frames_ - window_) % hop_ == 0 : frames_ % hop_ == 0;
   if (!due) return std::nullopt;
   const int64_t n = std::min(frames_, window_);
+  if (session_) return WindowResult{session_->logits()[0], frames_, n, !full};
   at::Tensor window = at::empty({1, n, n_mels_});
   float* out = window.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i) {

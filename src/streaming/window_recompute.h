@@ -1,8 +1,12 @@
-// Sliding windows by recomputation: keeps the last `window` frames and runs the parallel forward on
-// them every hop. What attention models (V-JEPA2) need, and the baseline that staggered recurrent
-// stepping is measured against.
+// Sliding windows by recomputation: every hop, the model's output on the last `window` frames.
+// What attention models (V-JEPA2) need, and the baseline that staggered recurrent stepping is
+// measured against. Recurrent models re-run the parallel forward on a ring of the last `window`
+// frames; attention models feed one streaming session, which re-runs the encoder on its latest
+// window with the patch embeddings it already has (the session caps its own window at the model's
+// maximum, so `window` must not exceed it).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -20,7 +24,8 @@ class WindowRecompute {
  private:
   SequenceClassifier& model_;
   int64_t window_, hop_, n_mels_;
-  std::vector<float> ring_;  // window_ frames, oldest at ring_start_
+  std::vector<float> ring_;  // window_ frames, frame i at slot i % window_ (recurrent models)
+  std::unique_ptr<StreamingSession> session_;  // attention models
   int64_t frames_ = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include "models/liquid_s4/liquid_s4.h"
 #include "models/mamba/mamba.h"
+#include "models/vjepa2/vjepa2.h"
 
 namespace escd {
 
@@ -32,12 +33,15 @@ nlohmann::json merge_hyperparameters(const nlohmann::json& defaults, const nlohm
   return merged;
 }
 
-std::vector<std::string> model_names() { return {"liquid_s4", "mamba"}; }
+std::vector<std::string> model_names() { return {"liquid_s4", "mamba", "vjepa2"}; }
 
 std::shared_ptr<SequenceClassifier> create_model(const std::string& architecture, const nlohmann::json& hyperparameters,
                                                  int64_t n_mels, int64_t n_classes) {
   if (architecture == "mamba") {
     return make_mamba(merge_hyperparameters(mamba_defaults(), hyperparameters, "mamba"), n_mels, n_classes);
+  }
+  if (architecture == "vjepa2") {
+    return make_vjepa2(merge_hyperparameters(vjepa2_defaults(), hyperparameters, "vjepa2"), n_mels, n_classes);
   }
   if (architecture == "liquid_s4") {
     return make_liquid_s4(merge_hyperparameters(liquid_s4_defaults(), hyperparameters, "liquid_s4"), n_mels,

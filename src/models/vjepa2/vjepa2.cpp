@@ -1,0 +1,124 @@
+#include "models/vjepa2/vjepa2.h"
+
+#include <ATen/Functions.h>
+#include <c10/core/InferenceMode.h>
+
+#include <map>
+#include <vector>
+
+#include "models/vjepa2/tubelets.h"
+
+namespace escd {
+
+nlohmann::json vjepa2_defaults() { return vjepa2::vjepa2_defaults(); }
+
+std::shared_ptr<SequenceClassifier> make_vjepa2(const nlohmann::json& hyperparameters, int64_t n_mels,
+                                                int64_t n_classes) {
+  return std::make_shared<vjepa2::Vjepa2Classifier>(hyperparameters, n_mels, n_classes);
+}
+
+namespace vjepa2 {
+namespace {
+
+// Per row: the latest frames (normalised) in a ring, and the patch embeddings of the tubelets it
+// has embedded, keyed by the frame count at which each tubelet ends. Tubelets are aligned to the
+// row's newest frame (as the parallel forward aligns them to the clip's end), so a cached tubelet
+// is re-used exactly when the frames seen since it advanced by a multiple of tubelet_frames; the
+// daemon's default hop (16 frames) is one, so a hop embeds only its two new tubelets.
+class Vjepa2Session : public StreamingSession {
+ public:
+  Vjepa2Session(Vjepa2Classifier& model, int64_t batch)
+      : model_(model),
+        options_(model.options()),
+        ring_frames_(options_.window_frames() + options_.tubelet_frames),
+        ring_(at::zeros({batch, ring_frames_, model.n_mels()})),
+        seen_(batch, 0),
+        cache_(batch) {}
+
+  int64_t batch_size() const override { return static_cast<int64_t>(seen_.size()); }
+  void reset() override {
+    for (int64_t r = 0; r < batch_size(); ++r) reset_row(r);
+  }
+  void reset_row(int64_t row) override {
+    seen_.at(row) = 0;
+    cache_.at(row).clear();
+  }
+  int64_t frames_seen(int64_t row) const override { return seen_.at(row); }
+
+  void step(const at::Tensor& frames) override {
+    c10::InferenceMode inference;
+    const at::Tensor normalised = model_.normalise(frames.to(at::kFloat));
+    for (int64_t r = 0; r < batch_size(); ++r) ring_[r][seen_[r] % ring_frames_].copy_(normalised[r]);
+    for (auto& n : seen_) ++n;
+  }
+
+  at::Tensor logits() override {
+    c10::InferenceMode inference;
+    at::Tensor out = at::zeros({batch_size(), model_.n_classes()});
+    for (int64_t r = 0; r < batch_size(); ++r) {
+      const int64_t tubelets = std::min(seen_[r] / options_.tubelet_frames, options_.max_tubelets);
+      if (tubelets == 0) continue;
+      std::vector<at::Tensor> embedded;
+      std::map<int64_t, at::Tensor> kept;
+      for (int64_t j = tubelets - 1; j >= 0; --j) {
+        const int64_t end = seen_[r] - j * options_.tubelet_frames;
+        auto hit = cache_[r].find(end);
+        at::Tensor e = hit != cache_[r].end() ? hit->second : embed_tubelet(r, end);
+        kept.emplace(end, e);
+        embedded.push_back(e);
+      }
+      cache_[r] = std::move(kept);  // only tubelets still in the window can be needed again
+      out[r].copy_(model_.classify_embedded(at::cat(embedded, 0).unsqueeze(0), tubelets)[0]);
+    }
+    return out;
+  }
+
+ private:
+  // [mel_patches, D] patch embeddings of the tubelet of row r whose last frame is frame end - 1.
+  at::Tensor embed_tubelet(int64_t r, int64_t end) {
+    const int64_t F = options_.tubelet_frames;
+    at::Tensor tubelet = at::empty({1, F, model_.n_mels()});
+    for (int64_t f = 0; f < F; ++f) tubelet[0][f].copy_(ring_[r][(end - F + f) % ring_frames_]);
+    return model_.encoder->embed(tubelet_patches(tubelet, options_.patch_mels))[0];
+  }
+
+  Vjepa2Classifier& model_;
+  const Options options_;
+  const int64_t ring_frames_;
+  at::Tensor ring_;  // [B, ring_frames_, n_mels]
+  std::vector<int64_t> seen_;
+  std::vector<std::map<int64_t, at::Tensor>> cache_;
+};
+
+}  // namespace
+
+Vjepa2Classifier::Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_t n_mels, int64_t n_classes)
+    : SequenceClassifier("vjepa2", hyperparameters, n_mels, n_classes),
+      options_(Options::from_json(hyperparameters, n_mels)) {
+  const int64_t D = options_.embed_dim;
+  encoder = register_module("encoder", Encoder(options_, n_mels));
+  pool_query = register_parameter("pool_query", at::randn({1, 1, D}) * 0.02);
+  pooler = register_module("pooler", CrossAttentionBlock(D, options_.pool_heads, options_.mlp_ratio));
+  head = register_module("head", torch::nn::Linear(D, n_classes));
+  init_vit_weights(*head);
+}
+
+at::Tensor Vjepa2Classifier::classify_embedded(const at::Tensor& embedded, int64_t tubelets) {
+  const at::Tensor tokens = encoder->encode(embedded, tubelets);
+  const at::Tensor query = pool_query.expand({tokens.size(0), 1, tokens.size(2)});
+  return head->forward(pooler->forward(query, tokens).squeeze(1));
+}
+
+at::Tensor Vjepa2Classifier::forward(const at::Tensor& frames) {
+  const at::Tensor patches =
+      cut_tubelets(normalise(frames), options_.tubelet_frames, options_.patch_mels, options_.max_tubelets);
+  const int64_t tubelets = patches.size(1) / encoder->mel_patches();
+  return classify_embedded(encoder->embed(patches), tubelets);
+}
+
+std::unique_ptr<StreamingSession> Vjepa2Classifier::start_session(int64_t batch) {
+  return std::make_unique<Vjepa2Session>(*this, batch);
+}
+
+}  // namespace vjepa2
+}  // namespace escd

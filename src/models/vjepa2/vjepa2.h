@@ -1,0 +1,51 @@
+// V-JEPA2 audio classifier (models.md section 3): ViT encoder over log-mel tubelets, attentive
+// pooler (one learned query cross-attending to the tokens), MLP, Linear head.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/modules/linear.h>
+
+#include <memory>
+
+#include "models/common/sequence_classifier.h"
+#include "models/vjepa2/encoder.h"
+#include "models/vjepa2/transformer.h"
+#include "models/vjepa2/vjepa2_options.h"
+
+namespace escd {
+
+nlohmann::json vjepa2_defaults();
+std::shared_ptr<SequenceClassifier> make_vjepa2(const nlohmann::json& hyperparameters, int64_t n_mels,
+                                                int64_t n_classes);
+
+namespace vjepa2 {
+
+// Registered names: "encoder" (patch_embed, blocks, norm), "pool_query", "pooler", "head".
+class Vjepa2Classifier : public SequenceClassifier {
+ public:
+  Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_t n_mels, int64_t n_classes);
+
+  // Uses the latest min(T / tubelet_frames, max_tubelets) whole tubelets of the frames.
+  at::Tensor forward(const at::Tensor& frames) override;
+  // Sessions re-run the encoder on their latest window when asked for logits, re-using the patch
+  // embeddings of tubelets they have already embedded.
+  std::unique_ptr<StreamingSession> start_session(int64_t batch) override;
+  bool streams_recurrently() const override { return false; }
+
+  // Embedded tokens [B, N, D] of `tubelets` tubelets -> logits [B, n_classes].
+  at::Tensor classify_embedded(const at::Tensor& embedded, int64_t tubelets);
+
+  const Options& options() const { return options_; }
+
+  Encoder encoder{nullptr};
+  at::Tensor pool_query;
+  CrossAttentionBlock pooler{nullptr};
+  torch::nn::Linear head{nullptr};
+
+ private:
+  Options options_;
+};
+
+}  // namespace vjepa2
+}  // namespace escd

@@ -1,0 +1,32 @@
+// V-JEPA2 audio classifier hyperparameters (models.md section 3), read from the complete JSON that
+// vjepa2_defaults() documents.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+namespace escd::vjepa2 {
+
+struct Options {
+  int64_t embed_dim = 0;       // D, token width
+  int64_t depth = 0;           // encoder blocks
+  int64_t heads = 0;           // attention heads (D divisible by heads)
+  int64_t mlp_ratio = 0;       // MLP hidden = mlp_ratio * D
+  int64_t tubelet_frames = 0;  // frames per tubelet (the time extent of a token)
+  int64_t patch_mels = 0;      // mel bands per token (n_mels divisible by it)
+  int64_t max_tubelets = 0;    // positions in the table: the latest max_tubelets tubelets are used
+  int64_t pool_heads = 0;      // attentive pooler's cross-attention heads
+  double drop_path = 0;        // stochastic depth at the last block (linear from 0), training only
+  int64_t predictor_dim = 0;   // JEPA predictor width (pretraining only)
+  int64_t predictor_depth = 0;
+  int64_t predictor_heads = 0;
+
+  int64_t window_frames() const { return max_tubelets * tubelet_frames; }
+  int64_t patch_values() const { return tubelet_frames * patch_mels; }
+
+  static Options from_json(const nlohmann::json& hyperparameters, int64_t n_mels);
+};
+
+nlohmann::json vjepa2_defaults();
+
+}  // namespace escd::vjepa2
