@@ -9,6 +9,7 @@
 
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
+#include "models/common/registry.h"
 #include "test_support.h"
 #include "trainer.h"
 
@@ -64,9 +65,20 @@ TEST(Training, AFewEpochsLowerTheLossAndWriteTheRunDirectory) {
   const auto metrics = read_metrics(dir.path("run/metrics.jsonl"));
   ASSERT_EQ(metrics.size(), 6u);
   EXPECT_LT(metrics.back()["train_loss"].get<double>(), 0.8 * metrics.front()["train_loss"].get<double>());
-  for (const char* f : {"best.ckpt", "last.ckpt", "resume.state", "final.json"}) {
+  for (const char* f : {"best.ckpt", "last.ckpt", "resume.state", "final.json", "summary.json"}) {
     EXPECT_TRUE(std::filesystem::exists(dir.path(std::string("run/") + f))) << f;
   }
+  // summary.json: what a shipped model's json carries.
+  std::ifstream summary_file(dir.path("run/summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(summary_file);
+  EXPECT_EQ(summary["test_accuracy"], result["test"]["accuracy"]);
+  int64_t parameters = 0;
+  for (const auto& p : create_model("mamba", o.hyperparameters)->parameters()) parameters += p.numel();
+  EXPECT_EQ(summary["parameters"].get<int64_t>(), parameters);
+  double seconds = 0;
+  for (const auto& m : metrics) seconds += m["seconds"].get<double>();
+  EXPECT_NEAR(summary["training_wall_seconds"].get<double>(), seconds, 1e-6);
+  EXPECT_NE(summary["machine"].get<std::string>().find("cores"), std::string::npos);
   EXPECT_EQ(result["test"]["clips"], 32);
   const Checkpoint best = load_checkpoint(dir.path("run/best.ckpt"), "mamba");
   EXPECT_EQ(best.training["test_accuracy"], result["test"]["accuracy"]);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "commands.h"
+#include "invocation.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"esc-train: train and evaluate escd's environmental-sound models on ESC-50"};
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
       {"dataset", escd::train::add_dataset_command(app)},
   };
   CLI11_PARSE(app, argc, argv);
+  escd::train::set_invocation(argc, argv);
   try {
     for (CLI::App* sub : app.get_subcommands()) return actions.at(sub->get_name())();
   } catch (const std::exception& e) {

@@ -18,6 +18,7 @@
 
 #include "data/batch_loader.h"
 #include "evaluation.h"
+#include "invocation.h"
 #include "features/log_mel.h"
 #include "lr_schedule.h"
 #include "models/common/checkpoint.h"
@@ -385,6 +386,28 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   training["test_accuracy"] = test.accuracy;
   training["test_folds"] = cfg.test_folds;
   save_checkpoint(o.run_dir + "/best.ckpt", *best.model, best.front_end, best.class_names, training);
+  double wall_seconds = 0.0;
+  for (const auto& line : metrics) wall_seconds += nlohmann::json::parse(line).value("seconds", 0.0);
+  int64_t parameters = 0;
+  for (const auto& p : best.model->parameters()) parameters += p.numel();
+  const nlohmann::json summary = {{"model", o.model},
+                                  {"val_accuracy", val.accuracy},
+                                  {"test_accuracy", test.accuracy},
+                                  {"val_folds", cfg.val_folds},
+                                  {"test_folds", cfg.test_folds},
+                                  {"best_epoch", best.training.value("epoch", 0)},
+                                  {"epochs", cfg.epochs},
+                                  {"parameters", parameters},
+                                  {"hyperparameters", best.model->hyperparameters()},
+                                  {"training_wall_seconds", wall_seconds},
+                                  {"threads", cfg.threads},
+                                  {"machine", machine_description()},
+                                  {"command", invocation()},
+                                  {"init_checkpoint", o.init_checkpoint},
+                                  {"date", utc_now()},
+                                  {"git_revision", revision},
+                                  {"data_fingerprint", fingerprint}};
+  write_file_atomic(o.run_dir + "/summary.json", summary.dump(1));
   spdlog::info("best epoch {}: val accuracy {:.4f}, test accuracy {:.4f} (folds {})", best.training.value("epoch", 0),
                val.accuracy, test.accuracy, nlohmann::json(cfg.test_folds).dump());
   return final_json;

@@ -7,6 +7,8 @@
 //   last.ckpt        the same for the last completed epoch
 //   resume.state     everything --resume needs: weights, EMA, optimiser, epoch
 //   final.json       test-fold evaluation of best.ckpt, with the confusion matrix
+//   summary.json     what a shipped model's <name>.json holds: accuracies, parameters, training
+//                    wall time, machine, the exact command
 // Every file is written atomically.
 #pragma once
 
