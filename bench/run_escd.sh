@@ -14,7 +14,7 @@
 #      keeps its own worker threads, which at::set_num_threads does not limit and which spin).
 #
 # Usage: bench/run_escd.sh [--build DIR] [--seconds S] [--parts abc] [--mamba CKPT] [--liquid_s4 CKPT]
-#   Checkpoints default to models/<model>.ckpt in the source tree; models without one are skipped.
+#   Checkpoints default to models/<model>.pt in the source tree; models without one are skipped.
 #   Audio: 40 s of ESC-50 fold-5 clips ($ESC50_DIR, default ../shared/esc50) at 16 kHz, or pink
 #   noise without ESC-50. Needs sox and python3. Numbers depend on how loaded the machine is.
 set -euo pipefail
@@ -47,7 +47,7 @@ command -v sox >/dev/null || { echo "sox is needed to prepare the audio" >&2; ex
 
 MODELS=()
 for m in "${MODELS_ALL[@]}"; do
-  c="${CKPT[$m]:-$ROOT/models/$m.ckpt}"
+  c="${CKPT[$m]:-$ROOT/models/$m.pt}"
   if [[ -f "$c" ]]; then
     CKPT[$m]="$(cd "$(dirname "$c")" && pwd)/$(basename "$c")"
     MODELS+=("$m")
@@ -55,7 +55,7 @@ for m in "${MODELS_ALL[@]}"; do
     echo "note: no checkpoint for $m ($c), skipped"
   fi
 done
-[[ ${#MODELS[@]} -gt 0 ]] || { echo "no checkpoints: give --mamba/--liquid_s4 or put models/<model>.ckpt" >&2; exit 1; }
+[[ ${#MODELS[@]} -gt 0 ]] || { echo "no checkpoints: give --mamba/--liquid_s4 or put models/<model>.pt" >&2; exit 1; }
 
 TMP="$(mktemp -d /tmp/escd-bench.XXXXXX)"
 PIDS=()

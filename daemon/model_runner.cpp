@@ -27,8 +27,8 @@ std::string resolve_checkpoint(const std::string& model, const DaemonOptions& op
   for (const std::string& entry : options.checkpoints_by_model) {
     if (entry.rfind(model + "=", 0) == 0) return entry.substr(model.size() + 1);
   }
-  const std::vector<std::string> candidates = {std::string(ESCD_SHARE_DIR) + "/models/" + model + ".ckpt",
-                                               std::string(ESCD_SOURCE_DIR) + "/models/" + model + ".ckpt"};
+  const std::vector<std::string> candidates = {std::string(ESCD_SHARE_DIR) + "/models/" + model + ".pt",
+                                               std::string(ESCD_SOURCE_DIR) + "/models/" + model + ".pt"};
   for (const auto& c : candidates) {
     if (std::filesystem::exists(c)) return c;
   }

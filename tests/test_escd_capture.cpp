@@ -50,7 +50,7 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 // The checkpoint under test: the shipped one in the source tree, else $ESCD_TEST_CHECKPOINT; "" if neither.
 std::string find_checkpoint() {
-  const std::string shipped = std::string(ESCD_SOURCE_DIR) + "/models/mamba.ckpt";
+  const std::string shipped = std::string(ESCD_SOURCE_DIR) + "/models/mamba.pt";
   if (std::filesystem::exists(shipped)) return shipped;
   const char* env = std::getenv("ESCD_TEST_CHECKPOINT");
   if (env && *env && std::filesystem::exists(env)) return env;
@@ -154,7 +154,7 @@ class EscdCapture : public ::testing::Test {
     checkpoint_ = find_checkpoint();
     if (checkpoint_.empty()) {
       GTEST_SKIP() << "no trained checkpoint: " << ESCD_SOURCE_DIR
-                   << "/models/mamba.ckpt does not exist and ESCD_TEST_CHECKPOINT is not set to a file "
+                   << "/models/mamba.pt does not exist and ESCD_TEST_CHECKPOINT is not set to a file "
                       "(e.g. a copy of runs/mamba/best.ckpt)";
     }
     std::ofstream(dir_.path("escd.toml")) << "[scores]\ntop_k = 3\n";
