@@ -11,6 +11,7 @@
 #include "publisher.h"
 #include "source_factory.h"
 #include "systemd_notify.h"
+#include "wait_for_device.h"
 #include "util/compute_threads.h"
 #include "util/toml_json.h"
 
@@ -57,6 +58,16 @@ int main(int argc, char** argv) {
 
   if (list_devices) return escd::daemon::print_devices();
 
+  // Signals first: a SIGTERM while the config and models load must stop escd cleanly (exit 0), not
+  // kill it with the default action.
+  escd::daemon::PipelineSignals signals;
+  g_signals = &signals;
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
   DaemonOptions options;
   try {
     const std::string path = config.empty() ? escd::daemon::default_config_path() : config;
@@ -88,17 +99,15 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   escd::set_compute_threads(options.threads);
 
-  escd::daemon::PipelineSignals signals;
-  g_signals = &signals;
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
   try {
     escd::daemon::Publisher publisher(options.pub, options.send_hwm);
-    std::unique_ptr<escd::AudioSource> source = escd::daemon::make_source(options);
+    // A microphone that is not there yet is waited for (health says so); SIGTERM ends the wait.
+    std::unique_ptr<escd::AudioSource> source =
+        escd::daemon::open_source_waiting(options, publisher, signals.stop, escd::daemon::systemd_status);
+    if (!source) {
+      spdlog::info("stopped while waiting for the audio input");
+      return 0;
+    }
     g_source = source.get();
     escd::daemon::Pipeline pipeline(options, std::move(source), publisher);
     escd::daemon::attach_systemd(pipeline);

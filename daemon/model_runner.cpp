@@ -42,13 +42,20 @@ ModelRunner::ModelRunner(const std::string& name, const std::string& checkpoint_
       checkpoint_path_(checkpoint_path),
       checkpoint_hash_(file_hash(checkpoint_path)),
       checkpoint_(load_checkpoint(checkpoint_path, name)),
-      events_(events, checkpoint_.class_names) {
+      events_(events, checkpoint_.class_names),
+      hop_frames_(hop_frames) {
   checkpoint_.model->eval();
   if (checkpoint_.model->streams_recurrently()) {
     staggered_ = std::make_unique<StaggeredWindows>(*checkpoint_.model, kWindowFrames, hop_frames);
   } else {
     recompute_ = std::make_unique<WindowRecompute>(*checkpoint_.model, kWindowFrames, hop_frames);
   }
+}
+
+void ModelRunner::restart() {
+  if (staggered_) staggered_ = std::make_unique<StaggeredWindows>(*checkpoint_.model, kWindowFrames, hop_frames_);
+  if (recompute_) recompute_ = std::make_unique<WindowRecompute>(*checkpoint_.model, kWindowFrames, hop_frames_);
+  ++restarts_;
 }
 
 std::optional<WindowResult> ModelRunner::push(const float* frame) {
@@ -69,6 +76,7 @@ nlohmann::json ModelRunner::health() const {
           {"mode", staggered_ ? "exact_staggered" : "window_recompute"},
           {"sessions", staggered_ ? staggered_->rows() : 1},
           {"windows", windows_},
+          {"restarts", restarts_},
           {"frame_us_p50", step_us_.percentile(0.5)},
           {"frame_us_p99", step_us_.percentile(0.99)},
           {"window_us_p50", window_us_.percentile(0.5)},

@@ -26,6 +26,9 @@ class ModelRunner {
 
   // One log-mel frame; a window prediction when one closes.
   std::optional<WindowResult> push(const float* frame);
+  // Forgets every frame heard: the next frame starts a new stream (frame 0, warming up again).
+  // Used after a gap in the input, so that no window mixes audio from both sides of it.
+  void restart();
 
   const std::string& name() const { return name_; }
   const Checkpoint& checkpoint() const { return checkpoint_; }
@@ -39,7 +42,8 @@ class ModelRunner {
   std::unique_ptr<WindowRecompute> recompute_;
   EventDetector events_;
   LatencyStats step_us_, window_us_;
-  uint64_t windows_ = 0;
+  int64_t hop_frames_;
+  uint64_t windows_ = 0, restarts_ = 0;
 };
 
 }  // namespace escd::daemon

@@ -11,6 +11,7 @@
 #include "audio/decode.h"
 #include "audio/stream_resampler.h"
 #include "features/log_mel.h"
+#include "silence_watch.h"
 #include "streaming/level_meter.h"
 
 namespace escd::daemon {
@@ -33,6 +34,11 @@ struct Pipeline::State {
   int64_t hop_frames;
   size_t hop_samples;
   uint64_t samples = 0;                // 16 kHz samples consumed: the stream clock
+  uint64_t segment_start = 0;          // stream clock at the last restart (frame 0 of the windows)
+  SilenceWatch silence;
+  bool connected = true;               // the source's state when the loop last looked
+  uint64_t discontinuities = 0;        // the source's count when the loop last looked
+  uint64_t stream_restarts = 0;
   std::vector<float> level_block;      // samples of the current level hop
   std::vector<float> frames, mono, resampled, raw;
   Clock::time_point started = Clock::now(), last_health = Clock::now();
@@ -66,9 +72,11 @@ void Pipeline::process_frame(const float* frame) {
   for (auto& runner : runners_) {
     const std::optional<WindowResult> result = runner->push(frame);
     if (!result) continue;
-    // Stream times of the window's first and last samples (frame j covers [512 j, 512 j + 1024)).
-    const double end_t = static_cast<double>((result->end_frame - 1) * 512 + 1024) / 16000.0;
-    const double start_t = static_cast<double>((result->end_frame - result->frames) * 512) / 16000.0;
+    // Stream times of the window's first and last samples (frame j of the current segment covers
+    // [512 j, 512 j + 1024) after the segment's start).
+    const auto segment = static_cast<double>(state_->segment_start);
+    const double end_t = (segment + static_cast<double>((result->end_frame - 1) * 512 + 1024)) / 16000.0;
+    const double start_t = (segment + static_cast<double>((result->end_frame - result->frames) * 512)) / 16000.0;
     const at::Tensor probabilities = at::softmax(result->logits, 0);
     const std::vector<float> p(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + probabilities.numel());
     const auto& names = runner->checkpoint().class_names;
@@ -98,6 +106,17 @@ void Pipeline::process_samples(const float* samples, size_t n) {
   State& s = *state_;
   s.frames.clear();
   s.log_mel.push(samples, n, s.frames);
+  switch (s.silence.feed(samples, n)) {
+    case SilenceWatch::Change::kStarted:
+      spdlog::warn("input '{}': digital silence for {:.1f} s (muted, or the capture moved to another source?)",
+                   source_->stats().device, s.silence.silent_seconds());
+      break;
+    case SilenceWatch::Change::kEnded:
+      spdlog::info("input '{}': sound again after digital silence", source_->stats().device);
+      break;
+    case SilenceWatch::Change::kNone:
+      break;
+  }
   // Levels per hop, aligned with the stream clock.
   for (size_t i = 0; i < n; ++i) {
     s.level_block.push_back(samples[i]);
@@ -127,15 +146,19 @@ void Pipeline::publish_health() {
       {"uptime_s", std::chrono::duration<double>(now - s.started).count()},
       {"input", {{"device", in.device}, {"rate", source_->sample_rate()}, {"channels", source_->channels()},
                  {"connected", in.connected}, {"device_overflows", in.device_overflows},
-                 {"ring_overflows", in.ring_overflows}, {"reconnects", in.reconnects}, {"last_error", in.last_error},
-                 {"frames", in.frames_delivered}}},
+                 {"ring_overflows", in.ring_overflows}, {"reconnects", in.reconnects},
+                 {"reconnect_attempts", in.reconnect_attempts}, {"discontinuities", in.discontinuities},
+                 {"last_error", in.last_error}, {"frames", in.frames_delivered}, {"silent", s.silence.silent()},
+                 {"silent_s", s.silence.silent_seconds()}, {"silences", s.silence.silences()},
+                 {"stream_restarts", s.stream_restarts}}},
       {"publisher", {{"sent", publisher_.sent()}, {"send_failures", publisher_.send_failures()}}},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};
   publisher_.publish("esc.health", std::move(body), s.now());
   if (on_health) {
     on_health(fmt::format("{} Hz from {}{}, {} model(s), cpu {:.1f}%", source_->sample_rate(), in.device,
-                          in.connected ? "" : " (DISCONNECTED)", runners_.size(), s.cpu_percent));
+                          in.connected ? (s.silence.silent() ? " (SILENT)" : "") : " (DISCONNECTED)", runners_.size(),
+                          s.cpu_percent));
   }
 }
 
@@ -166,6 +189,50 @@ void Pipeline::reload_config() {
   spdlog::info("SIGHUP: reloaded thresholds and filters from {}", options_.config_path);
 }
 
+void Pipeline::end_events(const std::string& reason) {
+  for (auto& runner : runners_) {
+    for (const DetectionEvent& e : runner->events().finish(state_->now())) {
+      publisher_.publish("esc.event." + runner->name(),
+                         {{"model", runner->name()}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
+                          {"score", e.score}, {"started_at", e.started_at}, {"reason", reason}},
+                         e.t);
+    }
+  }
+}
+
+// Forgets everything heard so far: the resampler's and the front end's buffered samples, the level
+// block and every model's windows. The next window starts with the next sample and warms up again,
+// so no prediction after a gap covers audio from before it (which would be stale, and spliced).
+void Pipeline::restart_stream(const std::string& why) {
+  State& s = *state_;
+  s.resampled.clear();
+  s.resampler.flush(s.resampled);  // drops the held-back tail; the next process() starts afresh
+  s.resampled.clear();
+  s.log_mel.reset();
+  s.level_block.clear();
+  for (auto& runner : runners_) runner->restart();
+  s.segment_start = s.samples;
+  ++s.stream_restarts;
+  spdlog::info("{}: predictions restart at stream time {:.2f} s (warming up for 5 s)", why, s.now());
+}
+
+// Acts on what the source reports: a lost device ends open events at once (nothing is heard any
+// more, so nothing is going on as far as escd can tell); any gap restarts the windows.
+void Pipeline::watch_input() {
+  State& s = *state_;
+  const SourceStats in = source_->stats();
+  if (s.connected && !in.connected) {
+    end_events("input_lost");
+    publish_health();  // subscribers learn of the loss now, not at the next report
+  }
+  s.connected = in.connected;
+  if (in.discontinuities != s.discontinuities) {
+    s.discontinuities = in.discontinuities;
+    restart_stream(fmt::format("input '{}': gap in the audio ({} so far; {} reconnects, {} ring / {} device overflows)",
+                               in.device, in.discontinuities, in.reconnects, in.ring_overflows, in.device_overflows));
+  }
+}
+
 int Pipeline::run(PipelineSignals& signals) {
   State& s = *state_;
   const auto health_every = std::chrono::duration<double>(options_.health_interval_s);
@@ -176,6 +243,7 @@ int Pipeline::run(PipelineSignals& signals) {
     if (signals.reload.exchange(false)) reload_config();
     s.raw.clear();
     const size_t got = source_->read(s.raw, block, std::chrono::milliseconds(100));
+    watch_input();  // before processing: a gap the source reported precedes the frames it returned
     if (got > 0) {
       s.mono = mix_to_mono(s.raw.data(), got, source_->channels());
       s.resampled.clear();
@@ -190,14 +258,7 @@ int Pipeline::run(PipelineSignals& signals) {
     if (Clock::now() - s.last_health >= health_every) publish_health();
   }
   // An event always ends: close what is open at the current stream time.
-  for (auto& runner : runners_) {
-    for (const DetectionEvent& e : runner->events().finish(s.now())) {
-      publisher_.publish("esc.event." + runner->name(),
-                         {{"model", runner->name()}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
-                          {"score", e.score}, {"started_at", e.started_at}, {"reason", "shutdown"}},
-                         e.t);
-    }
-  }
+  end_events("shutdown");
   publish_health();
   spdlog::info("stopped after {:.1f} s of audio", s.now());
   return 0;

@@ -35,6 +35,9 @@ class Pipeline {
   void process_frame(const float* frame);
   void publish_health();
   void reload_config();
+  void watch_input();
+  void end_events(const std::string& reason);
+  void restart_stream(const std::string& why);
 
   DaemonOptions options_;
   std::unique_ptr<AudioSource> source_;

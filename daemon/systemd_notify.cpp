@@ -17,4 +17,6 @@ void attach_systemd(Pipeline& pipeline) {
   };
 }
 
+void systemd_status(const std::string& status) { sd_notify(0, ("WATCHDOG=1\nSTATUS=" + status).c_str()); }
+
 }  // namespace escd::daemon

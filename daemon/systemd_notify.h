@@ -8,5 +8,7 @@
 namespace escd::daemon {
 
 void attach_systemd(Pipeline& pipeline);
+// STATUS= (and WATCHDOG=1: waiting is not hanging) before the pipeline exists.
+void systemd_status(const std::string& status);
 
 }  // namespace escd::daemon

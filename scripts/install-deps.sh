@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real-capture tests: a private PulseAudio server with a virtual microphone (docs/audio-capture.md)
   pulseaudio pulseaudio-utils libasound2-plugins sox
+  # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber
+  time python3-zmq
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch python3-torchaudio python3-numpy python3-zmq)

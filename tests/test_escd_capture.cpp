@@ -293,6 +293,7 @@ TEST_F(EscdCapture, SurvivesTheSoundServerDyingAndComingBack) {
 
   server_->kill_now();
   const auto killed = Clock::now();
+  const size_t before_loss = sub_->seen.size();
   const auto lost = sub_->until(6s, [](const Message& m) { return is_health(m) && !connected(m); });
   ASSERT_TRUE(lost) << "health still shows the input connected 6 s after the server was killed; escd log:\n" << log();
   const double detect_s = seconds_since(killed);
@@ -310,16 +311,148 @@ TEST_F(EscdCapture, SurvivesTheSoundServerDyingAndComingBack) {
   });
   ASSERT_TRUE(back) << "no reconnect in health within 12 s of the server's return; escd log:\n" << log();
   const double reconnect_s = seconds_since(restarted);
+  // Nothing stale: from the health that reported the loss to the one that reported the reconnect,
+  // no predictions at all (there is no audio to predict from).
+  size_t loss_at = before_loss;
+  while (loss_at < sub_->seen.size() && !(is_health(sub_->seen[loss_at]) && !connected(sub_->seen[loss_at]))) ++loss_at;
+  for (size_t i = loss_at; i < sub_->seen.size(); ++i) {
+    EXPECT_NE(sub_->seen[i].topic, scores) << "a prediction while the input was disconnected";
+  }
 
-  // Predictions resume: two more score messages after the reconnect.
+  // Predictions resume: two more score messages after the reconnect, and they are warming up, from
+  // audio heard after the reconnect only (no window spans the gap).
   int after = 0;
-  sub_->until(5s, [&](const Message& m) { return m.topic == scores && ++after == 2; });
+  std::optional<Message> first_after;
+  sub_->until(5s, [&](const Message& m) {
+    if (m.topic != scores) return false;
+    if (!first_after) first_after = m;
+    return ++after == 2;
+  });
   EXPECT_EQ(after, 2) << "no predictions after the reconnect; escd log:\n" << log();
+  ASSERT_TRUE(first_after);
+  EXPECT_TRUE(first_after->body["warming_up"].get<bool>()) << first_after->body.dump();
+  EXPECT_LT(first_after->body["window"]["frames"].get<int>(), 155);
+  EXPECT_GE(back->body["input"]["discontinuities"].get<uint64_t>(), 1u);
   std::printf("server restarted: reconnected (reconnects = %llu) after %.2f s; %d predictions followed\n",
               static_cast<unsigned long long>(back->body["input"]["reconnects"].get<uint64_t>()), reconnect_s, after);
   RecordProperty("loss_reported_ms", static_cast<int>(1e3 * detect_s));
   RecordProperty("reconnect_reported_ms", static_cast<int>(1e3 * reconnect_s));
 
+  ASSERT_TRUE(escd_->running()) << log();
+  escd_->signal(SIGTERM);
+  EXPECT_EQ(escd_->wait(5s), 0) << log();
+}
+
+// A device that never comes back: escd keeps running and keeps saying so in esc.health, with the
+// reconnect attempts counted, publishes no predictions, and still stops at once on SIGTERM.
+TEST_F(EscdCapture, ADeviceThatNeverComesBackIsReportedAndNothingIsPredicted) {
+  const std::string model = load_checkpoint(checkpoint_).model->architecture();
+  start_server();
+  start_escd(model);
+  wait_until_capturing();
+  if (HasFatalFailure()) return;
+  server_->kill_now();
+  ASSERT_TRUE(sub_->until(6s, [](const Message& m) { return is_health(m) && !connected(m); })) << log();
+  const size_t from = sub_->seen.size();
+  sub_->until(8s, [](const Message&) { return false; });
+  int health = 0;
+  uint64_t attempts = 0;
+  for (size_t i = from; i < sub_->seen.size(); ++i) {
+    const Message& m = sub_->seen[i];
+    EXPECT_NE(m.topic, "esc.scores." + model) << "a prediction without a device";
+    if (!is_health(m)) continue;
+    ++health;
+    EXPECT_FALSE(connected(m));
+    attempts = m.body["input"]["reconnect_attempts"].get<uint64_t>();
+  }
+  std::printf("8 s without the device: %d health messages, %llu reconnect attempts so far\n", health,
+              static_cast<unsigned long long>(attempts));
+  EXPECT_GE(health, 6);
+  EXPECT_GE(attempts, 2u);  // 0.5, 1, 2, 4 s backoff
+  ASSERT_TRUE(escd_->running()) << log();
+  const auto t0 = Clock::now();
+  escd_->signal(SIGTERM);  // in the middle of a backoff wait: it must not wait the backoff out
+  EXPECT_EQ(escd_->wait(20s), 0) << log();
+  std::printf("SIGTERM during a backoff: exit after %.2f s\n", seconds_since(t0));
+}
+
+// No device at start (the sound server not up yet, as at boot): escd waits for it, says so in
+// esc.health, and starts predicting once it appears, without being restarted.
+TEST_F(EscdCapture, ADeviceMissingAtStartIsWaitedForThenUsed) {
+  const std::string model = load_checkpoint(checkpoint_).model->architecture();
+  start_escd(model);  // no server yet
+  const auto waiting = sub_->until(20s, [](const Message& m) {
+    return is_health(m) && m.body["input"].value("waiting_for_device", false) &&
+           m.body["input"]["start_attempts"].get<uint64_t>() >= 2;
+  });
+  ASSERT_TRUE(waiting) << "no health saying it waits for the device (2 attempts) within 20 s; escd log:\n" << log();
+  EXPECT_FALSE(connected(*waiting));
+  EXPECT_FALSE(waiting->body["input"]["last_error"].get<std::string>().empty());
+  ASSERT_TRUE(escd_->running()) << log();
+  start_server();
+  const auto up = Clock::now();
+  const auto capturing = sub_->until(20s, [](const Message& m) {
+    return connected(m) && m.body["input"]["frames"].get<uint64_t>() > 0;
+  });
+  ASSERT_TRUE(capturing) << "not capturing within 20 s of the device appearing; escd log:\n" << log();
+  std::printf("device appeared: capturing %.2f s later\n", seconds_since(up));
+  EXPECT_TRUE(sub_->until(5s, [&](const Message& m) { return m.topic == "esc.scores." + model; })) << log();
+  escd_->signal(SIGTERM);
+  EXPECT_EQ(escd_->wait(5s), 0) << log();
+}
+
+// A microphone that delivers digital silence (muted, or the stream moved to a silent source: no
+// error anywhere) is reported in esc.health after 5 s; sound clears it. The virtual microphone
+// delivers exact zeros while nothing is played.
+TEST_F(EscdCapture, DigitalSilenceFromTheMicrophoneIsReportedAndClearsWithSound) {
+  const std::string model = load_checkpoint(checkpoint_).model->architecture();
+  start_server();
+  start_escd(model);
+  wait_until_capturing();
+  if (HasFatalFailure()) return;
+  const auto silent = sub_->until(10s, [](const Message& m) { return is_health(m) && m.body["input"]["silent"].get<bool>(); });
+  ASSERT_TRUE(silent) << "10 s of a silent microphone not reported; escd log:\n" << log();
+  EXPECT_TRUE(connected(*silent));  // connected, but silent: the two are different faults
+  const std::vector<float> tone = test::analytic_signal(3.0, 44100);
+  test::write_audio(dir_.path("tone.wav"), tone, 44100, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  const pid_t player = server_->play_async(dir_.path("tone.wav"));
+  const auto sound = sub_->until(5s, [](const Message& m) { return is_health(m) && !m.body["input"]["silent"].get<bool>(); });
+  EXPECT_TRUE(sound) << "still reported silent while a tone plays; escd log:\n" << log();
+  EXPECT_EQ(test::PulseTestServer::wait_for(player, 5.0), 0);
+  escd_->signal(SIGTERM);
+  EXPECT_EQ(escd_->wait(5s), 0) << log();
+}
+
+// An overflow burst: escd stopped (SIGSTOP) for 3 s, as by a pause of the machine or a long stall.
+// Whatever the driver and the ring report (overflows, or a stalled stream and a reconnect), escd
+// reports it, drops the late backlog, restarts its windows (warming up: nothing stale), and goes on.
+TEST_F(EscdCapture, AThreeSecondStallIsReportedAndPredictionsRestartFresh) {
+  const std::string model = load_checkpoint(checkpoint_).model->architecture();
+  const std::string scores = "esc.scores." + model;
+  start_server();
+  start_escd(model);
+  wait_until_capturing();
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(sub_->until(5s, [&](const Message& m) { return m.topic == scores; })) << log();
+  escd_->signal(SIGSTOP);
+  std::this_thread::sleep_for(3s);
+  escd_->signal(SIGCONT);
+  const auto gap = sub_->until(8s, [](const Message& m) {
+    return is_health(m) && m.body["input"]["discontinuities"].get<uint64_t>() >= 1;
+  });
+  ASSERT_TRUE(gap) << "no discontinuity reported within 8 s of the stall; escd log:\n" << log();
+  const auto& in = gap->body["input"];
+  std::printf("3 s stall: device_overflows %llu, ring_overflows %llu, reconnects %llu, discontinuities %llu\n",
+              static_cast<unsigned long long>(in["device_overflows"].get<uint64_t>()),
+              static_cast<unsigned long long>(in["ring_overflows"].get<uint64_t>()),
+              static_cast<unsigned long long>(in["reconnects"].get<uint64_t>()),
+              static_cast<unsigned long long>(in["discontinuities"].get<uint64_t>()));
+  EXPECT_GE(in["device_overflows"].get<uint64_t>() + in["ring_overflows"].get<uint64_t>() +
+                in["reconnects"].get<uint64_t>() + (in["connected"].get<bool>() ? 0 : 1),
+            1u);
+  const auto next = sub_->until(10s, [&](const Message& m) { return m.topic == scores; });
+  ASSERT_TRUE(next) << "no predictions after the stall; escd log:\n" << log();
+  EXPECT_TRUE(next->body["warming_up"].get<bool>()) << "a window spanning the stall: " << next->body.dump();
   ASSERT_TRUE(escd_->running()) << log();
   escd_->signal(SIGTERM);
   EXPECT_EQ(escd_->wait(5s), 0) << log();

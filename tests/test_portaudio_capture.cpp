@@ -218,6 +218,15 @@ TEST_F(PortAudioCapture, FramesTheConsumerCannotTakeAreDroppedAndCounted) {
   EXPECT_GT(stats.ring_overflows, 44100u * 2 / 10);  // > 0.2 s
   EXPECT_LT(stats.ring_overflows, 44100u * 6 / 10);  // < 0.6 s
   EXPECT_TRUE(stats.connected);
+  EXPECT_EQ(stats.discontinuities, 0u) << "counted before the consumer looked";
+  // The full ring is 0.19 s behind and precedes a gap: the next read drops it and counts the gap, so
+  // what is read right away is only what arrived since (well under the 8192-frame backlog).
+  std::vector<float> block;
+  size_t backlog = 0;
+  while (const size_t n = source.read(block, 1024, 1ms)) backlog += n;
+  std::printf("after the stall: %zu frames readable at once (ring holds 8192)\n", backlog);
+  EXPECT_LT(backlog, 4096u);
+  EXPECT_EQ(source.stats().discontinuities, 1u);
   EXPECT_TRUE(recorder.wait_for_audio(1.0));  // and capture goes on
 }
 

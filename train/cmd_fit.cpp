@@ -17,7 +17,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
     std::string model, data = "../shared/esc50", out, config, init;
     int epochs = 0, threads = 0, stop_after = 0;
     int64_t seed = -1;
-    bool resume = false, cv = false;
+    bool resume = false, cv = false, partial_data = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
@@ -32,6 +32,8 @@ std::function<int()> add_fit_command(CLI::App& app) {
   cmd->add_option("--init", args->init, "Start from this checkpoint's weights (same architecture)");
   cmd->add_flag("--cv", args->cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
   cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
+  cmd->add_flag("--partial-data", args->partial_data,
+                "Accept a dataset that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
   return [args] {
     const std::string config_path = find_model_config(args->model, args->config);
     ModelConfigFile file;
@@ -53,7 +55,9 @@ std::function<int()> add_fit_command(CLI::App& app) {
     options.stop_after_epochs = args->stop_after;
     create_model(args->model, options.hyperparameters);  // fail early on a bad [model] table
 
+    prepare_run_directory(args->out);  // a full or read-only disk fails now, not after loading ESC-50
     Esc50IndexOptions index_options;
+    index_options.allow_partial = args->partial_data;
     const Esc50Dataset data = load_esc50(read_esc50_index(args->data, index_options));
     if (!args->cv) {
       options.run_dir = args->out;

@@ -113,6 +113,21 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   write_file_atomic(path, text);
 }
 
+// write_file_atomic's temporaries (<name>.tmp.XXXXXX) are left behind when a process is killed
+// mid-write. They are never mistaken for the file (it is untouched), but they pile up: a new run or
+// a resume removes them, saying so.
+void remove_stale_temporaries(const std::string& run_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || name.size() - at != 11 || !entry.is_regular_file()) continue;
+    if (fs::remove(entry.path(), ec)) {
+      spdlog::info("{}: removed {}, a write interrupted by an earlier kill", run_dir, name);
+    }
+  }
+}
+
 struct ResumeState {
   int next_epoch = 0;
   double best_val = -1.0;
@@ -236,16 +251,28 @@ std::string data_fingerprint(const Esc50Dataset& data) {
   return hash.hex();
 }
 
+void prepare_run_directory(const std::string& run_dir) {
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec || !fs::is_directory(run_dir)) {
+    throw std::runtime_error(run_dir + ": cannot create the run directory: " + ec.message());
+  }
+  const std::string probe = run_dir + "/.write-probe";
+  try {
+    write_file_atomic(probe, "esc-train checks that it can write here\n");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(run_dir + ": the run directory is not writable (" + e.what() + ")");
+  }
+  fs::remove(probe, ec);
+}
+
 nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const TrainConfig& cfg = o.config;
   using clock = std::chrono::steady_clock;
   set_compute_threads(cfg.threads);
-  std::error_code ec;
-  fs::create_directories(o.run_dir, ec);
-  if (ec || !fs::is_directory(o.run_dir)) {
-    throw std::runtime_error(o.run_dir + ": cannot create the run directory: " + ec.message());
-  }
+  prepare_run_directory(o.run_dir);
   const std::string metrics_path = o.run_dir + "/metrics.jsonl", state_path = o.run_dir + "/resume.state";
+  remove_stale_temporaries(o.run_dir);
 
   at::manual_seed(cfg.seed);
   std::shared_ptr<SequenceClassifier> model = create_model(o.model, o.hyperparameters);

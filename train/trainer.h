@@ -30,6 +30,11 @@ struct FitOptions {
   int stop_after_epochs = 0;      // stop (as if killed) after this many epochs in this process; 0 = no
 };
 
+// Creates the run directory if needed and proves it writable with a small atomic write, so that a
+// read-only or full disk is a clear error before any training, not after the first epoch. Throws
+// std::runtime_error naming the directory and the OS error.
+void prepare_run_directory(const std::string& run_dir);
+
 // Returns the final test evaluation as JSON (also written to final.json).
 nlohmann::json fit(const FitOptions& options, const Esc50Dataset& data);
 

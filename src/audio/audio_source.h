@@ -15,6 +15,10 @@ struct SourceStats {
   uint64_t device_overflows = 0;   // input overflow flags reported by the device/driver
   uint64_t ring_overflows = 0;     // frames dropped because the consumer did not keep up
   uint64_t reconnects = 0;         // successful re-opens after a lost device
+  uint64_t reconnect_attempts = 0; // failed re-open attempts (with backoff) since the last loss
+  // Times the delivered audio stopped being one contiguous stream (device lost, an overflow and the
+  // backlog dropped): the consumer must not let a window span one, or it would mix old and new audio.
+  uint64_t discontinuities = 0;
   uint64_t non_finite_replaced = 0;  // NaN/Inf samples (float files, f32le PCM) replaced by 0
   bool connected = true;           // false while a device is lost and being retried
   std::string device;              // device name (or file path, or "stdin")

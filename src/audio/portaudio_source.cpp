@@ -294,6 +294,7 @@ void PortAudioSource::monitor_loop() {
     warn_about_new_overflows(overflow_log);
     if (const std::string problem = check_stream(last_callbacks, last_change); !problem.empty()) {
       spdlog::warn("audio input '{}' lost: {}; reconnecting", device_name_, problem);
+      losses_.fetch_add(1);
       set_connected(false, "audio input '" + device_name_ + "': " + problem);
       close_stream();
       reconnect_with_backoff();
@@ -339,12 +340,17 @@ void PortAudioSource::reconnect_with_backoff() {
         std::lock_guard<std::mutex> lock(stats_mutex_);
         connected_ = true;
         ++reconnects_;
+        reconnect_attempts_ = 0;
       }
       spdlog::info("audio input '{}' reconnected after {:.1f} s", device_name_,
                    std::chrono::duration<double>(Clock::now() - lost_at).count());
       return;
     }
     set_connected(false, error);
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ++reconnect_attempts_;
+    }
     backoff = std::min(backoff * 2, options_.backoff_max);
     spdlog::warn("{}; retrying in {:.1f} s", error, backoff.count() / 1000.0);
   }
@@ -354,6 +360,18 @@ size_t PortAudioSource::read(std::vector<float>& out, size_t max_frames, std::ch
   const Clock::time_point deadline = Clock::now() + timeout;
   const auto channels = static_cast<size_t>(channels_);
   for (;;) {
+    // A loss or an overflow since the last look: what the ring holds is either late (a full ring is
+    // ring_seconds behind) or from before the gap. Drop it, so everything returned from here on is
+    // one contiguous, current stream, and say so through stats() before returning any of it.
+    const uint64_t marker = losses_.load() + shared_->ring_overflows.load(std::memory_order_relaxed) +
+                            shared_->device_overflows.load(std::memory_order_relaxed);
+    if (marker != gap_marker_) {
+      gap_marker_ = marker;
+      discard_.resize(4096 * channels);
+      while (shared_->ring.pop(discard_.data(), discard_.size()) > 0) {
+      }
+      discontinuities_.fetch_add(1);
+    }
     const size_t frames = std::min(shared_->ring.size() / channels, max_frames);
     if (frames > 0) {
       const size_t at = out.size();
@@ -376,9 +394,11 @@ SourceStats PortAudioSource::stats() const {
   s.frames_delivered = frames_delivered_.load();
   s.device_overflows = shared_->device_overflows.load();
   s.ring_overflows = shared_->ring_overflows.load();
+  s.discontinuities = discontinuities_.load();
   s.device = device_name_;
   std::lock_guard<std::mutex> lock(stats_mutex_);
   s.reconnects = reconnects_;
+  s.reconnect_attempts = reconnect_attempts_;
   s.connected = connected_;
   s.last_error = last_error_;
   return s;

@@ -63,6 +63,8 @@ class PortAudioSource : public AudioSource {
   int channels() const override { return channels_; }
   // Pops whole frames from the ring, polling every few ms until data or the timeout. While the device
   // is lost it simply times out (returns 0); the daemon keeps running and reports stats().
+  // After a loss or an overflow the ring's backlog is dropped (it is late or precedes a gap) and
+  // stats().discontinuities grows before the first frames that follow the gap are returned.
   // interrupt() makes the current (or next) read return at once.
   size_t read(std::vector<float>& out, size_t max_frames, std::chrono::milliseconds timeout) override;
   bool finished() const override { return false; }
@@ -99,6 +101,12 @@ class PortAudioSource : public AudioSource {
 
   std::atomic<bool> interrupted_{false};
   std::atomic<uint64_t> frames_delivered_{0};
+  // Bumped by the monitor when the device is lost; with the overflow counters it tells read() that
+  // what follows in the ring is not contiguous with what it delivered before.
+  std::atomic<uint64_t> losses_{0};
+  uint64_t gap_marker_ = 0;  // read() only: losses + overflows when it last looked
+  std::atomic<uint64_t> discontinuities_{0};
+  std::vector<float> discard_;  // read() only: scratch for a dropped backlog
 
   std::mutex stop_mutex_;  // with stop_wake_: lets the destructor cut a backoff wait short
   std::condition_variable stop_wake_;
@@ -109,6 +117,7 @@ class PortAudioSource : public AudioSource {
   bool connected_ = true;
   std::string last_error_;
   uint64_t reconnects_ = 0;
+  uint64_t reconnect_attempts_ = 0;
 };
 
 }  // namespace escd
