@@ -18,6 +18,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real-capture tests: a private PulseAudio server with a virtual microphone (docs/audio-capture.md)
   pulseaudio pulseaudio-utils libasound2-plugins sox
+  # service tests: systemd-analyze (units), dpkg-dev (dpkg-shlibdeps for cpack's Depends),
+  # libseccomp (tests/sandbox_exec runs escd under the units' seccomp rules)
+  systemd dpkg-dev libseccomp-dev
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch python3-torchaudio python3-numpy python3-zmq)
