@@ -29,6 +29,12 @@ done
 [[ $missing == 0 ]] || { echo "package contents:"; cat "$work/files"; exit 1; }
 echo "ok: $(wc -l <"$work/files") files, including binaries, units, sysusers.d, models and /etc/escd"
 
+# escd looks for checkpoints where the package puts them (the directory is compiled in).
+dpkg-deb -x "$deb" "$work/root"
+grep -aq "$prefix/share/escd/models/" "$work/root$prefix/bin/escd" || {
+  echo "FAIL: the packaged escd does not look in $prefix/share/escd/models/"; exit 1; }
+echo "ok: the packaged escd looks for checkpoints in $prefix/share/escd/models/"
+
 dpkg-deb -e "$deb" "$work/control"
 for script in postinst prerm postrm; do
   [[ -x "$work/control/$script" ]] || { echo "FAIL: no executable $script in the package"; exit 1; }
