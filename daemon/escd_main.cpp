@@ -1,4 +1,5 @@
 // escd: microphone (or file, or stdin) to environmental-sound predictions over ZeroMQ.
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
@@ -98,6 +99,11 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   escd::set_compute_threads(options.threads);
+  // ATen's own kernels instead of oneDNN's: oneDNN compiles its kernels at run time into writable,
+  // executable memory, which the systemd units forbid (MemoryDenyWriteExecute=yes), and Liquid-S4's
+  // GELU on [rows, 128] steps would go to it ("could not create a primitive"). Same results; no
+  // measurable CPU difference on these small tensors (tests/sandbox_escd.sh, README).
+  at::globalContext().setUserEnabledMkldnn(false);
 
   try {
     escd::daemon::Publisher publisher(options.pub, options.send_hwm);

@@ -27,13 +27,19 @@ std::string resolve_checkpoint(const std::string& model, const DaemonOptions& op
   for (const std::string& entry : options.checkpoints_by_model) {
     if (entry.rfind(model + "=", 0) == 0) return entry.substr(model.size() + 1);
   }
-  const std::vector<std::string> candidates = {std::string(ESCD_SHARE_DIR) + "/models/" + model + ".pt",
-                                               std::string(ESCD_SOURCE_DIR) + "/models/" + model + ".pt"};
+  // Installed first, so that an installed escd never picks up a stale build tree's models. Shipped
+  // checkpoints are *.pt; *.ckpt (esc-train's run files) is accepted too.
+  std::vector<std::string> candidates;
+  for (const char* dir : {ESCD_SHARE_DIR "/models/", ESCD_SOURCE_DIR "/models/"}) {
+    for (const char* extension : {".pt", ".ckpt"}) candidates.push_back(dir + model + extension);
+  }
   for (const auto& c : candidates) {
     if (std::filesystem::exists(c)) return c;
   }
-  throw std::runtime_error("no checkpoint for model '" + model + "': tried " + candidates[0] + " and " + candidates[1] +
-                           " (give one with --checkpoint or [models." + model + "] checkpoint in the config)");
+  std::string tried;
+  for (const auto& c : candidates) tried += (tried.empty() ? "" : ", ") + c;
+  throw std::runtime_error("no checkpoint for model '" + model + "': tried " + tried + " (give one with --checkpoint or [models." +
+                           model + "] checkpoint in the config)");
 }
 
 ModelRunner::ModelRunner(const std::string& name, const std::string& checkpoint_path, int64_t hop_frames,

@@ -256,6 +256,7 @@ int Pipeline::run(PipelineSignals& signals) {
       break;
     }
     if (Clock::now() - s.last_health >= health_every) publish_health();
+    if (on_loop) on_loop();
   }
   // An event always ends: close what is open at the current stream time.
   end_events("shutdown");

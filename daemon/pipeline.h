@@ -28,6 +28,9 @@ class Pipeline {
 
   // Called (from the loop) once models and source are up, and on each health report: for sd_notify.
   std::function<void(const std::string& status)> on_ready, on_health;
+  // Called on every pass of the processing loop (at least every 100 ms while it is alive, whatever
+  // the audio does): the watchdog keep-alive, so that only a hung loop stops it.
+  std::function<void()> on_loop;
 
  private:
   struct State;

@@ -20,6 +20,9 @@ packages=(
   pulseaudio pulseaudio-utils libasound2-plugins sox
   # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber
   time python3-zmq
+  # service tests: systemd-analyze (units), dpkg-dev (dpkg-shlibdeps for cpack's Depends),
+  # libseccomp (tests/sandbox_exec runs escd under the units' seccomp rules)
+  systemd dpkg-dev libseccomp-dev
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch python3-torchaudio python3-numpy python3-zmq)

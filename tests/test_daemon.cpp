@@ -4,6 +4,8 @@
 #include <ATen/Functions.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,12 +29,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// escd as a child process with a pipe on its stdin and its stderr captured to a file.
+// escd as a child process with a pipe on its stdin and its stderr captured to a file; `env` adds
+// NAME=value entries to the inherited environment.
 class Escd {
  public:
-  Escd(const std::vector<std::string>& args, const std::string& log_path) {
+  Escd(const std::vector<std::string>& args, const std::string& log_path, const std::vector<std::string>& env = {}) {
     int in[2];
     if (pipe(in) != 0) throw std::runtime_error("pipe");
+    // Built before fork(): the child of a multi-threaded process should only exec.
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], STDIN_FILENO);
@@ -43,7 +51,7 @@ class Escd {
       std::vector<char*> argv{const_cast<char*>(ESCD_BIN)};
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
-      execv(ESCD_BIN, argv.data());
+      execve(ESCD_BIN, argv.data(), envp.data());
       _exit(127);
     }
     close(in[0]);
@@ -165,6 +173,16 @@ class DaemonTest : public ::testing::Test {
     std::ifstream in(dir_.path("escd.log"));
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
+  // Until escd logs that it is set up (signal handlers installed, models loaded): a fixed sleep is
+  // too short when the machine is busy and libtorch takes seconds to load.
+  bool wait_until_running(std::chrono::seconds timeout = 60s) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (log().find("publishing on") != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
 
   test::TempDir dir_;
   std::shared_ptr<SequenceClassifier> model_;
@@ -249,6 +267,72 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsRunningOnTheOldOne) {
   escd.signal(SIGTERM);
   EXPECT_EQ(escd.wait(20s), 0);
   EXPECT_NE(log().find("keeping the current settings"), std::string::npos) << log();
+}
+
+// systemd's end of sd_notify(): a datagram socket whose path goes in NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path), fd_(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      throw std::runtime_error("cannot bind " + path);
+    }
+    timeval timeout{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~NotifySocket() { close(fd_); }
+  // Every datagram received during `duration`, or until one contains `until` (when not empty).
+  std::vector<std::string> collect(std::chrono::milliseconds duration, const std::string& until = "") {
+    std::vector<std::string> out;
+    const auto end = std::chrono::steady_clock::now() + duration;
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < end) {
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) continue;
+      out.emplace_back(buf, static_cast<size_t>(n));
+      if (!until.empty() && out.back().find(until) != std::string::npos) break;
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+int count_containing(const std::vector<std::string>& messages, const std::string& what) {
+  return static_cast<int>(std::count_if(messages.begin(), messages.end(),
+                                        [&](const std::string& m) { return m.find(what) != std::string::npos; }));
+}
+
+// Type=notify with WatchdogSec=: READY once, STATUS summaries, and keep-alives from the processing
+// loop itself. Health reports are made rare (30 s) so that only the loop can explain the keep-alives.
+TEST_F(DaemonTest, SystemdGetsReadyStatusAndAWatchdogFedByTheProcessingLoop) {
+  std::ofstream(dir_.path("escd.toml")) << "[daemon]\nhealth_interval_s = 30.0\n";
+  NotifySocket notify(dir_.path("notify.sock"));
+  Escd escd(args(), dir_.path("escd.log"), {"NOTIFY_SOCKET=" + dir_.path("notify.sock"), "WATCHDOG_USEC=400000"});
+  std::vector<std::string> messages = notify.collect(30s, "READY=1");
+  for (const auto& m : notify.collect(2s)) messages.push_back(m);
+  escd.signal(SIGTERM);
+  EXPECT_EQ(escd.wait(3s), 0) << log();
+  EXPECT_EQ(count_containing(messages, "READY=1"), 1) << log();
+  EXPECT_GE(count_containing(messages, "STATUS=listening"), 1);
+  EXPECT_GE(count_containing(messages, "1 model(s)"), 1) << "no health summary in STATUS=";
+  // 2 s after READY at one keep-alive per 100 ms (a quarter of 400 ms), loosely: a busy machine.
+  EXPECT_GE(count_containing(messages, "WATCHDOG=1"), 8) << log();
+}
+
+TEST_F(DaemonTest, NoWatchdogKeepAlivesWhenSystemdDidNotAskForThem) {
+  NotifySocket notify(dir_.path("notify.sock"));
+  Escd escd(args(), dir_.path("escd.log"), {"NOTIFY_SOCKET=" + dir_.path("notify.sock")});
+  std::vector<std::string> messages = notify.collect(30s, "READY=1");
+  for (const auto& m : notify.collect(2s)) messages.push_back(m);
+  escd.signal(SIGTERM);
+  EXPECT_EQ(escd.wait(3s), 0) << log();
+  EXPECT_EQ(count_containing(messages, "READY=1"), 1) << log();
+  EXPECT_EQ(count_containing(messages, "WATCHDOG=1"), 0);
 }
 
 TEST_F(DaemonTest, BadSettingsAreClearErrorsAtStart) {

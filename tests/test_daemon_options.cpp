@@ -1,9 +1,11 @@
 // escd's settings file: the shipped one loads, and mistakes are named with file, table and key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "daemon_options.h"
+#include "model_runner.h"
 #include "test_support.h"
 #include "util/toml_json.h"
 
@@ -56,6 +58,38 @@ TEST(DaemonOptions, MistakesAreNamed) {
   EXPECT_NE(error_of("[daemon]\npub = \"localhost:5556\"\n").find("ZeroMQ endpoint"), std::string::npos);
   EXPECT_NE(error_of("[events]\ninclude = [1]\n").find("class names"), std::string::npos);
   EXPECT_NE(error_of("[daemon\n").find("e.toml:1:"), std::string::npos);  // TOML syntax: line and column
+}
+
+// The lookup order of checkpoints: --checkpoint, then the config's [models.<name>], then the
+// installed models directory (compiled in from CMAKE_INSTALL_FULL_DATADIR), then models/ in the
+// source tree; both *.ckpt and *.pt.
+TEST(ResolveCheckpoint, CommandLineThenConfigThenInstalledThenSourceTree) {
+  DaemonOptions o;
+  o.checkpoints_by_model = {"mamba=/from/config.ckpt"};
+  EXPECT_EQ(resolve_checkpoint("mamba", o), "/from/config.ckpt");
+  o.checkpoint = "/from/command/line.pt";
+  EXPECT_EQ(resolve_checkpoint("mamba", o), "/from/command/line.pt");
+  o = DaemonOptions{};
+  // Not installed on the test machine (or installed: then that copy wins, by design).
+  const std::string installed = std::string(ESCD_SHARE_DIR) + "/models/mamba.ckpt";
+  const std::string expected = std::filesystem::exists(installed) ? installed : std::string(ESCD_SOURCE_DIR) + "/models/mamba.ckpt";
+  if (!std::filesystem::exists(expected)) GTEST_SKIP() << "no shipped mamba checkpoint in " << ESCD_SOURCE_DIR << "/models";
+  EXPECT_EQ(resolve_checkpoint("mamba", o), expected);
+}
+
+TEST(ResolveCheckpoint, NoCheckpointNamesEveryPlaceTried) {
+  try {
+    resolve_checkpoint("no_such_model", DaemonOptions{});
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    for (const std::string& place : {std::string(ESCD_SHARE_DIR) + "/models/no_such_model.ckpt",
+                                     std::string(ESCD_SHARE_DIR) + "/models/no_such_model.pt",
+                                     std::string(ESCD_SOURCE_DIR) + "/models/no_such_model.ckpt",
+                                     std::string(ESCD_SOURCE_DIR) + "/models/no_such_model.pt", std::string("--checkpoint")}) {
+      EXPECT_NE(m.find(place), std::string::npos) << place << " not in: " << m;
+    }
+  }
 }
 
 }  // namespace

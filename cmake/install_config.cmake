@@ -1,0 +1,21 @@
+# Installs one configuration file (ESCD_CONFIG_SOURCE) into ESCD_CONFIG_DIR (under DESTDIR) without
+# ever replacing a file the administrator edited: if one with different content is there, the
+# shipped version is written next to it as <name>.dist and a message says so.
+get_filename_component(name "${ESCD_CONFIG_SOURCE}" NAME)
+# file(INSTALL) prepends DESTDIR itself; the checks need the real path.
+set(dir "${ESCD_CONFIG_DIR}")
+set(target "$ENV{DESTDIR}${dir}/${name}")
+if(NOT EXISTS "${target}")
+  message(STATUS "Installing: ${target}")
+  file(INSTALL "${ESCD_CONFIG_SOURCE}" DESTINATION "${dir}" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+else()
+  file(SHA256 "${ESCD_CONFIG_SOURCE}" shipped)
+  file(SHA256 "${target}" installed)
+  if(shipped STREQUAL installed)
+    message(STATUS "Up-to-date: ${target}")
+  else()
+    message(STATUS "Keeping edited ${target}; the shipped version is ${target}.dist")
+    file(INSTALL "${ESCD_CONFIG_SOURCE}" DESTINATION "${dir}" RENAME "${name}.dist"
+         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+  endif()
+endif()
