@@ -28,7 +28,7 @@ if ! diff -u "$expected" "$actual"; then
   exit 1
 fi
 echo "installed $(wc -l <"$actual") files, as expected"
-grep -q '\.ckpt$' "$actual" || { echo "FAIL: no checkpoint installed"; exit 1; }
+grep -Eq '\.(ckpt|pt)$' "$actual" || { echo "FAIL: no checkpoint installed"; exit 1; }
 
 for b in escd esc-sub esc-train; do
   [[ -x "$dest$prefix/bin/$b" ]] || { echo "FAIL: $prefix/bin/$b is not executable"; exit 1; }
