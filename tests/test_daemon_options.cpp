@@ -71,8 +71,8 @@ TEST(ResolveCheckpoint, CommandLineThenConfigThenInstalledThenSourceTree) {
   EXPECT_EQ(resolve_checkpoint("mamba", o), "/from/command/line.pt");
   o = DaemonOptions{};
   // Not installed on the test machine (or installed: then that copy wins, by design).
-  const std::string installed = std::string(ESCD_SHARE_DIR) + "/models/mamba.ckpt";
-  const std::string expected = std::filesystem::exists(installed) ? installed : std::string(ESCD_SOURCE_DIR) + "/models/mamba.ckpt";
+  const std::string installed = std::string(ESCD_SHARE_DIR) + "/models/mamba.pt";
+  const std::string expected = std::filesystem::exists(installed) ? installed : std::string(ESCD_SOURCE_DIR) + "/models/mamba.pt";
   if (!std::filesystem::exists(expected)) GTEST_SKIP() << "no shipped mamba checkpoint in " << ESCD_SOURCE_DIR << "/models";
   EXPECT_EQ(resolve_checkpoint("mamba", o), expected);
 }
