@@ -129,7 +129,7 @@ void Pipeline::publish_health() {
                  {"connected", in.connected}, {"device_overflows", in.device_overflows},
                  {"ring_overflows", in.ring_overflows}, {"reconnects", in.reconnects}, {"last_error", in.last_error},
                  {"frames", in.frames_delivered}}},
-      {"publisher", {{"sent", publisher_.sent()}, {"send_failures", publisher_.send_failures()}}},
+      {"publisher", publisher_.stats()},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};
   publisher_.publish("esc.health", std::move(body), s.now());
