@@ -49,6 +49,9 @@ Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, co
     close(log);
     close(in[0]);
     close(in[1]);
+    // escd starts with stdin, stdout and stderr only, as under systemd: descriptors the test
+    // runner leaks (ctest's log) would otherwise show up as files escd holds open.
+    for (int fd = 3; fd < 1024; ++fd) close(fd);
     if (!cwd.empty()) {
       if (chdir(cwd.c_str()) != 0) _exit(126);
       setenv("TMPDIR", cwd.c_str(), 1);

@@ -33,7 +33,7 @@ class SecurityTest : public test::EscdFixture {
   // `escd --generate-curve-keypair NAME` in the test directory; returns the pair as read back.
   daemon::CurveKeypair generate(const std::string& name) {
     Escd keygen({"--generate-curve-keypair", dir_.path(name)}, dir_.path(name + ".log"));
-    EXPECT_EQ(keygen.wait(10s), 0) << test::read_text(dir_.path(name + ".log"));
+    EXPECT_EQ(keygen.wait(60s), 0) << test::read_text(dir_.path(name + ".log"));
     return daemon::read_curve_key_file(dir_.path(name), /*need_secret=*/true);
   }
   // esc-sub's exit code with `extra` arguments; its output goes to `out`.
@@ -57,7 +57,7 @@ TEST_F(SecurityTest, KeygenWritesAPrivateKeyPairAndAPublicFileAndNeverOverwrites
   EXPECT_EQ(test::read_text(dir_.path("server.key.pub")).find(server.secret_key), std::string::npos);
 
   Escd again({"--generate-curve-keypair", dir_.path("server.key")}, dir_.path("again.log"));
-  EXPECT_EQ(again.wait(10s), 2);
+  EXPECT_EQ(again.wait(60s), 2);
   EXPECT_NE(test::read_text(dir_.path("again.log")).find("refusing to replace"), std::string::npos);
   EXPECT_EQ(daemon::read_curve_key_file(dir_.path("server.key"), true).secret_key, server.secret_key);
 }
