@@ -102,6 +102,9 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
             o.events.class_thresholds[k] = t.get<double>();
           }
         }}}},
+      {"security",
+       {{"curve_server_key", str(&DaemonOptions::curve_server_key)},
+        {"curve_client_keys", str(&DaemonOptions::curve_client_keys)}}},
       {"models", {}},  // [models.<name>] checkpoint = "..." (handled below)
   };
   return tables;
@@ -115,7 +118,7 @@ void apply_config_file(DaemonOptions& options, const std::string& path) {
   for (const auto& [table, body] : all.items()) {
     const auto t = schema().find(table);
     if (t == schema().end() || !body.is_object()) {
-      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events)");
+      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events, security)");
     }
     for (const auto& [key, value] : body.items()) {
       const std::string where = path + ": [" + table + "] " + key + ": ";
@@ -150,6 +153,9 @@ void validate(const DaemonOptions& o) {
   if (!levels.count(o.log_level)) throw ConfigError("log_level: expected trace|debug|info|warn|error|critical|off, got '" + o.log_level + "'");
   if (o.events.min_hits < 1) throw ConfigError("events.min_hits: expected at least 1");
   if (o.events.threshold <= 0 || o.events.threshold > 1) throw ConfigError("events.threshold: expected 0 < threshold <= 1");
+  if (!o.curve_client_keys.empty() && o.curve_server_key.empty()) {
+    throw ConfigError("curve_client_keys: needs curve_server_key too (escd's own key pair, from escd --generate-curve-keypair)");
+  }
   if (!o.checkpoint.empty() && o.models.size() != 1) throw ConfigError("--checkpoint needs exactly one --model");
   if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
     throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");

@@ -20,6 +20,9 @@ struct DaemonOptions {
   double health_interval_s = 1.0;
   std::string log_level = "info";
   int threads = 1;                  // torch threads for inference
+  // security ([security] in the config file; README: Security)
+  std::string curve_server_key;     // escd's CURVE key pair file ("" = plain ZeroMQ)
+  std::string curve_client_keys;    // allowlist of subscriber public keys ("" = any with escd's key)
   // input
   std::string device;               // PortAudio device: index or name substring ("" = default)
   std::string input;                // audio file, or "-" for raw PCM on stdin ("" = microphone)

@@ -1,9 +1,13 @@
 // esc-sub: subscribes to escd and prints what it publishes: a readable live view, or JSON lines.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
+
+#include "curve_keys.h"
 
 namespace {
 
@@ -43,6 +47,31 @@ void print_readable(const std::string& topic, const nlohmann::json& m) {
   std::fflush(stdout);
 }
 
+// escd numbers every topic's messages without gaps; a gap is what this subscriber lost (ZeroMQ
+// drops silently for a subscriber that falls past escd's send high-water mark). Reported on stderr
+// so that --json output stays clean.
+class GapCounter {
+ public:
+  void see(const std::string& topic, const nlohmann::json& m) {
+    if (!m.contains("seq") || !m["seq"].is_number_unsigned()) return;
+    const uint64_t seq = m["seq"].get<uint64_t>();
+    const auto it = next_.find(topic);
+    if (it != next_.end() && seq > it->second) {
+      missed_ += seq - it->second;
+      std::fprintf(stderr, "esc-sub: %s: missed %llu message(s) (seq %llu to %llu)\n", topic.c_str(),
+                   static_cast<unsigned long long>(seq - it->second), static_cast<unsigned long long>(it->second),
+                   static_cast<unsigned long long>(seq - 1));
+    }
+    // seq going back means escd restarted: count from there.
+    next_[topic] = seq + 1;
+  }
+  uint64_t missed() const { return missed_; }
+
+ private:
+  std::map<std::string, uint64_t> next_;
+  uint64_t missed_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,10 +80,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> topics;
   bool json = false;
   int count = 0;
+  double timeout_s = 0;
+  std::string server_key, client_key;
   app.add_option("--connect", endpoint, "escd's endpoint")->capture_default_str();
   app.add_option("--topic", topics, "Topic prefix(es) to subscribe to (default: all)");
   app.add_flag("--json", json, "One JSON line per message: {\"topic\":..., \"message\":...}");
   app.add_option("--count", count, "Exit after this many messages (0: run until interrupted)");
+  app.add_option("--timeout", timeout_s, "Exit 1 if no message arrives for this many seconds (0: wait forever)");
+  auto* server_opt = app.add_option("--curve-server-key", server_key, "escd's CURVE public key file (its NAME.pub)");
+  auto* client_opt = app.add_option("--curve-client-key", client_key, "This subscriber's CURVE key pair file");
+  server_opt->needs(client_opt);
+  client_opt->needs(server_opt);
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -62,6 +98,19 @@ int main(int argc, char** argv) {
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::sub);
   socket.set(zmq::sockopt::rcvtimeo, 200);  // wake up to notice signals
+  if (!server_key.empty()) {
+    try {
+      escd::daemon::require_curve_support("--curve-server-key");
+      const auto server = escd::daemon::read_curve_key_file(server_key, /*need_secret=*/false);
+      const auto own = escd::daemon::read_curve_key_file(client_key, /*need_secret=*/true);
+      socket.set(zmq::sockopt::curve_serverkey, server.public_key);
+      socket.set(zmq::sockopt::curve_publickey, own.public_key);
+      socket.set(zmq::sockopt::curve_secretkey, own.secret_key);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "esc-sub: %s\n", e.what());
+      return 2;
+    }
+  }
   try {
     socket.connect(endpoint);
   } catch (const zmq::error_t& e) {
@@ -72,9 +121,21 @@ int main(int argc, char** argv) {
   for (const auto& t : topics) socket.set(zmq::sockopt::subscribe, t);
 
   int received = 0;
+  GapCounter gaps;
+  auto last_message = std::chrono::steady_clock::now();
+  int code = 0;
   while (!g_stop && (count == 0 || received < count)) {
     zmq::message_t topic, payload;
-    if (!socket.recv(topic)) continue;
+    if (!socket.recv(topic)) {
+      if (timeout_s > 0 && std::chrono::steady_clock::now() - last_message > std::chrono::duration<double>(timeout_s)) {
+        // Also what a subscriber whose CURVE key escd does not accept sees: nothing at all.
+        std::fprintf(stderr, "esc-sub: nothing from %s for %.1f s\n", endpoint.c_str(), timeout_s);
+        code = 1;
+        break;
+      }
+      continue;
+    }
+    last_message = std::chrono::steady_clock::now();
     if (!topic.more() || !socket.recv(payload)) continue;
     const std::string name = topic.to_string();
     nlohmann::json message = nlohmann::json::parse(payload.to_string(), nullptr, false);
@@ -83,6 +144,7 @@ int main(int argc, char** argv) {
       continue;
     }
     ++received;
+    gaps.see(name, message);
     if (json) {
       std::printf("%s\n", nlohmann::json{{"topic", name}, {"message", message}}.dump().c_str());
       std::fflush(stdout);
@@ -90,5 +152,9 @@ int main(int argc, char** argv) {
       print_readable(name, message);
     }
   }
-  return 0;
+  if (gaps.missed() > 0) {
+    std::fprintf(stderr, "esc-sub: %llu message(s) missed in all (this subscriber fell behind escd's send queue)\n",
+                 static_cast<unsigned long long>(gaps.missed()));
+  }
+  return code;
 }

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "curve_keygen.h"
 #include "daemon_options.h"
 #include "pipeline.h"
 #include "publisher.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   using escd::daemon::DaemonOptions;
   CLI::App app{"escd: real-time environmental-sound classification, published over ZeroMQ"};
   std::string config, models, pub, device, input, format, log_level, checkpoint;
+  std::string curve_server_key, curve_client_keys, generate_keypair;
   double hop_ms = 0;
   int rate = 0, channels = 0, threads = 0;
   bool fast = false, list_devices = false;
@@ -55,9 +57,24 @@ int main(int argc, char** argv) {
   app.add_option("--hop-ms", hop_ms, "Prediction interval in ms (multiple of 32, at least one frame)");
   app.add_option("--threads", threads, "Inference threads");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  app.add_option("--curve-server-key", curve_server_key, "escd's CURVE key pair file: encrypt, subscribers need its .pub");
+  app.add_option("--curve-client-keys", curve_client_keys, "Allowlist of subscriber public keys ([clients] name = \"key\")");
+  app.add_option("--generate-curve-keypair", generate_keypair, "Write a CURVE key pair to FILE (0600) and FILE.pub, then exit");
   CLI11_PARSE(app, argc, argv);
 
   if (list_devices) return escd::daemon::print_devices();
+  if (!generate_keypair.empty()) {
+    try {
+      const auto keys = escd::daemon::generate_curve_keypair();
+      escd::daemon::write_curve_keypair(generate_keypair, keys);
+      std::printf("%s\n", keys.public_key.c_str());
+      spdlog::info("wrote {} (secret) and {}.pub; public key {}", generate_keypair, generate_keypair, keys.public_key);
+      return 0;
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 2;
+    }
+  }
 
   // Signals first: a SIGTERM while the config and models load must stop escd cleanly (exit 0), not
   // kill it with the default action.
@@ -92,7 +109,15 @@ int main(int argc, char** argv) {
     if (hop_ms) options.hop_ms = hop_ms;
     if (threads) options.threads = threads;
     if (!log_level.empty()) options.log_level = log_level;
+    if (!curve_server_key.empty()) options.curve_server_key = curve_server_key;
+    if (!curve_client_keys.empty()) options.curve_client_keys = curve_client_keys;
     escd::daemon::validate(options);
+    // Key files are settings too: a bad one is a start-up error that names it (exit 2).
+    if (!options.curve_server_key.empty()) {
+      escd::daemon::require_curve_support("--curve-server-key");
+      escd::daemon::read_curve_key_file(options.curve_server_key, /*need_secret=*/true);
+    }
+    if (!options.curve_client_keys.empty()) escd::daemon::read_curve_client_keys(options.curve_client_keys);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;
@@ -106,7 +131,8 @@ int main(int argc, char** argv) {
   at::globalContext().setUserEnabledMkldnn(false);
 
   try {
-    escd::daemon::Publisher publisher(options.pub, options.send_hwm);
+    escd::daemon::Publisher publisher(options.pub, options.send_hwm,
+                                      {options.curve_server_key, options.curve_client_keys});
     // A microphone that is not there yet is waited for (health says so); SIGTERM ends the wait.
     std::unique_ptr<escd::AudioSource> source =
         escd::daemon::open_source_waiting(options, publisher, signals.stop, escd::daemon::systemd_status);

@@ -151,7 +151,7 @@ void Pipeline::publish_health() {
                  {"last_error", in.last_error}, {"frames", in.frames_delivered}, {"silent", s.silence.silent()},
                  {"silent_s", s.silence.silent_seconds()}, {"silences", s.silence.silences()},
                  {"stream_restarts", s.stream_restarts}}},
-      {"publisher", {{"sent", publisher_.sent()}, {"send_failures", publisher_.send_failures()}}},
+      {"publisher", publisher_.stats()},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};
   publisher_.publish("esc.health", std::move(body), s.now());

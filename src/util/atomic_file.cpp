@@ -18,7 +18,7 @@ namespace {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view data) {
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = mkstemp(tmp.data());
   if (fd < 0) fail(path, "cannot create a temporary file beside it", errno);
@@ -38,7 +38,7 @@ void write_file_atomic(const std::string& path, std::string_view data) {
     }
     written += static_cast<size_t>(n);
   }
-  if (::fchmod(fd, 0644) != 0) abandon("chmod failed");
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) abandon("chmod failed");
   if (::fsync(fd) != 0) abandon("fsync failed");
   if (::close(fd) != 0) {
     const int err = errno;
