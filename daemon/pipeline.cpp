@@ -128,7 +128,8 @@ void Pipeline::publish_health() {
       {"input", {{"device", in.device}, {"rate", source_->sample_rate()}, {"channels", source_->channels()},
                  {"connected", in.connected}, {"device_overflows", in.device_overflows},
                  {"ring_overflows", in.ring_overflows}, {"reconnects", in.reconnects}, {"last_error", in.last_error},
-                 {"frames", in.frames_delivered}}},
+                 {"frames", in.frames_delivered}, {"non_finite_replaced", in.non_finite_replaced},
+                 {"out_of_range_clamped", in.out_of_range_clamped}}},
       {"publisher", {{"sent", publisher_.sent()}, {"send_failures", publisher_.send_failures()}}},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};

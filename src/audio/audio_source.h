@@ -16,6 +16,7 @@ struct SourceStats {
   uint64_t ring_overflows = 0;     // frames dropped because the consumer did not keep up
   uint64_t reconnects = 0;         // successful re-opens after a lost device
   uint64_t non_finite_replaced = 0;  // NaN/Inf samples (float files, f32le PCM) replaced by 0
+  uint64_t out_of_range_clamped = 0;  // finite samples beyond +-kMaxSampleMagnitude (audio/sample_guard.h)
   bool connected = true;           // false while a device is lost and being retried
   std::string device;              // device name (or file path, or "stdin")
   std::string last_error;          // most recent error, for health reports
