@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test suite again under sanitizers, in a build directory of its own (clang; the default build
-# in build/ is untouched). docs/RELIABILITY.md ("Sanitizers", "Fuzzing") explains what and why.
-#   scripts/test-sanitized.sh            ASan+UBSan in build-asan: the whole suite, then each libFuzzer
-#                                        target for ESCD_FUZZ_SECONDS (default 25) as fuzz.* tests
-#   scripts/test-sanitized.sh thread     TSan in build-tsan: the tests of threaded code (audio sources,
+# escd under sanitizers, in build directories of their own (clang; the default build in build/ is
+# untouched). docs/RELIABILITY.md ("Sanitizers", "Fuzzing") explains what and why.
+#   scripts/test-sanitized.sh fuzz       build-asan (ASan+UBSan): builds the libFuzzer targets only and
+#                                        runs each for ESCD_FUZZ_SECONDS (default 25) from its seeds
+#   scripts/test-sanitized.sh [address]  build-asan: everything, then the whole suite and the fuzzers
+#   scripts/test-sanitized.sh thread     build-tsan (TSan): the tests of threaded code (audio sources,
 #                                        rings, loader, streaming, daemon)
 # Extra arguments go to ctest (e.g. -R Daemon).
 set -euo pipefail
@@ -18,10 +19,17 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_init_order=1:detect_
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
 
+asan_args=(-DESCD_SANITIZE=address,undefined -DESCD_BUILD_FUZZ=ON)
 case "$mode" in
+  fuzz)
+    dir=build-asan
+    cmake_args=("${asan_args[@]}")
+    targets=(fuzz_all)
+    tests=(-R '^fuzz\.')
+    ;;
   address)
     dir=build-asan
-    cmake_args=(-DESCD_SANITIZE=address,undefined -DESCD_BUILD_FUZZ=ON -DESCD_FUZZ_SECONDS="${ESCD_FUZZ_SECONDS:-25}")
+    cmake_args=("${asan_args[@]}")
     targets=(all)
     tests=()
     ;;
@@ -32,7 +40,7 @@ case "$mode" in
     tests=(-R 'SpscRing|StreamResampler|FileSource|RawPcmSource|PortAudio|BatchLoader|Streaming|Daemon|EventDetector')
     ;;
   *)
-    echo "usage: $0 [thread] [ctest arguments]" >&2
+    echo "usage: $0 [fuzz|address|thread] [ctest arguments]" >&2
     exit 2
     ;;
 esac
