@@ -150,7 +150,8 @@ void Pipeline::publish_health() {
                  {"reconnect_attempts", in.reconnect_attempts}, {"discontinuities", in.discontinuities},
                  {"last_error", in.last_error}, {"frames", in.frames_delivered}, {"silent", s.silence.silent()},
                  {"silent_s", s.silence.silent_seconds()}, {"silences", s.silence.silences()},
-                 {"stream_restarts", s.stream_restarts}}},
+                 {"stream_restarts", s.stream_restarts}, {"non_finite_replaced", in.non_finite_replaced},
+                 {"out_of_range_clamped", in.out_of_range_clamped}}},
       {"publisher", publisher_.stats()},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};

@@ -16,6 +16,8 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
+  # sanitizer builds and libFuzzer targets (scripts/test-sanitized.sh, fuzz/)
+  clang libclang-rt-14-dev
   # real-capture tests: a private PulseAudio server with a virtual microphone (docs/audio-capture.md)
   pulseaudio pulseaudio-utils libasound2-plugins sox
   # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber

@@ -20,6 +20,7 @@ struct SourceStats {
   // backlog dropped): the consumer must not let a window span one, or it would mix old and new audio.
   uint64_t discontinuities = 0;
   uint64_t non_finite_replaced = 0;  // NaN/Inf samples (float files, f32le PCM) replaced by 0
+  uint64_t out_of_range_clamped = 0;  // finite samples beyond +-kMaxSampleMagnitude (audio/sample_guard.h)
   bool connected = true;           // false while a device is lost and being retried
   std::string device;              // device name (or file path, or "stdin")
   std::string last_error;          // most recent error, for health reports

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "audio/decode.h"
+#include "audio/sample_guard.h"
 
 namespace escd {
 
@@ -28,6 +29,11 @@ FileSource::FileSource(const std::string& path, bool fast) : path_(path), fast_(
     sf_close(file_);
     throw AudioError(path, "holds no audio: " + std::to_string(info.frames) + " frames, " +
                                std::to_string(info.channels) + " channels at " + std::to_string(info.samplerate) + " Hz");
+  }
+  if (info.samplerate < kMinFileRate || info.samplerate > kMaxFileRate) {
+    sf_close(file_);
+    throw AudioError(path, "sample rate " + std::to_string(info.samplerate) + " Hz is outside " +
+                               std::to_string(kMinFileRate) + ".." + std::to_string(kMaxFileRate) + " Hz");
   }
   rate_ = info.samplerate;
   channels_ = info.channels;
@@ -70,19 +76,14 @@ size_t FileSource::read(std::vector<float>& out, size_t max_frames, std::chrono:
   const sf_count_t got = sf_readf_float(file_, out.data() + at, static_cast<sf_count_t>(want));
   const size_t frames = got > 0 ? static_cast<size_t>(got) : 0;
   out.resize(at + frames * channels_);
-  // Float files can hold NaN/Inf; one of them would poison every feature frame it touches.
-  uint64_t replaced = 0;
-  for (size_t i = at; i < out.size(); ++i) {
-    if (!std::isfinite(out[i])) {
-      out[i] = 0.0f;
-      ++replaced;
-    }
-  }
+  SampleGuardCounts guarded;
+  guard_samples(out.data() + at, out.size() - at, guarded);
   delivered_ += frames;
 
   std::lock_guard<std::mutex> lock(stats_mutex_);
   stats_.frames_delivered = delivered_;
-  stats_.non_finite_replaced += replaced;
+  stats_.non_finite_replaced += guarded.non_finite;
+  stats_.out_of_range_clamped += guarded.clamped;
   if (frames < want) {
     // A short read is the end of the file, or a read error part-way (a truncated file).
     if (sf_error(file_) != SF_ERR_NO_ERROR) stats_.last_error = path_ + ": read error: " + sf_strerror(file_);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "audio/sample_guard.h"
+
 namespace escd {
 namespace {
 
@@ -70,25 +72,18 @@ size_t RawPcmSource::decode_frames(std::vector<float>& out, size_t max_frames) {
   const size_t samples = frames * static_cast<size_t>(channels_);
   const size_t at = out.size();
   out.resize(at + samples);
-  uint64_t replaced = 0;
+  SampleGuardCounts guarded;
   if (format_ == PcmFormat::S16LE) {
     for (size_t i = 0; i < samples; ++i) out[at + i] = s16le_sample(&pending_[2 * i]);
   } else {
-    for (size_t i = 0; i < samples; ++i) {
-      const float v = f32le_sample(&pending_[4 * i]);
-      // One NaN/Inf would poison every feature frame it touches: zero it, and count it.
-      if (std::isfinite(v)) {
-        out[at + i] = v;
-      } else {
-        out[at + i] = 0.0f;
-        ++replaced;
-      }
-    }
+    for (size_t i = 0; i < samples; ++i) out[at + i] = f32le_sample(&pending_[4 * i]);
+    guard_samples(out.data() + at, samples, guarded);
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(frames * frame_bytes_));
   std::lock_guard<std::mutex> lock(stats_mutex_);
   stats_.frames_delivered += frames;
-  stats_.non_finite_replaced += replaced;
+  stats_.non_finite_replaced += guarded.non_finite;
+  stats_.out_of_range_clamped += guarded.clamped;
   return frames;
 }
 

@@ -4,6 +4,7 @@
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
+#include <stdexcept>
 #include <sstream>
 
 #include "models/common/registry.h"
@@ -15,6 +16,9 @@ namespace {
 constexpr const char* kFormat = "escd-checkpoint";
 constexpr int kVersion = 1;
 constexpr const char* kMetaKey = "escd_meta";
+// Far beyond any real front end or label set; a file asking for more is corrupt, not ambitious.
+constexpr int64_t kMaxMels = 1024;
+constexpr int64_t kMaxClasses = 100000;
 
 }  // namespace
 
@@ -24,15 +28,44 @@ nlohmann::json front_end_to_json(const FrontEndConfig& c) {
           {"window", "hann_periodic"}, {"center", false}};
 }
 
+namespace {
+
+// Numbers from a file are checked for type and range before conversion: nlohmann's get<int>() of
+// 1e300 or of 5e9 is undefined behaviour or a silent wrap, and either would size allocations.
+int64_t checked_integer(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw std::invalid_argument(std::string("'") + key + "' is missing");
+  if (!it->is_number_integer() || it->get<int64_t>() < lo || it->get<int64_t>() > hi ||
+      (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi))) {
+    throw std::invalid_argument(std::string("'") + key + "': expected an integer " + std::to_string(lo) + ".." +
+                                std::to_string(hi) + ", got " + it->dump());
+  }
+  return it->get<int64_t>();
+}
+
+double checked_number(const nlohmann::json& j, const char* key, double lo, double hi) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw std::invalid_argument(std::string("'") + key + "' is missing");
+  if (!it->is_number() || !(it->get<double>() >= lo && it->get<double>() <= hi)) {
+    throw std::invalid_argument(std::string("'") + key + "': expected a number in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "], got " + it->dump());
+  }
+  return it->get<double>();
+}
+
+}  // namespace
+
 FrontEndConfig front_end_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("front_end: expected an object, got " + j.dump());
   FrontEndConfig c;
-  c.sample_rate = j.at("sample_rate").get<int>();
-  c.n_fft = j.at("n_fft").get<int>();
-  c.hop = j.at("hop").get<int>();
-  c.n_mels = j.at("n_mels").get<int>();
-  c.f_min = j.at("f_min").get<float>();
-  c.f_max = j.at("f_max").get<float>();
-  c.log_offset = j.at("log_offset").get<float>();
+  c.sample_rate = static_cast<int>(checked_integer(j, "sample_rate", 1000, 384000));
+  c.n_fft = static_cast<int>(checked_integer(j, "n_fft", 16, 65536));
+  c.hop = static_cast<int>(checked_integer(j, "hop", 1, c.n_fft));
+  c.n_mels = static_cast<int>(checked_integer(j, "n_mels", 1, kMaxMels));
+  c.f_min = static_cast<float>(checked_number(j, "f_min", 0.0, c.sample_rate / 2.0));
+  c.f_max = static_cast<float>(checked_number(j, "f_max", c.f_min, c.sample_rate / 2.0));
+  c.log_offset = static_cast<float>(checked_number(j, "log_offset", 1e-30, 1.0));
+  if (!(c.f_max > c.f_min)) throw std::invalid_argument("front_end: expected f_min < f_max");
   return c;
 }
 
@@ -56,6 +89,51 @@ void save_checkpoint(const std::string& path, SequenceClassifier& model, const F
   write_file_atomic(path, bytes.str());
 }
 
+Checkpoint checkpoint_from_meta(const std::string& meta_text, const std::string& path,
+                                const std::string& expected_architecture) {
+  Checkpoint ckpt;
+  try {
+    ckpt.meta = nlohmann::json::parse(meta_text);
+  } catch (const std::exception& e) {
+    throw CheckpointError(path + ": metadata is not valid JSON: " + e.what());
+  }
+  const auto& meta = ckpt.meta;
+  if (!meta.is_object()) throw CheckpointError(path + ": metadata is not a JSON object");
+  auto text = [&meta](const char* key) {
+    const auto it = meta.find(key);
+    return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("format") != kFormat) throw CheckpointError(path + ": metadata 'format' is not " + kFormat);
+  const auto version = meta.find("version");
+  if (version == meta.end() || !version->is_number_integer() || version->get<int64_t>() != kVersion) {
+    throw CheckpointError(path + ": checkpoint format version " + (version == meta.end() ? "(none)" : version->dump()) +
+                          ", this build reads version " + std::to_string(kVersion));
+  }
+  const std::string architecture = text("architecture");
+  if (!expected_architecture.empty() && architecture != expected_architecture) {
+    throw CheckpointError(path + ": is a '" + architecture + "' checkpoint, expected '" + expected_architecture + "'");
+  }
+  try {
+    ckpt.front_end = front_end_from_json(meta.at("front_end"));
+    const int64_t n_mels = checked_integer(meta, "n_mels", 1, kMaxMels);
+    const int64_t n_classes = checked_integer(meta, "n_classes", 1, kMaxClasses);
+    if (n_mels != ckpt.front_end.n_mels) {
+      throw std::invalid_argument("the model takes " + std::to_string(n_mels) + " mel bands, its front end makes " +
+                                  std::to_string(ckpt.front_end.n_mels));
+    }
+    ckpt.class_names = meta.at("class_names").get<std::vector<std::string>>();
+    if (ckpt.class_names.size() != static_cast<size_t>(n_classes)) {
+      throw std::invalid_argument(std::to_string(ckpt.class_names.size()) + " class names for " +
+                                  std::to_string(n_classes) + " classes");
+    }
+    ckpt.training = meta.value("training", nlohmann::json::object());
+    ckpt.model = create_model(architecture, meta.at("hyperparameters"), n_mels, n_classes);
+  } catch (const std::exception& e) {
+    throw CheckpointError(path + ": bad metadata: " + e.what());
+  }
+  return ckpt;
+}
+
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_architecture) {
   if (!std::filesystem::exists(path)) throw CheckpointError(path + ": no such checkpoint file");
   torch::serialize::InputArchive archive;
@@ -70,31 +148,7 @@ Checkpoint load_checkpoint(const std::string& path, const std::string& expected_
   if (!archive.try_read(kMetaKey, meta_value) || !meta_value.isString()) {
     throw CheckpointError(path + ": no escd metadata record (not an escd checkpoint)");
   }
-  Checkpoint ckpt;
-  try {
-    ckpt.meta = nlohmann::json::parse(meta_value.toStringRef());
-  } catch (const std::exception& e) {
-    throw CheckpointError(path + ": metadata is not valid JSON: " + e.what());
-  }
-  const auto& meta = ckpt.meta;
-  if (meta.value("format", "") != kFormat) throw CheckpointError(path + ": metadata 'format' is not " + kFormat);
-  if (meta.value("version", 0) != kVersion) {
-    throw CheckpointError(path + ": checkpoint format version " + meta.value("version", nlohmann::json()).dump() +
-                          ", this build reads version " + std::to_string(kVersion));
-  }
-  const std::string architecture = meta.value("architecture", "");
-  if (!expected_architecture.empty() && architecture != expected_architecture) {
-    throw CheckpointError(path + ": is a '" + architecture + "' checkpoint, expected '" + expected_architecture + "'");
-  }
-  try {
-    ckpt.front_end = front_end_from_json(meta.at("front_end"));
-    ckpt.class_names = meta.at("class_names").get<std::vector<std::string>>();
-    ckpt.training = meta.value("training", nlohmann::json::object());
-    ckpt.model = create_model(architecture, meta.at("hyperparameters"), meta.at("n_mels").get<int64_t>(),
-                              meta.at("n_classes").get<int64_t>());
-  } catch (const std::exception& e) {
-    throw CheckpointError(path + ": bad metadata: " + e.what());
-  }
+  Checkpoint ckpt = checkpoint_from_meta(meta_value.toStringRef(), path, expected_architecture);
 
   torch::NoGradGuard no_grad;
   std::vector<std::string> missing;

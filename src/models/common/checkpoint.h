@@ -34,6 +34,11 @@ void save_checkpoint(const std::string& path, SequenceClassifier& model, const F
 // of another architecture than `expected_architecture` (when given), or missing/misshapen tensors.
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_architecture = "");
 
+// The first half of loading: parses and checks the metadata record (the JSON text stored in the
+// checkpoint) and builds the untrained model it describes. Throws CheckpointError naming `path`.
+Checkpoint checkpoint_from_meta(const std::string& meta_text, const std::string& path,
+                                const std::string& expected_architecture = "");
+
 nlohmann::json front_end_to_json(const FrontEndConfig& config);
 FrontEndConfig front_end_from_json(const nlohmann::json& j);
 

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/model_limits.h"
+
 namespace escd::liquid_s4 {
 namespace {
 
@@ -15,11 +17,13 @@ const nlohmann::json& need(const nlohmann::json& h, const std::string& key) {
   return h.at(key);
 }
 
-int64_t get_int(const nlohmann::json& h, const std::string& key, int64_t min) {
+int64_t get_int(const nlohmann::json& h, const std::string& key, int64_t min, int64_t max = kMaxModelDimension) {
   const auto& v = need(h, key);
   if (!v.is_number_integer()) bad(key, "should be an integer, got " + v.dump());
   const auto x = v.get<int64_t>();
-  if (x < min) bad(key, "should be >= " + std::to_string(min) + ", got " + v.dump());
+  if (x < min || x > max || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max))) {
+    bad(key, "should be in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + v.dump());
+  }
   return x;
 }
 
@@ -42,7 +46,8 @@ Options options_from_json(const nlohmann::json& h) {
   Options o;
   o.d_model = get_int(h, "d_model", 1);
   o.n_layers = get_int(h, "n_layers", 1);
-  o.d_state = get_int(h, "d_state", 2);
+  // HiPPO-LegS is diagonalised as a dense N x N matrix: N beyond a few thousand is minutes of work.
+  o.d_state = get_int(h, "d_state", 2, 2048);
   // The state is stored as N/2 complex modes standing for N real dimensions (conjugate pairs).
   if (o.d_state % 2 != 0) bad("d_state", "should be even, got " + std::to_string(o.d_state));
   o.dt_min = get_double(h, "dt_min");
@@ -55,7 +60,8 @@ Options options_from_json(const nlohmann::json& h) {
   else if (kernel == "polyb") o.liquid_kernel = LiquidKernel::polyb;
   else if (kernel == "kb") o.liquid_kernel = LiquidKernel::kb;
   else bad("liquid_kernel", "should be \"none\", \"polyb\" or \"kb\", got \"" + kernel + "\"");
-  o.liquid_degree = get_int(h, "liquid_degree", 2);
+  // Degree q uses B (1^T B)^(2^(q-1) - 1): beyond 8 the powers say nothing a float can hold.
+  o.liquid_degree = get_int(h, "liquid_degree", 2, 8);
 
   const std::string contract = get_string(h, "liquid_contract");
   if (contract == "none") o.liquid_tanh = false;
@@ -74,6 +80,15 @@ Options options_from_json(const nlohmann::json& h) {
 
   o.dropout = get_double(h, "dropout");
   if (!(o.dropout >= 0.0 && o.dropout < 1.0)) bad("dropout", "should be in [0, 1)");
+  // Every parameter tensor of a layer (diagonal_ssm.cpp, s4_layer.cpp, frame_norm.cpp), bounded
+  // from above, plus the dense N x N HiPPO matrix built once per layer.
+  const double H = o.d_model, N = o.d_state;
+  const double per_layer = H * (3 * N + 2) + 2 * H * H + 2 * H + H * o.liquid_degree + 2 * H + N * N;
+  if (o.n_layers * per_layer > kMaxModelParameters) {
+    bad("d_model", "with d_state " + std::to_string(o.d_state) + " and n_layers " + std::to_string(o.n_layers) +
+                       " makes about " + std::to_string(int64_t(o.n_layers * per_layer / 1e6)) + " M parameters; at most " +
+                       std::to_string(int64_t(kMaxModelParameters / 1e6)) + " M are accepted");
+  }
   return o;
 }
 

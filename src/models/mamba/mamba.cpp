@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/model_limits.h"
 #include "models/mamba/mamba_config.h"
 #include "models/mamba/mamba_layers.h"
 #include "models/mamba/mamba_mixer.h"
@@ -47,16 +48,29 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
   }
-  if (c.dt_rank == 0) c.dt_rank = (c.d_model + 15) / 16;
-  auto require = [](bool ok, const char* what) {
-    if (!ok) throw std::invalid_argument(std::string("mamba hyperparameters: ") + what);
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw std::invalid_argument("mamba hyperparameters: " + what);
   };
+  for (const int64_t v : {c.d_model, c.n_layers, c.d_state, c.d_conv, c.expand, c.dt_rank, c.d_intermediate}) {
+    require(v <= kMaxModelDimension, "sizes must be at most " + std::to_string(kMaxModelDimension) + ", got " +
+                                         std::to_string(v));
+  }
+  if (c.dt_rank == 0) c.dt_rank = (c.d_model + 15) / 16;
   require(c.d_model > 0 && c.n_layers > 0 && c.d_state > 0 && c.d_conv > 0 && c.expand > 0,
           "d_model, n_layers, d_state, d_conv and expand must be positive");
   require(c.dt_rank > 0, "dt_rank must be positive (or 0 for ceil(d_model / 16))");
   require(c.d_intermediate >= 0, "d_intermediate must be >= 0");
   require(c.dt_min > 0 && c.dt_min <= c.dt_max && c.dt_init_floor > 0, "need 0 < dt_min <= dt_max, dt_init_floor > 0");
   require(c.norm_eps > 0, "norm_eps must be positive");
+  // Every parameter tensor of a layer (mamba_mixer.cpp, mamba_layers.cpp), bounded from above.
+  const double D = c.d_model, E = double(c.expand) * D, N = c.d_state, R = c.dt_rank;
+  const double per_layer = 2 * D * E + E * (c.d_conv + 1) + E * (R + 2 * N) + (R + 1) * E + E * N + E + E * D +
+                           2 * D + (c.has_mlp() ? 3 * D * double(c.mlp_hidden()) : 0.0);
+  const double parameters = c.n_layers * per_layer;
+  require(parameters <= kMaxModelParameters,
+          "d_model " + std::to_string(c.d_model) + ", expand " + std::to_string(c.expand) + ", n_layers " +
+              std::to_string(c.n_layers) + "... make about " + std::to_string(int64_t(parameters / 1e6)) +
+              " M parameters; at most " + std::to_string(int64_t(kMaxModelParameters / 1e6)) + " M are accepted");
   return c;
 }
 

@@ -1,0 +1,86 @@
+// Checkpoint metadata the fuzzers (fuzz/) found or that fuzzing's review turned up: each must be a
+// CheckpointError naming the file and the field, before any model memory is allocated.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "models/common/checkpoint.h"
+#include "test_support.h"
+
+namespace escd {
+namespace {
+
+// The metadata of a valid tiny mamba checkpoint (fuzz/corpus/fuzz_checkpoint_meta/mamba.json).
+nlohmann::json valid_meta() {
+  std::ifstream in(std::string(ESCD_SOURCE_DIR) + "/fuzz/corpus/fuzz_checkpoint_meta/mamba.json");
+  return nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+}
+
+void expect_checkpoint_error(const std::string& meta_text, const std::string& fragment) {
+  try {
+    checkpoint_from_meta(meta_text, "x.ckpt");
+    ADD_FAILURE() << "accepted: " << meta_text.substr(0, 200);
+  } catch (const CheckpointError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("x.ckpt: ", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(FuzzRegressions, TheValidSeedLoads) {
+  const Checkpoint ckpt = checkpoint_from_meta(valid_meta().dump(), "x.ckpt");
+  EXPECT_EQ(ckpt.model->n_mels(), 4);
+  EXPECT_EQ(ckpt.class_names.size(), 3u);
+}
+
+// fuzz_checkpoint_meta: metadata that is valid JSON but not an object ("{" as a JSON string) made
+// nlohmann's value() throw a type_error past every handler.
+TEST(FuzzRegressions, MetadataThatIsNotAnObjectIsACheckpointError) {
+  std::ifstream in(test::fixture("fuzz/checkpoint-meta-not-an-object.json"));
+  expect_checkpoint_error(std::string(std::istreambuf_iterator<char>(in), {}), "not a JSON object");
+  expect_checkpoint_error("[1, 2]", "not a JSON object");
+}
+
+TEST(FuzzRegressions, FieldsOfTheWrongTypeAreCheckpointErrors) {
+  auto meta = valid_meta();
+  meta["format"] = 7;
+  expect_checkpoint_error(meta.dump(), "'format'");
+  meta = valid_meta();
+  meta["version"] = "1";
+  expect_checkpoint_error(meta.dump(), "version \"1\"");
+}
+
+// Conversions nlohmann would do silently or with undefined behaviour (1e300 to int) are refused.
+TEST(FuzzRegressions, FrontEndNumbersAreTypeAndRangeChecked) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"sample_rate", 1e300}, {"n_fft", -4}, {"hop", 5000000000LL}, {"f_max", 1e30}, {"log_offset", 0.0}}) {
+    auto meta = valid_meta();
+    meta["front_end"][key] = value;
+    expect_checkpoint_error(meta.dump(), "'" + key + "'");
+  }
+}
+
+TEST(FuzzRegressions, InconsistentShapesAreCheckpointErrors) {
+  auto meta = valid_meta();
+  meta["n_mels"] = 8;
+  expect_checkpoint_error(meta.dump(), "the model takes 8 mel bands, its front end makes 4");
+  meta = valid_meta();
+  meta["n_classes"] = 4;
+  expect_checkpoint_error(meta.dump(), "3 class names for 4 classes");
+}
+
+// Sizes that would allocate gigabytes (or overflow the size arithmetic) are refused up front.
+TEST(FuzzRegressions, AbsurdModelSizesAreRefusedBeforeAllocating) {
+  auto meta = valid_meta();
+  meta["hyperparameters"]["d_model"] = 1000000;
+  expect_checkpoint_error(meta.dump(), "at most 65536");
+  meta["hyperparameters"]["d_model"] = 8192;
+  meta["hyperparameters"]["expand"] = 16;
+  expect_checkpoint_error(meta.dump(), "M parameters; at most 100 M are accepted");
+  meta = valid_meta();
+  meta["n_classes"] = 1LL << 40;
+  expect_checkpoint_error(meta.dump(), "'n_classes'");
+}
+
+}  // namespace
+}  // namespace escd
