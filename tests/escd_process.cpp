@@ -77,8 +77,12 @@ Escd::~Escd() {
 
 void Escd::write_samples(const std::vector<float>& samples) {
   const std::vector<int16_t> pcm = to_s16(samples.data(), samples.size());
-  const char* p = reinterpret_cast<const char*>(pcm.data());
-  size_t left = pcm.size() * 2;
+  write_bytes(pcm.data(), pcm.size() * sizeof(int16_t));
+}
+
+void Escd::write_bytes(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  size_t left = size;
   while (left > 0) {
     const ssize_t n = write(stdin_, p, left);
     if (n < 0 && errno == EAGAIN) {

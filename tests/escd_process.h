@@ -27,6 +27,8 @@ class Escd {
 
   // Writes samples as s16le, blocking until the pipe takes them all.
   void write_samples(const std::vector<float>& samples);
+  // Writes raw bytes (any --format), blocking until the pipe takes them all.
+  void write_bytes(const void* data, size_t size);
   void close_stdin();
   // Exit code, or -1 if it did not exit within `timeout`.
   int wait(std::chrono::milliseconds timeout);

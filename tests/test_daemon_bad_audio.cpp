@@ -10,7 +10,7 @@
 #include <fstream>
 #include <limits>
 
-#include "escd_child.h"
+#include "escd_process.h"
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
@@ -85,16 +85,15 @@ TEST_P(DaemonBadAudio, PublishesFiniteResultsReportsReplacementsAndExitsCleanly)
   save_checkpoint(dir.path("mamba.ckpt"), *model, FrontEndConfig{}, names);
   std::ofstream(dir.path("escd.toml")) << "[daemon]\nhealth_interval_s = 0.2\n[scores]\nfull = true\n";
   const std::string endpoint = "ipc://" + dir.path("pub.sock");
-  test::EscdChild escd(ESCD_BIN,
-                       {"--model", "mamba", "--checkpoint", dir.path("mamba.ckpt"), "--config", dir.path("escd.toml"),
-                        "--pub", endpoint, "--input", "-", "--fast", "--format", stream.format, "--rate",
-                        std::to_string(stream.rate), "--channels", std::to_string(stream.channels), "--hop-ms", "512"},
-                       dir.path("escd.log"));
+  test::Escd escd({"--model", "mamba", "--checkpoint", dir.path("mamba.ckpt"), "--config", dir.path("escd.toml"),
+                  "--pub", endpoint, "--input", "-", "--fast", "--format", stream.format, "--rate",
+                  std::to_string(stream.rate), "--channels", std::to_string(stream.channels), "--hop-ms", "512"},
+                 dir.path("escd.log"));
   auto log = [&] {
     std::ifstream in(dir.path("escd.log"));
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
-  test::EscdSubscriber sub(endpoint);
+  test::Subscriber sub(endpoint);
   // Audio goes in once a health message shows the subscription is live (ZeroMQ's slow joiner);
   // stdin stays open until health shows every frame read, so that the counts are the final ones.
   auto messages = sub.collect(30s, [](const auto& m) { return m.topic == "esc.health"; });
