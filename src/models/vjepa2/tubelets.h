@@ -28,7 +28,11 @@ at::Tensor tubelet_patches(const at::Tensor& tubelet, int64_t patch_mels);
 
 // Fixed 2-D sin-cos table [grid.tokens(), dim]: the first dim/2 channels encode the tubelet index,
 // the rest the mel patch index, each as [sin(p w_i), cos(p w_i)] with w_i = 10000^(-i / (d/2))
-// (models.md 3.2, the non-RoPE form, with the width axis of size one dropped).
+// (models.md 3.2, the non-RoPE form, with the width axis of size one dropped). Why not V-JEPA 2's
+// 3-D RoPE: positions added once after the patch embedding leave the embeddings position-free, so
+// a streaming session can cache them while the window slides and re-add positions per window;
+// RoPE would rotate q and k inside every attention call for no gain at 152 tokens, and the
+// prototype this replaces used the sin-cos table too.
 at::Tensor sincos_positions(const TokenGrid& grid, int64_t dim);
 
 }  // namespace escd::vjepa2
