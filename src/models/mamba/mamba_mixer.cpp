@@ -17,8 +17,14 @@ MixerStepBuffers::MixerStepBuffers(const MambaConfig& c, int64_t rows)
       x_conv(at::zeros({rows, c.d_inner()})),
       x_dbl(at::zeros({rows, c.dt_rank + 2 * c.d_state})),
       delta(at::zeros({rows, c.d_inner()})),
-      A(at::zeros({c.d_inner(), c.d_state})),
       y(at::zeros({rows, c.d_inner()})) {}
+
+MixerStepWeights::MixerStepWeights(const MambaMixerImpl& m)
+    : in_proj(m.in_proj->weight, {}),
+      x_proj(m.x_proj->weight, {}),
+      dt_proj(m.dt_proj->weight, m.dt_proj->bias),
+      out_proj(m.out_proj->weight, {}),
+      A(-at::exp(m.A_log.detach())) {}
 
 MambaMixerImpl::MambaMixerImpl(const MambaConfig& c) : config(c) {
   using torch::nn::Linear;
@@ -79,13 +85,13 @@ at::Tensor MambaMixerImpl::forward(const at::Tensor& h) {
   return out_proj->forward(y);
 }
 
-void MambaMixerImpl::step(const at::Tensor& h, at::Tensor& conv_state, at::Tensor& ssm_state,
-                          MixerStepBuffers& buf, at::Tensor& out) const {
-  const int64_t rows = h.size(0), E = config.d_inner(), N = config.d_state, R = config.dt_rank, K = config.d_conv;
-  at::linear_out(buf.xz, h, in_proj->weight);
+void MambaMixerImpl::step(const float* h, int64_t rows, at::Tensor& conv_state, at::Tensor& ssm_state,
+                          const MixerStepWeights& weights, MixerStepBuffers& buf, float* out) const {
+  const int64_t E = config.d_inner(), N = config.d_state, R = config.dt_rank, K = config.d_conv;
+  float* xz = buf.xz.data_ptr<float>();
+  weights.in_proj.apply(h, rows, config.d_model, xz, 2 * E);
 
   // Conv: shift each channel's window left by one frame, append x, dot with the taps, SiLU.
-  const float* xz = buf.xz.data_ptr<float>();
   float* conv = conv_state.data_ptr<float>();
   const float* w = conv_weight.data_ptr<float>();
   const float* bias = conv_bias.data_ptr<float>();
@@ -101,14 +107,15 @@ void MambaMixerImpl::step(const at::Tensor& h, at::Tensor& conv_state, at::Tenso
     }
   }
 
-  at::linear_out(buf.x_dbl, buf.x_conv, x_proj->weight);
-  at::linear_out(buf.delta, buf.x_dbl.narrow(1, 0, R), dt_proj->weight, dt_proj->bias);
-  at::softplus_out(buf.delta, buf.delta);  // exact overlap: elementwise in place
-  at::exp_out(buf.A, A_log);
-  buf.A.neg_();
-  selective_scan_step(buf.x_conv, buf.delta, buf.A, buf.x_dbl.narrow(1, R, N), buf.x_dbl.narrow(1, R + N, N), D,
+  float* x_dbl = buf.x_dbl.data_ptr<float>();
+  weights.x_proj.apply(xc, rows, E, x_dbl, R + 2 * N);
+  weights.dt_proj.apply(x_dbl, rows, R + 2 * N, buf.delta.data_ptr<float>(), E);
+  // ATen's vectorised softplus, the same function the parallel forward applies (exact overlap:
+  // elementwise in place).
+  at::softplus_out(buf.delta, buf.delta);
+  selective_scan_step(buf.x_conv, buf.delta, weights.A, buf.x_dbl.narrow(1, R, N), buf.x_dbl.narrow(1, R + N, N), D,
                       buf.xz.narrow(1, E, E), ssm_state, buf.y);
-  at::linear_out(out, buf.y, out_proj->weight);
+  weights.out_proj.apply(buf.y.data_ptr<float>(), rows, E, out, config.d_model);
 }
 
 }  // namespace escd
