@@ -94,7 +94,7 @@ TORCH_MODULE(MambaBlock);
 
 class MambaClassifier;
 
-// Per layer, per row: conv_state [B, E, d_conv] and ssm_state [B, E, N]. The weights are packed
+// Per layer, per row: conv_state [B, d_conv, E] and ssm_state [B, N, E]. The weights are packed
 // once here (PackedLinear) and every intermediate of a step lives in buffers allocated here, so a
 // step runs plain loops and allocates nothing: at the daemon's 10 rows per frame, ATen's per-op
 // dispatch and BLAS call overhead on such small products cost more than the arithmetic.
@@ -186,8 +186,8 @@ MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
   input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + M);
   embedding_ = PackedLinear(model.embedding->weight, model.embedding->bias);
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    conv_states_.push_back(at::zeros({batch, c.d_inner(), c.d_conv}));
-    ssm_states_.push_back(at::zeros({batch, c.d_inner(), c.d_state}));
+    conv_states_.push_back(at::zeros({batch, c.d_conv, c.d_inner()}));
+    ssm_states_.push_back(at::zeros({batch, c.d_state, c.d_inner()}));
     layers_.emplace_back(model.blocks[i]);
   }
   input_.assign(batch * M, 0.0f);

@@ -31,7 +31,8 @@ struct MixerStepBuffers {
 struct MixerStepWeights {
   explicit MixerStepWeights(const MambaMixerImpl& mixer);
   PackedLinear in_proj, x_proj, dt_proj, out_proj;
-  at::Tensor A;  // [E, N]
+  at::Tensor A_t;        // [N, E]: A = −exp(A_log), transposed for the step kernel
+  at::Tensor conv_taps;  // [d_conv, E]: the conv weight transposed, channels innermost
 };
 
 class MambaMixerImpl : public torch::nn::Module {
@@ -41,8 +42,8 @@ class MambaMixerImpl : public torch::nn::Module {
   // h: [batch, length, D] → [batch, length, D].
   at::Tensor forward(const at::Tensor& h);
 
-  // One frame for every row. h: [rows, D] floats; conv_state [rows, E, d_conv] (oldest input first)
-  // and ssm_state [rows, E, N] are updated in place; the result is written to out [rows, D]. No
+  // One frame for every row. h: [rows, D] floats; conv_state [rows, d_conv, E] (oldest input first)
+  // and ssm_state [rows, N, E] are updated in place; the result is written to out [rows, D]. No
   // allocation and one ATen call (softplus); the products run on `weights`.
   void step(const float* h, int64_t rows, at::Tensor& conv_state, at::Tensor& ssm_state,
             const MixerStepWeights& weights, MixerStepBuffers& buffers, float* out) const;
