@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "model_flops.h"
 #include "models/common/registry.h"
 #include "models/liquid_s4/liquid_s4.h"
 #include "models/liquid_s4/liquid_s4_options.h"
@@ -34,37 +35,9 @@ double median_seconds(int repeats, const std::function<void()>& run) {
   return times[times.size() / 2];
 }
 
-// Analytic forward FLOPs per clip of T frames (a multiply-add counts 2), with n = 2T (FFT length):
-//   encoder                      2·n_mels·H·T
-//   per layer  norm              8·H·T
-//              FFTs              F · 2.5·n·log2(n) · H     F = 2 (none, polyb) or 2p (kb: rfft and
-//                                                          irfft for each G convolution and for K's)
-//              spectral products P · 6·(n/2+1) · H         P = 1 (none, polyb) or p (kb)
-//              D·u, GELU, GLU, residual  (2 + 8 + 6 + 1)·H·T
-//              liquid terms      4·H·T per degree q = 2..p
-//              Linear H->2H      4·H²·T
-//   final norm, mean, head       9·H·T + 2·H·classes
-// Kernel generation per forward call, shared by the whole batch (so not per clip): per layer
-// 20·H·(N/2)·2√T for the complex exponentials (two power tables, see vandermonde_kernels) and
-// R·8·H·(N/2)·T for the mode sums, plus R kernel rFFTs, R = 2 for kb (K and G), 1 otherwise.
-struct Flops {
-  double per_clip, kernel_per_call;
-};
+using Flops = escd::bench::LiquidS4Flops;
 Flops estimate_flops(const escd::liquid_s4::Options& o, int64_t T) {
-  const double H = o.d_model, M = o.modes();
-  const double n = 2.0 * T;
-  const double fft = 2.5 * n * std::log2(n) * H;
-  const double spectral_product = 6.0 * (n / 2 + 1) * H;
-  const bool kb = o.liquid_kernel == escd::liquid_s4::LiquidKernel::kb;
-  const double ffts = kb ? 2.0 * o.liquid_degree : 2.0;
-  const double products = kb ? o.liquid_degree : 1.0;
-  const double liquid = 4.0 * H * T * o.liquid_terms();
-  const double layer = 8 * H * T + ffts * fft + products * spectral_product + 2 * H * T + liquid + 8 * H * T +
-                       4 * H * H * T + 6 * H * T + H * T;
-  const double total = 2.0 * kMels * H * T + o.n_layers * layer + 8 * H * T + H * T + 2 * H * kClasses;
-  const double R = kb ? 2 : 1;
-  const double kernel = o.n_layers * (20.0 * H * M * 2.0 * std::sqrt(T) + R * 8.0 * H * M * T + R * fft);
-  return {total, kernel};
+  return escd::bench::liquid_s4_flops(o, T, kMels, kClasses);
 }
 
 void bench_config(const std::string& label, const nlohmann::json& overrides, int repeats) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "model_flops.h"
 #include "models/common/registry.h"
 #include "models/mamba/mamba.h"
 #include "models/mamba/mamba_config.h"
@@ -42,22 +43,8 @@ double median_seconds(int runs, const std::function<void()>& fn) {
   return times[times.size() / 2];
 }
 
-// Multiply-add = 2 FLOPs; exp, softplus, SiLU count 1 each; normalisation and residual adds included.
-//   per frame:  2·M·D (input Linear)
-//             + n_layers · [ 2·D·2E (in_proj) + 2·K·E (conv) + E (SiLU) + 2·E·(R+2N) (x_proj)
-//                            + 2·R·E + E (dt_proj, softplus) + 7·E·N (scan: Δ·A, exp, a·h, Δx·B, +, C·h, +)
-//                            + 6·E (Δ·x, D·x, gate) + 2·E·D (out_proj) + 4·D (RMSNorm) + D (residual)
-//                            + MLP: 2·D·2H + 3·H (gate) + 2·H·D + 5·D ]
-//             + 4·D (final RMSNorm) + D (pooling sum)
-//   per clip:   frames · per frame + 2·D·C (head)
 double flops_per_clip(const MambaConfig& c, int64_t frames) {
-  const double D = c.d_model, E = c.d_inner(), N = c.d_state, K = c.d_conv, R = c.dt_rank;
-  const double H = c.has_mlp() ? c.mlp_hidden() : 0;
-  double layer = 2 * D * 2 * E + 2 * K * E + E + 2 * E * (R + 2 * N) + 2 * R * E + E + 7 * E * N + 6 * E + 2 * E * D +
-                 4 * D + D;
-  if (c.has_mlp()) layer += 2 * D * 2 * H + 3 * H + 2 * H * D + 5 * D;
-  const double per_frame = 2 * kMels * D + c.n_layers * layer + 4 * D + D;
-  return frames * per_frame + 2 * D * kClasses;
+  return escd::bench::mamba_flops_per_clip(c, frames, kMels, kClasses);
 }
 
 void bench_training(escd::SequenceClassifier& model) {

@@ -4,7 +4,8 @@
 // One torch thread, as escd runs. Reports CPU and wall µs per 32 ms frame, the ratio, and the
 // largest logit difference between the two on full windows (they compute the same thing).
 //
-// Usage: bench_windows [--hop-frames N (16 = 500 ms)] [--seconds S (30)] [--audio file] ckpt...
+// Usage: bench_windows [--hop-frames N (16 = 500 ms)] [--seconds S (30)] [--audio file] [--json] ckpt...
+// (--json: one JSON object per model instead of the table, for bench/run.sh)
 // Without --audio the frames come from a deterministic synthetic signal (the cost does not depend
 // on the content).
 #include <ATen/Functions.h>
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   int64_t hop = 16;
   double seconds = 30.0;
   std::string audio_path;
+  bool json = false;
   std::vector<std::string> checkpoints;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -85,6 +87,8 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[++i]);
     } else if (a == "--audio" && i + 1 < argc) {
       audio_path = argv[++i];
+    } else if (a == "--json") {
+      json = true;
     } else if (a == "-h" || a == "--help" || a.rfind("--", 0) == 0) {
       std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] checkpoint...\n");
       return a == "-h" || a == "--help" ? 0 : 2;
@@ -101,10 +105,10 @@ int main(int argc, char** argv) {
   std::vector<float> audio = audio_path.empty() ? synthetic_audio(seconds) : escd::decode_audio_file(audio_path).samples;
   if (audio.size() > static_cast<size_t>(seconds * 16000)) audio.resize(static_cast<size_t>(seconds * 16000));
 
-  std::printf("exact %lld-frame windows, hop %lld frames (%lld ms), %.1f s of %s audio, 1 thread\n",
+  if (!json) std::printf("exact %lld-frame windows, hop %lld frames (%lld ms), %.1f s of %s audio, 1 thread\n",
               static_cast<long long>(kWindow), static_cast<long long>(hop), static_cast<long long>(hop * 32),
               audio.size() / 16000.0, audio_path.empty() ? "synthetic" : audio_path.c_str());
-  std::printf("%-10s %6s %5s | %14s %14s | %14s %14s | %10s %10s | %9s\n", "model", "frames", "rows",
+  if (!json) std::printf("%-10s %6s %5s | %14s %14s | %14s %14s | %10s %10s | %9s\n", "model", "frames", "rows",
               "stagger cpu us", "stagger wall", "recomp cpu us", "recomp wall", "cpu ratio", "rt load %", "max |dl|");
   for (const std::string& path : checkpoints) {
     escd::Checkpoint ckpt = escd::load_checkpoint(path);
@@ -127,6 +131,14 @@ int main(int argc, char** argv) {
       max_diff = std::max(max_diff, (s.full_windows[i] - r.full_windows[i]).abs().max().item<double>());
     }
     // rt load: CPU of the staggered scheduler as a share of one core in real time (a frame per 32 ms).
+    if (json) {
+      std::printf("{\"model\": \"%s\", \"hop_frames\": %lld, \"rows\": %lld, \"frames\": %lld, "
+                  "\"stagger_cpu_us\": %.2f, \"recompute_cpu_us\": %.2f, \"max_logit_diff\": %.3g}\n",
+                  ckpt.model->architecture().c_str(), static_cast<long long>(hop),
+                  static_cast<long long>(staggered.rows()), static_cast<long long>(frames.size(0)), s.cpu_us_per_frame,
+                  r.cpu_us_per_frame, max_diff);
+      continue;
+    }
     std::printf("%-10s %6lld %5lld | %14.1f %14.1f | %14.1f %14.1f | %10.2f %10.2f | %9.2e\n",
                 ckpt.model->architecture().c_str(), static_cast<long long>(frames.size(0)),
                 static_cast<long long>(staggered.rows()), s.cpu_us_per_frame, s.wall_us_per_frame, r.cpu_us_per_frame,
@@ -136,6 +148,6 @@ int main(int argc, char** argv) {
       std::printf("  note: %zu vs %zu full windows\n", s.full_windows.size(), r.full_windows.size());
     }
   }
-  std::printf("cpu ratio = recompute CPU / staggered CPU (> 1: staggered stepping is cheaper)\n");
+  if (!json) std::printf("cpu ratio = recompute CPU / staggered CPU (> 1: staggered stepping is cheaper)\n");
   return 0;
 }

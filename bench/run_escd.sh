@@ -11,10 +11,13 @@
 #      frame and their ratio (bench_windows, 1 torch thread and OPENBLAS_NUM_THREADS=1), at hops of
 #      16 (the default, 512 ms), 4 and 1 frames.
 #  (a) is run twice: escd as it is, and with OPENBLAS_NUM_THREADS=1 in its environment (OpenBLAS
-#      keeps its own worker threads, which at::set_num_threads does not limit and which spin).
+#      keeps its own worker threads, which at::set_num_threads does not limit and which spin);
+#      --no-openblas-variant skips the second run.
 #
-# Usage: bench/run_escd.sh [--build DIR] [--seconds S] [--parts abc] [--mamba CKPT] [--liquid_s4 CKPT]
+# Usage: bench/run_escd.sh [--build DIR] [--seconds S] [--parts abc] [--hops "16 4 1"] [--json FILE]
+#                          [--no-openblas-variant] [--mamba CKPT] [--liquid_s4 CKPT] [--vjepa2 CKPT]
 #   Checkpoints default to models/<model>.pt in the source tree; models without one are skipped.
+#   --json FILE also writes the results as one JSON object (bench/run.sh reads it).
 #   Audio: 40 s of ESC-50 fold-5 clips ($ESC50_DIR, default ../shared/esc50) at 16 kHz, or pink
 #   noise without ESC-50. Needs sox and python3. Numbers depend on how loaded the machine is.
 set -euo pipefail
@@ -24,15 +27,21 @@ BUILD="$ROOT/build"
 SECONDS_MEASURED=20
 PARTS_TO_RUN=abc
 declare -A CKPT=()
-MODELS_ALL=(mamba liquid_s4)
+MODELS_ALL=(mamba liquid_s4 vjepa2)
+HOPS="16 4 1"
+JSON_OUT=""
+OPENBLAS_VARIANT=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
     --seconds) SECONDS_MEASURED="$2"; shift 2 ;;
     --parts) PARTS_TO_RUN="$2"; shift 2 ;;
-    --mamba|--liquid_s4) CKPT[${1#--}]="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --hops) HOPS="$2"; shift 2 ;;
+    --json) JSON_OUT="$2"; shift 2 ;;
+    --no-openblas-variant) OPENBLAS_VARIANT=0; shift ;;
+    --mamba|--liquid_s4|--vjepa2) CKPT[${1#--}]="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -140,7 +149,9 @@ CPU_LABELS=()
 if [[ $PARTS_TO_RUN == *a* ]]; then
   echo "(a) CPU, file input in real time"
   for l in "${LABELS[@]}"; do measure_cpu "$l" "$l"; CPU_LABELS+=("$l"); done
-  for l in "${LABELS[@]}"; do measure_cpu "$l+OB1" "$l" OPENBLAS_NUM_THREADS=1; CPU_LABELS+=("$l+OB1"); done
+  if [[ $OPENBLAS_VARIANT == 1 ]]; then
+    for l in "${LABELS[@]}"; do measure_cpu "$l+OB1" "$l" OPENBLAS_NUM_THREADS=1; CPU_LABELS+=("$l+OB1"); done
+  fi
 fi
 if [[ $PARTS_TO_RUN == *b* ]]; then
   echo "(b) latency, raw PCM on stdin in real time"
@@ -150,9 +161,13 @@ if [[ $PARTS_TO_RUN == *c* ]]; then
   echo "(c) staggered sessions vs window recomputation (OPENBLAS_NUM_THREADS=1)"
   CK=()
   for m in "${MODELS[@]}"; do CK+=("${CKPT[$m]}"); done
-  for hop in 16 4 1; do
-    OPENBLAS_NUM_THREADS=1 "$BENCH_WINDOWS" --hop-frames "$hop" --seconds 30 --audio "$TMP/input.wav" "${CK[@]}"
-  done | tee "$TMP/windows.txt"
+  # With --json, one JSON line per model and hop instead of the table (the same measurement).
+  WINDOWS_OUT="$TMP/windows.txt"
+  [[ -n $JSON_OUT ]] && WINDOWS_OUT="$TMP/windows.jsonl"
+  for hop in $HOPS; do
+    OPENBLAS_NUM_THREADS=1 "$BENCH_WINDOWS" ${JSON_OUT:+--json} --hop-frames "$hop" --seconds 30 \
+      --audio "$TMP/input.wav" "${CK[@]}"
+  done | tee "$WINDOWS_OUT"
 fi
 
 echo
@@ -178,5 +193,20 @@ if r.get("writer_late_chunks"):
 PY
 done
 echo
-[[ $PARTS_TO_RUN == *c* ]] && grep -E "^(exact|model|mamba|liquid_s4) " "$TMP/windows.txt"
+[[ $PARTS_TO_RUN == *c* && -f "$TMP/windows.txt" ]] && grep -E "^(exact|model|mamba|liquid_s4|vjepa2) " "$TMP/windows.txt"
 echo "cpu ratio = recompute CPU / staggered CPU per frame (> 1: staggered stepping is cheaper)"
+
+if [[ -n $JSON_OUT ]]; then
+  {
+    echo "{\"cpu_percent\": {"
+    sep=""
+    for l in "${CPU_LABELS[@]}"; do printf '%s"%s": %s' "$sep" "$l" "${CPU[$l]}"; sep=", "; done
+    echo "}, \"latency\": {"
+    sep=""
+    for l in "${LAT_LABELS[@]}"; do printf '%s"%s": %s' "$sep" "$l" "${LAT[$l]}"; sep=", "; done
+    echo "}, \"windows\": ["
+    [[ -f "$TMP/windows.jsonl" ]] && paste -sd, "$TMP/windows.jsonl"
+    echo "], \"audio\": \"$AUDIO_DESC\", \"seconds\": $SECONDS_MEASURED}"
+  } > "$JSON_OUT.tmp"
+  mv "$JSON_OUT.tmp" "$JSON_OUT"
+fi

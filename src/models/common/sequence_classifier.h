@@ -58,6 +58,9 @@ class SequenceClassifier : public torch::nn::Module {
   void set_input_statistics(const at::Tensor& mean, const at::Tensor& std);
   // (x - mean) / std over the last dimension (n_mels); works for [B, T, M] and [B, M].
   at::Tensor normalise(const at::Tensor& frames) const;
+  // The statistics themselves, [n_mels] float (for sessions that normalise in their own loops).
+  const at::Tensor& input_mean() const { return input_mean_; }
+  const at::Tensor& input_inv_std() const { return input_inv_std_; }
 
  private:
   std::string architecture_;

@@ -18,6 +18,8 @@ class FrameNormImpl : public torch::nn::Module {
  public:
   FrameNormImpl(int64_t channels, NormKind kind);
   at::Tensor forward(const at::Tensor& x);
+  // The same on `rows` contiguous frames of floats, for streaming (no ATen call, no allocation).
+  void forward_into(const float* x, int64_t rows, float* out) const;
 
  private:
   NormKind kind_;

@@ -36,17 +36,4 @@ at::Tensor polyb_term(const at::Tensor& u, const at::Tensor& coef, bool contract
   return out;
 }
 
-at::Tensor polyb_step(const at::Tensor& u, at::Tensor& history, const at::Tensor& coef, bool contract) {
-  at::Tensor s = u;
-  at::Tensor out = at::zeros_like(u);
-  for (int64_t q = 2; q <= coef.size(0) + 1; ++q) {
-    at::Tensor previous = history[q - 2];   // s^{(q−1)}_{k−1}
-    at::Tensor next = s * previous;         // s^{(q)}_k
-    previous.copy_(s);                      // becomes s^{(q−1)}_k for the next frame
-    s = next;
-    out = out + coef[q - 2] * phi(s, contract);
-  }
-  return out;
-}
-
 }  // namespace escd::liquid_s4

@@ -1,6 +1,6 @@
 // The causal liquid terms of an S4 layer (models.md 1.4) in their parallel (whole sequence,
-// training) form, and polyb's step (one frame, streaming) form beside it; kb's step form is the
-// chain update in ssm_step.h. φ is tanh when `contract` is set, the identity otherwise.
+// training) form; the step (one frame, streaming) forms are in S4LayerStream (polyb) and
+// ssm_step.h (kb's chains). φ is tanh when `contract` is set, the identity otherwise.
 //
 // kb: the exact degree-p truncation of the liquid recurrence x_k = (Ā + B̄ u_k 1ᵀ) x_{k−1} + B̄ u_k,
 //   as p chains x^{(q)}_k = Ā x^{(q)}_{k−1} + B̄ v^{(q)}_k with v^{(1)} = u and
@@ -27,9 +27,6 @@ at::Tensor kb_drive(const at::Tensor& u, const at::Tensor& G_spectrum, const at:
 // ---- polyb ----
 // u [B, T, H], coef [p−1, H] -> Σ_q c_q ⊙ φ(s^{(q)}), [B, T, H].
 at::Tensor polyb_term(const at::Tensor& u, const at::Tensor& coef, bool contract);
-// u [B, H]; history [p−1, B, H] holds u_{k−1}, s^{(2)}_{k−1}, ..., s^{(p−1)}_{k−1} (zeros after a
-// reset) and is advanced in place. Returns Σ_q c_q ⊙ φ(s^{(q)}_k), [B, H].
-at::Tensor polyb_step(const at::Tensor& u, at::Tensor& history, const at::Tensor& coef, bool contract);
 
 // x delayed by one step along time (dim 1), with a zero first frame: the causal "previous frame".
 at::Tensor shift_right(const at::Tensor& x);

@@ -2,6 +2,9 @@
 
 #include <ATen/Functions.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "models/liquid_s4/liquid_terms.h"
 #include "models/liquid_s4/ssm_step.h"
 
@@ -61,45 +64,109 @@ at::Tensor S4LayerImpl::output(const at::Tensor& y) {
 
 at::Tensor S4LayerImpl::forward(const at::Tensor& u) { return output(mix(u)); }
 
-S4LayerStream::S4LayerStream(S4LayerImpl& layer, int64_t batch) : layer_(layer) {
-  at::NoGradGuard no_grad;
-  const Options& o = layer.options();
-  const DiscreteSSM d = layer.ssm()->discretise();
-  dA_ = d.dA.detach();
-  dB_ = d.dB.detach();
-  D_ = layer.ssm()->D().detach().clone();
-  const at::Tensor C2 = 2.0 * layer.ssm()->C_complex().detach();
-  const bool kb = o.liquid_kernel == LiquidKernel::kb;
-  const int64_t chains = kb ? o.liquid_degree : 1;
-  if (kb) {
-    const at::Tensor weights = at::cat({at::ones({1, o.d_model}), layer.liquid().detach()}, 0);  // [p, H]
-    readout_ = (C2.unsqueeze(0) * weights.unsqueeze(-1)).contiguous();
-  } else {
-    readout_ = C2.unsqueeze(0).contiguous();
-  }
-  state_ = at::zeros({chains, batch, o.d_model, o.modes()}, dA_.options());
-  if (o.liquid_kernel == LiquidKernel::polyb) {
-    liquid_ = layer.liquid().detach().clone();
-    history_ = at::zeros({o.liquid_degree - 1, batch, o.d_model});
-  }
+namespace {
+
+std::vector<float> to_floats(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-at::Tensor S4LayerStream::step(const at::Tensor& u) {
-  const Options& o = layer_.options();
-  at::Tensor y =
-      ssm_step(state_, u, dA_, dB_, readout_, o.liquid_kernel == LiquidKernel::kb, o.liquid_tanh) + D_ * u;
-  if (o.liquid_kernel == LiquidKernel::polyb) y = y + polyb_step(u, history_, liquid_, o.liquid_tanh);
-  return layer_.output(y);
+}  // namespace
+
+S4LayerStream::S4LayerStream(S4LayerImpl& layer, int64_t batch)
+    : options_(layer.options()), batch_(batch), out_(layer.out()->weight, layer.out()->bias) {
+  at::NoGradGuard no_grad;
+  const Options& o = options_;
+  const int64_t H = o.d_model, M = o.modes();
+  const DiscreteSSM d = layer.ssm()->discretise();
+  a_re_ = to_floats(at::real(d.dA));
+  a_im_ = to_floats(at::imag(d.dA));
+  b_re_ = to_floats(at::real(d.dB));
+  b_im_ = to_floats(at::imag(d.dB));
+  D_ = to_floats(layer.ssm()->D());
+  const at::Tensor C2 = 2.0 * layer.ssm()->C_complex().detach();
+  const bool kb = o.liquid_kernel == LiquidKernel::kb;
+  chains_ = kb ? o.liquid_degree : 1;
+  at::Tensor readout = C2.unsqueeze(0);
+  if (kb) {
+    const at::Tensor weights = at::cat({at::ones({1, H}), layer.liquid().detach()}, 0);  // [p, H]
+    readout = C2.unsqueeze(0) * weights.unsqueeze(-1);
+  }
+  c_re_ = to_floats(at::real(readout));
+  c_im_ = to_floats(at::imag(readout));
+  x_re_.assign(chains_ * batch * H * M, 0.0f);
+  x_im_.assign(chains_ * batch * H * M, 0.0f);
+  if (o.liquid_kernel == LiquidKernel::polyb) {
+    liquid_ = to_floats(layer.liquid());
+    history_.assign((o.liquid_degree - 1) * batch * H, 0.0f);
+  }
+  y_.assign(batch * H, 0.0f);
+  hidden_.assign(batch * 2 * H, 0.0f);
+}
+
+void S4LayerStream::step(const float* u, float* out) {
+  const Options& o = options_;
+  const int64_t B = batch_, H = o.d_model;
+  PlanarSSM s;
+  s.chains = chains_;
+  s.rows = B;
+  s.channels = H;
+  s.modes = o.modes();
+  s.a_re = a_re_.data();
+  s.a_im = a_im_.data();
+  s.b_re = b_re_.data();
+  s.b_im = b_im_.data();
+  s.c_re = c_re_.data();
+  s.c_im = c_im_.data();
+  s.x_re = x_re_.data();
+  s.x_im = x_im_.data();
+  s.kb = o.liquid_kernel == LiquidKernel::kb;
+  s.contract = o.liquid_tanh;
+  float* y = y_.data();
+  ssm_step(s, u, y);
+
+  const bool polyb = o.liquid_kernel == LiquidKernel::polyb;
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    const int64_t h = bh % H;
+    float v = y[bh] + D_[h] * u[bh];
+    if (polyb) {
+      // s^{(q)}_k = s^{(q−1)}_k · s^{(q−1)}_{k−1}; history holds the previous frame's s^{(q−1)}.
+      float sq = u[bh];
+      for (int64_t q = 2; q <= o.liquid_degree; ++q) {
+        float& previous = history_[((q - 2) * B) * H + bh];
+        const float next = sq * previous;
+        previous = sq;
+        sq = next;
+        v += liquid_[(q - 2) * H + h] * (o.liquid_tanh ? std::tanh(sq) : sq);
+      }
+    }
+    // Exact (erf) GELU, as the parallel form.
+    y[bh] = 0.5f * v * (1.0f + std::erf(v * static_cast<float>(M_SQRT1_2)));
+  }
+  out_.apply(y, B, H, hidden_.data(), 2 * H);
+  // GLU over channels: first half ⊙ σ(second half).
+  for (int64_t r = 0; r < B; ++r) {
+    const float* a = hidden_.data() + r * 2 * H;
+    for (int64_t h = 0; h < H; ++h) out[r * H + h] = a[h] / (1.0f + std::exp(-a[H + h]));
+  }
 }
 
 void S4LayerStream::clear(int64_t row) {
+  const int64_t B = batch_, H = options_.d_model, M = options_.modes();
   if (row < 0) {
-    state_.zero_();
-    if (history_.defined()) history_.zero_();
+    std::fill(x_re_.begin(), x_re_.end(), 0.0f);
+    std::fill(x_im_.begin(), x_im_.end(), 0.0f);
+    std::fill(history_.begin(), history_.end(), 0.0f);
     return;
   }
-  state_.select(1, row).zero_();
-  if (history_.defined()) history_.select(1, row).zero_();
+  for (int64_t q = 0; q < chains_; ++q) {
+    const int64_t offset = (q * B + row) * H * M;
+    std::fill_n(x_re_.begin() + offset, H * M, 0.0f);
+    std::fill_n(x_im_.begin() + offset, H * M, 0.0f);
+  }
+  for (int64_t q = 0; q + 1 < options_.liquid_degree && !history_.empty(); ++q) {
+    std::fill_n(history_.begin() + (q * B + row) * H, H, 0.0f);
+  }
 }
 
 }  // namespace escd::liquid_s4

@@ -7,6 +7,9 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <vector>
+
+#include "models/common/packed_linear.h"
 #include "models/liquid_s4/diagonal_ssm.h"
 #include "models/liquid_s4/liquid_s4_options.h"
 
@@ -30,6 +33,8 @@ class S4LayerImpl : public torch::nn::Module {
   const DiagonalSSM& ssm() const { return ssm_; }
   // [p−1, H] liquid parameter (undefined for liquid_kernel "none").
   const at::Tensor& liquid() const { return liquid_; }
+  // The per-frame Linear H -> 2H before the GLU.
+  const torch::nn::Linear& out() const { return out_; }
 
  private:
   Options options_;
@@ -39,28 +44,32 @@ class S4LayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(S4Layer);
 
-// Streaming form of one S4 layer for `batch` independent rows. Snapshots the SSM and liquid
-// parameters (discretised once, not per frame) when constructed, while the per-frame linear is
-// used live: start a new session after changing the weights. Each step costs the same whatever
-// the number of frames seen. Runs without autograd; float32 models only.
-// State per row: complex [chains, H, N/2] with chains = p for kb (one per degree) and 1 otherwise,
-// plus for polyb the last u and s^{(2..p−1)} ([p−1, H]).
+// Streaming form of one S4 layer for `batch` independent rows. Snapshots every parameter when
+// constructed (the SSM discretised once, the output Linear packed): start a new session after
+// changing the weights. Each step costs the same whatever the number of frames seen, runs plain
+// loops (no ATen call, no allocation) and needs a float32 model.
+// State per row: complex [chains, H, N/2] (planar) with chains = p for kb (one per degree) and 1
+// otherwise, plus for polyb the last u and s^{(2..p−1)} ([p−1, H]).
 class S4LayerStream {
  public:
   S4LayerStream(S4LayerImpl& layer, int64_t batch);
-  // u [B, H] (already normalised) -> [B, H], equal to forward()'s output at this frame.
-  at::Tensor step(const at::Tensor& u);
+  // u [B, H] floats (already normalised) -> out [B, H], equal to forward()'s output at this frame.
+  void step(const float* u, float* out);
   // Zeroes one row's state, or every row's when row < 0.
   void clear(int64_t row);
 
  private:
-  S4LayerImpl& layer_;
-  at::Tensor dA_, dB_;   // complex [H, N/2]
-  at::Tensor readout_;   // complex [chains, H, N/2]: 2C times each chain's output weight (1, s_2, ..)
-  at::Tensor D_;         // [H]
-  at::Tensor liquid_;    // [p−1, H] (polyb coefficients)
-  at::Tensor state_;     // complex [chains, B, H, N/2]
-  at::Tensor history_;   // [p−1, B, H] (polyb)
+  Options options_;
+  int64_t batch_;
+  int64_t chains_;
+  std::vector<float> a_re_, a_im_, b_re_, b_im_;  // Ā, B̄ [H, N/2]
+  std::vector<float> c_re_, c_im_;                // [chains, H, N/2]: 2C times each chain's output weight (1, s_2, ..)
+  std::vector<float> D_;                          // [H]
+  std::vector<float> liquid_;                     // [p−1, H] (polyb coefficients)
+  std::vector<float> x_re_, x_im_;                // [chains, B, H, N/2]
+  std::vector<float> history_;                    // [p−1, B, H] (polyb)
+  PackedLinear out_;                              // H -> 2H
+  std::vector<float> y_, hidden_;                 // scratch [B, H], [B, 2H]
 };
 
 }  // namespace escd::liquid_s4

@@ -1,67 +1,82 @@
 #include "models/liquid_s4/ssm_step.h"
 
-#include <ATen/Functions.h>
-#include <ATen/Parallel.h>
-#include <c10/util/complex.h>
-
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <vector>
+
+#include "models/mamba/simd_lanes.h"  // GCC vector types shared with the Mamba kernels
 
 namespace escd::liquid_s4 {
+namespace {
 
-at::Tensor ssm_step(at::Tensor& state, const at::Tensor& u, const at::Tensor& dA, const at::Tensor& dB,
-                    const at::Tensor& readout, bool kb, bool contract) {
-  using cfloat = c10::complex<float>;
-  const int64_t chains = state.size(0), B = state.size(1), H = state.size(2), M = state.size(3);
-  if (!state.is_contiguous() || state.scalar_type() != at::kComplexFloat) {
-    throw std::invalid_argument("ssm_step: state must be contiguous complex64");
-  }
-  const at::Tensor uc = u.to(at::kFloat).contiguous();
-  const at::Tensor a = dA.contiguous(), b = dB.contiguous(), c = readout.contiguous();
-  at::Tensor y = at::empty({B, H}, uc.options());
+using mamba_detail::kLanes;
+using mamba_detail::load_lanes;
+using mamba_detail::store_lanes;
+using mamba_detail::sum_lanes;
+using F = mamba_detail::Lanes<float>;
 
-  cfloat* x = state.data_ptr<cfloat>();
-  const float* up = uc.data_ptr<float>();
-  const cfloat* ap = a.data_ptr<cfloat>();
-  const cfloat* bp = b.data_ptr<cfloat>();
-  const cfloat* cp = c.data_ptr<cfloat>();
-  float* yp = y.data_ptr<float>();
+constexpr int64_t kMaxChains = 16;  // liquid degree p is small (2-3); bounds the v[] array
+
+ESCD_LANES_INLINE void step_all(const PlanarSSM& s, const float* u, float* y) {
+  const int64_t B = s.rows, H = s.channels, M = s.modes, chains = s.chains;
   const int64_t chain_stride = B * H * M;
-
-  // Rows x channels are independent; split them across threads only when there is enough work
-  // (a grain of 256 (row, channel) pairs keeps one row on one thread).
-  at::parallel_for(0, B * H, 256, [&](int64_t begin, int64_t end) {
-    std::vector<float> v(chains);
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const int64_t h = bh % H;
-      cfloat* xs = x + bh * M;  // chain 0 of this (row, channel); chain q at + q·chain_stride
-      const cfloat* ah = ap + h * M;
-      const cfloat* bh_ = bp + h * M;
-      v[0] = up[bh];
-      if (kb) {
-        for (int64_t q = 1; q < chains; ++q) {
-          const cfloat* prev = xs + (q - 1) * chain_stride;
-          float readout_sum = 0.0f;
-          for (int64_t m = 0; m < M; ++m) readout_sum += prev[m].real();
-          const float drive = up[bh] * 2.0f * readout_sum;
-          v[q] = contract ? std::tanh(drive) : drive;
-        }
+  float v[kMaxChains];
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    const int64_t h = bh % H;
+    v[0] = u[bh];
+    if (s.kb) {
+      for (int64_t q = 1; q < chains; ++q) {
+        const float* prev = s.x_re + (q - 1) * chain_stride + bh * M;
+        F sum = {};
+        for (int64_t m0 = 0; m0 < M; m0 += kLanes) sum += load_lanes(prev + m0, std::min(kLanes, M - m0));
+        const float drive = u[bh] * 2.0f * sum_lanes<float>(sum);
+        v[q] = s.contract ? std::tanh(drive) : drive;
       }
-      float acc = 0.0f;
-      for (int64_t q = 0; q < chains; ++q) {
-        cfloat* xq = xs + q * chain_stride;
-        const cfloat* cq = cp + (q * H + h) * M;
-        for (int64_t m = 0; m < M; ++m) {
-          const cfloat next = ah[m] * xq[m] + bh_[m] * v[q];
-          xq[m] = next;
-          acc += cq[m].real() * next.real() - cq[m].imag() * next.imag();
-        }
-      }
-      yp[bh] = acc;
     }
-  });
-  return y;
+    F acc = {};
+    for (int64_t q = 0; q < chains; ++q) {
+      float* xr = s.x_re + q * chain_stride + bh * M;
+      float* xi = s.x_im + q * chain_stride + bh * M;
+      const float* cr = s.c_re + (q * H + h) * M;
+      const float* ci = s.c_im + (q * H + h) * M;
+      const float* ar = s.a_re + h * M;
+      const float* ai = s.a_im + h * M;
+      const float* br = s.b_re + h * M;
+      const float* bi = s.b_im + h * M;
+      const float vq = v[q];
+      for (int64_t m0 = 0; m0 < M; m0 += kLanes) {
+        const int64_t w = std::min(kLanes, M - m0);
+        const F are = load_lanes(ar + m0, w), aim = load_lanes(ai + m0, w);
+        const F xre = load_lanes(xr + m0, w), xim = load_lanes(xi + m0, w);
+        const F nre = are * xre - aim * xim + load_lanes(br + m0, w) * vq;
+        const F nim = are * xim + aim * xre + load_lanes(bi + m0, w) * vq;
+        store_lanes(xr + m0, nre, w);
+        store_lanes(xi + m0, nim, w);
+        acc += load_lanes(cr + m0, w) * nre - load_lanes(ci + m0, w) * nim;
+      }
+    }
+    y[bh] = sum_lanes<float>(acc);
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) void step_all_avx2(const PlanarSSM& s, const float* u, float* y) {
+  step_all(s, u, y);
+}
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+}  // namespace
+
+void ssm_step(const PlanarSSM& s, const float* u, float* y) {
+  if (s.chains > kMaxChains) throw std::invalid_argument("ssm_step: at most 16 liquid chains");
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpu_has_avx2()) return step_all_avx2(s, u, y);
+#endif
+  step_all(s, u, y);
 }
 
 }  // namespace escd::liquid_s4

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "models/common/model_limits.h"
+#include "models/common/packed_linear.h"
+#include "models/mamba/exp_approx.h"
 #include "models/mamba/mamba_config.h"
 #include "models/mamba/mamba_layers.h"
 #include "models/mamba/mamba_mixer.h"
@@ -106,8 +108,11 @@ TORCH_MODULE(MambaBlock);
 
 class MambaClassifier;
 
-// Per layer, per row: conv_state [B, E, d_conv] and ssm_state [B, E, N]. Every intermediate of a
-// step lives in buffers allocated once here, so a step allocates only the normalised input.
+// Per layer, per row: conv_state [B, d_conv, E] and ssm_state [B, N, E]. The weights are packed
+// once here (PackedLinear) and every intermediate of a step lives in buffers allocated here, so a
+// step runs plain loops and allocates nothing: at the daemon's 10 rows per frame, ATen's per-op
+// dispatch and BLAS call overhead on such small products cost more than the arithmetic.
+// Weights are a snapshot: start a new session after changing them.
 class MambaSession : public PooledSession {
  public:
   MambaSession(MambaClassifier& model, int64_t batch);
@@ -118,10 +123,19 @@ class MambaSession : public PooledSession {
   at::Tensor head(const at::Tensor& pooled) override;
 
  private:
+  struct Layer {
+    Layer(const MambaBlock& block);
+    MixerStepWeights mixer;
+    PackedLinear mlp_fc1, mlp_fc2;  // empty without an MLP
+  };
   MambaClassifier& model_;
   std::vector<at::Tensor> conv_states_, ssm_states_;
   MixerStepBuffers mixer_buffers_;
-  at::Tensor residual_, normed_, branch_, mlp_gate_, features_;
+  std::vector<float> input_mean_, input_inv_std_;
+  PackedLinear embedding_;
+  std::vector<Layer> layers_;
+  std::vector<float> input_, residual_, normed_, branch_, mlp_gate_;
+  at::Tensor features_;
 };
 
 class MambaClassifier : public SequenceClassifier {
@@ -165,6 +179,13 @@ class MambaClassifier : public SequenceClassifier {
   RMSNorm norm_f{nullptr};
 };
 
+MambaSession::Layer::Layer(const MambaBlock& block) : mixer(*block->mixer) {
+  if (block->mlp) {
+    mlp_fc1 = PackedLinear(block->mlp->fc1->weight, {});
+    mlp_fc2 = PackedLinear(block->mlp->fc2->weight, {});
+  }
+}
+
 MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
     : PooledSession(batch, model.config.d_model, model.n_classes()),
       model_(model),
@@ -173,33 +194,58 @@ MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
   if (model.embedding->weight.scalar_type() != at::kFloat) {
     throw std::invalid_argument("mamba session: the model must be float32");
   }
+  const int64_t M = model.n_mels();
+  const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
+  input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + M);
+  input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + M);
+  embedding_ = PackedLinear(model.embedding->weight, model.embedding->bias);
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    conv_states_.push_back(at::zeros({batch, c.d_inner(), c.d_conv}));
-    ssm_states_.push_back(at::zeros({batch, c.d_inner(), c.d_state}));
+    conv_states_.push_back(at::zeros({batch, c.d_conv, c.d_inner()}));
+    ssm_states_.push_back(at::zeros({batch, c.d_state, c.d_inner()}));
+    layers_.emplace_back(model.blocks[i]);
   }
-  residual_ = at::zeros({batch, c.d_model});
-  normed_ = at::zeros({batch, c.d_model});
-  branch_ = at::zeros({batch, c.d_model});
+  input_.assign(batch * M, 0.0f);
+  residual_.assign(batch * c.d_model, 0.0f);
+  normed_.assign(batch * c.d_model, 0.0f);
+  branch_.assign(batch * c.d_model, 0.0f);
   features_ = at::zeros({batch, c.d_model});
-  if (c.has_mlp()) mlp_gate_ = at::zeros({batch, 2 * c.mlp_hidden()});
+  if (c.has_mlp()) mlp_gate_.assign(batch * 2 * c.mlp_hidden(), 0.0f);
 }
 
 at::Tensor MambaSession::advance(const at::Tensor& frames) {
-  c10::InferenceMode inference;
-  const at::Tensor x = model_.normalise(frames.to(at::kFloat)).contiguous();
-  at::linear_out(residual_, x, model_.embedding->weight, model_.embedding->bias);
-  for (size_t i = 0; i < model_.blocks.size(); ++i) {
+  const MambaConfig& c = model_.config;
+  const int64_t rows = frames.size(0), M = model_.n_mels(), D_ = c.d_model;
+  const at::Tensor f = frames.to(at::kFloat).contiguous();
+  const float* in = f.data_ptr<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
+  }
+  float* residual = residual_.data();
+  embedding_.apply(input_.data(), rows, M, residual, D_);
+  auto add_branch = [&] {
+    for (int64_t i = 0; i < rows * D_; ++i) residual[i] += branch_[i];
+  };
+  for (size_t i = 0; i < layers_.size(); ++i) {
     const MambaBlock& block = model_.blocks[i];
-    block->norm->forward_into(residual_, normed_);
-    block->mixer->step(normed_, conv_states_[i], ssm_states_[i], mixer_buffers_, branch_);
-    residual_.add_(branch_);
+    block->norm->forward_into(residual, rows, normed_.data());
+    block->mixer->step(normed_.data(), rows, conv_states_[i], ssm_states_[i], layers_[i].mixer, mixer_buffers_,
+                       branch_.data());
+    add_branch();
     if (block->mlp) {
-      block->norm2->forward_into(residual_, normed_);
-      block->mlp->forward_into(normed_, mlp_gate_, branch_);
-      residual_.add_(branch_);
+      // fc2(a ⊙ SiLU(g)) with [a; g] = fc1(x): a is overwritten in place, fc2 reads it with row stride 2·hidden.
+      const int64_t hidden = c.mlp_hidden();
+      block->norm2->forward_into(residual, rows, normed_.data());
+      layers_[i].mlp_fc1.apply(normed_.data(), rows, D_, mlp_gate_.data(), 2 * hidden);
+      for (int64_t r = 0; r < rows; ++r) {
+        float* a = mlp_gate_.data() + r * 2 * hidden;
+        const float* g = a + hidden;
+        for (int64_t j = 0; j < hidden; ++j) a[j] *= g[j] / (1.0f + mamba_detail::exp_approx(-g[j]));
+      }
+      layers_[i].mlp_fc2.apply(mlp_gate_.data(), rows, 2 * hidden, branch_.data(), D_);
+      add_branch();
     }
   }
-  model_.norm_f->forward_into(residual_, features_);
+  model_.norm_f->forward_into(residual, rows, features_.data_ptr<float>());
   // PooledSession adds this to its running sums before the next step overwrites it.
   return features_;
 }

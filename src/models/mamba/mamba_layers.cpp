@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "models/mamba/exp_approx.h"
 
 namespace escd {
 
@@ -16,11 +15,9 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
   return x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
 }
 
-void RMSNormImpl::forward_into(const at::Tensor& x, at::Tensor& out) const {
-  const int64_t rows = x.size(0), width = x.size(1);
-  const float* in = x.data_ptr<float>();
+void RMSNormImpl::forward_into(const float* in, int64_t rows, float* o) const {
+  const int64_t width = weight.size(0);
   const float* w = weight.data_ptr<float>();
-  float* o = out.data_ptr<float>();
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = in + r * width;
     float sum_sq = 0.0f;
@@ -38,19 +35,6 @@ GatedMLPImpl::GatedMLPImpl(int64_t width, int64_t hidden_) : hidden(hidden_) {
 at::Tensor GatedMLPImpl::forward(const at::Tensor& x) {
   const at::Tensor ag = fc1->forward(x);
   return fc2->forward(ag.narrow(-1, 0, hidden) * at::silu(ag.narrow(-1, hidden, hidden)));
-}
-
-void GatedMLPImpl::forward_into(const at::Tensor& x, at::Tensor& gate, at::Tensor& out) const {
-  at::linear_out(gate, x, fc1->weight);
-  // a ⊙ SiLU(g) overwrites a in place; fc2 then reads the first half of each row (row stride 2·hidden).
-  const int64_t rows = gate.size(0);
-  float* ag = gate.data_ptr<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    float* a = ag + r * 2 * hidden;
-    const float* g = a + hidden;
-    for (int64_t j = 0; j < hidden; ++j) a[j] *= g[j] / (1.0f + mamba_detail::exp_approx(-g[j]));
-  }
-  at::linear_out(out, gate.narrow(1, 0, hidden), fc2->weight);
 }
 
 }  // namespace escd

@@ -1,6 +1,7 @@
 // The per-frame layers around the Mamba mixer: RMSNorm and the gated MLP (models.md 2.4). Each has
-// the parallel forward used in training and an allocation-free `*_into` form for streaming, which
-// writes into caller-owned float buffers of shape [rows, width].
+// the parallel forward used in training; RMSNorm also has an allocation-free `forward_into` for
+// streaming, which writes into caller-owned float buffers of shape [rows, width] (the streaming
+// session runs the gated MLP on packed weights itself).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -15,8 +16,8 @@ class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t width, double eps);
   at::Tensor forward(const at::Tensor& x);
-  // x, out: contiguous float [rows, width].
-  void forward_into(const at::Tensor& x, at::Tensor& out) const;
+  // x, out: contiguous floats [rows, width].
+  void forward_into(const float* x, int64_t rows, float* out) const;
 
   at::Tensor weight;
   double eps;
@@ -28,8 +29,6 @@ class GatedMLPImpl : public torch::nn::Module {
  public:
   GatedMLPImpl(int64_t width, int64_t hidden);
   at::Tensor forward(const at::Tensor& x);
-  // x, out: float [rows, width]; `gate` is scratch [rows, 2·hidden].
-  void forward_into(const at::Tensor& x, at::Tensor& gate, at::Tensor& out) const;
 
   int64_t hidden;
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};

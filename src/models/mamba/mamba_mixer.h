@@ -9,9 +9,12 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/common/packed_linear.h"
 #include "models/mamba/mamba_config.h"
 
 namespace escd {
+
+class MambaMixerImpl;
 
 // Scratch tensors for step(), sized for `rows` rows and shared by all layers of a session.
 struct MixerStepBuffers {
@@ -20,8 +23,16 @@ struct MixerStepBuffers {
   at::Tensor x_conv;  // [rows, E]    SiLU(conv(x))
   at::Tensor x_dbl;   // [rows, R+2N] x_proj output: δ_low, B_t, C_t
   at::Tensor delta;   // [rows, E]    Δ = softplus(dt_proj output)
-  at::Tensor A;       // [E, N]       A = −exp(A_log)
   at::Tensor y;       // [rows, E]    gated scan output
+};
+
+// A mixer's weights as step() uses them, taken once when a session starts (later changes to the
+// module are not seen): the projections packed for few-row products, and A = −exp(A_log).
+struct MixerStepWeights {
+  explicit MixerStepWeights(const MambaMixerImpl& mixer);
+  PackedLinear in_proj, x_proj, dt_proj, out_proj;
+  at::Tensor A_t;        // [N, E]: A = −exp(A_log), transposed for the step kernel
+  at::Tensor conv_taps;  // [d_conv, E]: the conv weight transposed, channels innermost
 };
 
 class MambaMixerImpl : public torch::nn::Module {
@@ -31,10 +42,11 @@ class MambaMixerImpl : public torch::nn::Module {
   // h: [batch, length, D] → [batch, length, D].
   at::Tensor forward(const at::Tensor& h);
 
-  // One frame for every row. h: [rows, D] float; conv_state [rows, E, d_conv] (oldest input first)
-  // and ssm_state [rows, E, N] are updated in place; the result is written to out [rows, D].
-  void step(const at::Tensor& h, at::Tensor& conv_state, at::Tensor& ssm_state, MixerStepBuffers& buffers,
-            at::Tensor& out) const;
+  // One frame for every row. h: [rows, D] floats; conv_state [rows, d_conv, E] (oldest input first)
+  // and ssm_state [rows, N, E] are updated in place; the result is written to out [rows, D]. No
+  // allocation and one ATen call (softplus); the products run on `weights`.
+  void step(const float* h, int64_t rows, at::Tensor& conv_state, at::Tensor& ssm_state,
+            const MixerStepWeights& weights, MixerStepBuffers& buffers, float* out) const;
 
   // Upstream initialisation of the mixer's own parameters (dt, A_log, D; out_proj rescaled for a
   // residual stream that sums `residual_branches` = n_layers · (1 or 2 with an MLP) branches).

@@ -216,29 +216,31 @@ struct StepArgs {
   int64_t y_stride;
 };
 
-// One step of every (row, channel): the state vector of a channel is N contiguous floats, handled
-// kLanes at a time (a zero-padded tail when N is not a multiple of kLanes).
+// One step of every (row, channel), 8 channels per vector: the state is [rows, N, E] and A is
+// [N, E], so each state index n updates 8 channels with contiguous loads and no horizontal sums
+// (a zero-padded tail when E is not a multiple of kLanes).
 ESCD_SCAN_INLINE void step_rows(const StepArgs& a) {
   using F = Lanes<float>;
   const int64_t E = a.channels, N = a.state;
   for (int64_t r = 0; r < a.rows; ++r) {
     const float* Br = a.B + r * a.B_stride;
     const float* Cr = a.C + r * a.C_stride;
-    for (int64_t e = 0; e < E; ++e) {
-      const float x = a.x[r * a.x_stride + e], dt = a.delta[r * a.delta_stride + e];
-      const float* Ae = a.A + e * N;
-      float* h = a.h + (r * E + e) * N;
+    for (int64_t e0 = 0; e0 < E; e0 += kLanes) {
+      const int64_t width = std::min(kLanes, E - e0);
+      const F x = load_lanes(a.x + r * a.x_stride + e0, width);
+      const F dt = load_lanes(a.delta + r * a.delta_stride + e0, width);
+      const F dtx = dt * x;
       F acc = {};
-      for (int64_t n0 = 0; n0 < N; n0 += kLanes) {
-        const int64_t width = std::min(kLanes, N - n0);
-        F hn = load_lanes(h + n0, width);
-        hn = exp_lanes(dt * load_lanes(Ae + n0, width)) * hn + (dt * x) * load_lanes(Br + n0, width);
-        acc += load_lanes(Cr + n0, width) * hn;
-        store_lanes(h + n0, hn, width);
+      for (int64_t n = 0; n < N; ++n) {
+        float* h = a.h + (r * N + n) * E + e0;
+        F hn = load_lanes(h, width);
+        hn = exp_lanes(dt * load_lanes(a.A + n * E + e0, width)) * hn + dtx * Br[n];
+        acc += Cr[n] * hn;
+        store_lanes(h, hn, width);
       }
-      const F zv = F{} + a.z[r * a.z_stride + e];
-      const float silu = zv[0] * sigmoid_lanes<float>(zv)[0];
-      a.y[r * a.y_stride + e] = (sum_lanes<float>(acc) + a.D[e] * x) * silu;
+      const F z = load_lanes(a.z + r * a.z_stride + e0, width);
+      const F y = (acc + load_lanes(a.D + e0, width) * x) * (z * sigmoid_lanes<float>(z));
+      store_lanes(a.y + r * a.y_stride + e0, y, width);
     }
   }
 }
@@ -381,15 +383,15 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
 void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
                          const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
                          at::Tensor& y) {
-  const int64_t rows = x.size(0), E = x.size(1), N = A.size(1);
+  const int64_t rows = x.size(0), E = x.size(1), N = A.size(0);
   const at::Tensor* all[] = {&x, &delta, &A, &B, &C, &D, &z, &state, &y};
   for (const at::Tensor* t : all) {
     if (t->scalar_type() != at::kFloat || t->stride(-1) != 1) {
       throw std::invalid_argument("selective_scan_step: float tensors with a contiguous last dimension expected");
     }
   }
-  if (!state.is_contiguous() || !A.is_contiguous() || state.size(0) != rows || state.size(1) != E ||
-      state.size(2) != N || B.size(1) != N || C.size(1) != N || z.size(1) != E || y.size(1) != E) {
+  if (!state.is_contiguous() || !A.is_contiguous() || A.size(1) != E || state.size(0) != rows ||
+      state.size(1) != N || state.size(2) != E || B.size(1) != N || C.size(1) != N || z.size(1) != E || y.size(1) != E) {
     throw std::invalid_argument("selective_scan_step: mismatched shapes");
   }
   const StepArgs a{rows,

@@ -26,10 +26,11 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
 
 // One time step for `rows` independent streams (the streaming session; float32, no autograd):
 //   state ← exp(Δ⊗A) ⊙ state + (Δ·x)⊗B;  y = (state·C + D⊙x) ⊙ SiLU(z)
-// x, delta, z, y: [rows, E]; A: [E, N]; B, C: [rows, N]; D: [E]; state: [rows, E, N] (contiguous).
+// x, delta, z, y: [rows, E]; A_t: [N, E] (A transposed); B, C: [rows, N]; D: [E];
+// state: [rows, N, E] (contiguous; channels innermost, so that 8 channels step per SIMD op).
 // Row-strided views are accepted (the last dimension must be contiguous), so B, C and z can be
 // slices of the projections that produce them. Same arithmetic as the sequence kernel.
-void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A_t, const at::Tensor& B,
                          const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
                          at::Tensor& y);
 

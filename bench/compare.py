@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Makes bench/run.sh's table from the JSON its benchmarks wrote: escd (bench_models, bench_front_end,
+run_escd.sh) against the PyTorch reference (reference_models.py, reference_front_end.py), as
+markdown on stdout. Ratios are "how many times faster escd is" (reference time / escd time).
+Standard library only. Exits 1 when a parameter count differs between the two sides (then the
+comparison is not like for like)."""
+import argparse
+import json
+import sys
+
+# Targets of the benchmarks issue: speed-up over the reference (training step, front end);
+# streaming: CPU share of one core per model, and recompute / staggered CPU.
+TRAIN_TARGET = {"mamba": 5.0, "liquid_s4": 5.0, "vjepa2": 1.2}
+FRONT_END_TARGET = 3.0
+STREAM_CORE_TARGET_PERCENT = 1.0
+STAGGER_VS_RECOMPUTE_TARGET = 10.0
+FRAME_US = 32000.0  # one log-mel frame: hop 512 at 16 kHz
+
+
+NOTES = """
+Reading the table:
+- escd speed-up = reference time / escd time for the same work at the same sizes (batch x frames x 128 mels,
+  default hyperparameters), one thread each, same OpenBLAS kernel, CPU time of each process.
+- Training FLOPs are analytic (bench/model_flops.h): 3x the forward FLOPs, plus Liquid-S4's kernel
+  generation once per batch; "% of the limit" compares that rate with the large GEMM.
+- Exact windows: staggered sessions step ceil(155 / hop) rows every frame, i.e. about 155/hop row-steps per
+  frame, the same arithmetic as recomputing the 155-frame window once per hop. Their CPU ratio is therefore
+  the per-FLOP efficiency of the few-row step kernels relative to the parallel forward over a whole window,
+  not an algorithmic saving: a 10x ratio would need the step to run 10x more FLOPs per second than the
+  parallel forward, more than one core offers (compare the GEMM rows).
+"""
+
+
+def load(path):
+    if not path:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def verdict(value, target, higher_is_better=True):
+    if value is None or target is None:
+        return ""
+    ok = value >= target if higher_is_better else value <= target
+    return "yes" if ok else "**no**"
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) >= 1000):
+        return f"{int(x):,}"
+    return f"{x:.{digits}g}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", required=True, help="bench_models JSON")
+    ap.add_argument("--reference", required=True, help="reference_models.py JSON")
+    ap.add_argument("--front-end", help="JSON {\"escd_frames_per_s\": x, \"torchaudio_frames_per_s\": y}")
+    ap.add_argument("--escd", help="run_escd.sh --json output")
+    ap.add_argument("--blas-core", default="unknown", help="the OpenBLAS kernel both sides ran")
+    ap.add_argument("--limit", help="bench_models --models none JSON: the GEMM rate with the best BLAS kernel")
+    ap.add_argument("--limit-label", default="best BLAS kernel")
+    args = ap.parse_args()
+    ours, ref = load(args.ours), load(args.reference)
+    fe, escd, limit = load(args.front_end), load(args.escd), load(args.limit)
+
+    rows = []  # (what, escd, reference, ratio, target, met)
+
+    def add(what, a, b, ratio=None, target=None, met=""):
+        rows.append((what, a, b, ratio, target, met))
+
+    mismatched = []
+    models = [m for m in ours["models"] if m in ref["models"]]
+    for m in models:
+        o, r = ours["models"][m], ref["models"][m]
+        if o["parameters"] != r["parameters"]:
+            mismatched.append(m)
+        add(f"{m}: parameters", fmt(o["parameters"]), fmt(r["parameters"]), "equal" if o["parameters"] == r["parameters"] else "**differ**")
+    for m in models:
+        o, r = ours["models"][m], ref["models"][m]
+        ratio = r["train_step_s"] / o["train_step_s"]
+        add(f"{m}: training step (fwd+bwd), s", fmt(o["train_step_s"]), fmt(r["train_step_s"]), f"{ratio:.2f}x",
+            f">= {TRAIN_TARGET.get(m)}x", verdict(ratio, TRAIN_TARGET.get(m)))
+    for m in models:
+        o, r = ours["models"][m], ref["models"][m]
+        ratio = r["forward_clip_ms"] / o["forward_clip_ms"]
+        add(f"{m}: inference forward, one clip, ms", fmt(o["forward_clip_ms"]), fmt(r["forward_clip_ms"]), f"{ratio:.2f}x")
+    for m in models:
+        o, r = ours["models"][m], ref["models"][m]
+        for key in sorted(k for k in o if k.startswith("step_")):
+            rows_n = key.split("_")[1]
+            if key in r:
+                ratio = r[key] / o[key]
+                add(f"{m}: streaming step per frame, {rows_n} row(s), us", fmt(o[key]), fmt(r[key]), f"{ratio:.1f}x")
+    if fe:
+        ratio = fe["escd_frames_per_s"] / fe["torchaudio_frames_per_s"]
+        add("front end, frames/s (torchaudio MelSpectrogram)", fmt(fe["escd_frames_per_s"]),
+            fmt(fe["torchaudio_frames_per_s"]), f"{ratio:.2f}x", f">= {FRONT_END_TARGET}x", verdict(ratio, FRONT_END_TARGET))
+
+    # How far from the machine's limit: training FLOP rate against a large GEMM on the same thread.
+    add(f"large GEMM, GFLOP/s (OpenBLAS {args.blas_core} kernel, as both sides ran)", fmt(ours["gemm_gflops"]),
+        fmt(ref["gemm_gflops"]))
+    peak = ours["gemm_gflops"]
+    if limit:
+        peak = max(peak, limit["gemm_gflops"])
+        add(f"large GEMM, GFLOP/s ({args.limit_label}): the machine's limit", fmt(limit["gemm_gflops"]), "")
+    for m in models:
+        o, r = ours["models"][m], ref["models"][m]
+        flops = o["train_flops_per_step"]
+        ro, rr = flops / o["train_step_s"] / 1e9, flops / r["train_step_s"] / 1e9
+        add(f"{m}: training GFLOP/s ({flops / 1e9:.3g} GFLOP/step), % of the limit",
+            f"{ro:.2f} ({100 * ro / peak:.1f}%)", f"{rr:.2f} ({100 * rr / peak:.1f}%)")
+
+    escd_rows = []
+    if escd:
+        for label, pct in escd.get("cpu_percent", {}).items():
+            escd_rows.append((f"escd CPU in real time, {label}", f"{pct}% of a core"))
+        for label, lat in escd.get("latency", {}).items():
+            for model, s in lat.get("models", {}).items():
+                p, q = s["publish_ms"], s["receive_ms"]
+                escd_rows.append((f"escd per-hop latency, {model} (run {label}), p50 / p99 ms",
+                                  f"publish {p['p50']:.1f} / {p['p99']:.1f}; subscriber {q['p50']:.1f} / {q['p99']:.1f}"))
+        for w in escd.get("windows", []):
+            ratio = w["recompute_cpu_us"] / w["stagger_cpu_us"]
+            core_share = 100.0 * w["stagger_cpu_us"] / FRAME_US
+            escd_rows.append((
+                f"exact windows, {w['model']}, hop {w['hop_frames']} frames ({w['rows']} rows): stagger vs recompute, CPU us/frame",
+                f"{w['stagger_cpu_us']:.0f} vs {w['recompute_cpu_us']:.0f} = {ratio:.2f}x "
+                f"(target >= {STAGGER_VS_RECOMPUTE_TARGET:.0f}x: {verdict(ratio, STAGGER_VS_RECOMPUTE_TARGET)}); "
+                f"{core_share:.2f}% of a core (target <= {STREAM_CORE_TARGET_PERCENT}%: "
+                f"{verdict(core_share, STREAM_CORE_TARGET_PERCENT, higher_is_better=False)}); max logit diff {w['max_logit_diff']:.1g}"))
+
+    print(f"Threads: escd {ours['threads']}, reference {ref['threads']} (torch {ref.get('torch', '?')}). "
+          "Times are process CPU time, median of the repeats.\n")
+    print("| what | escd | PyTorch reference | escd speed-up | target | met |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for what, a, b, ratio, target, met in rows:
+        print(f"| {what} | {a} | {b} | {ratio or ''} | {target or ''} | {met} |")
+    if escd_rows:
+        print("\n| escd end to end | result |")
+        print("| --- | --- |")
+        for what, result in escd_rows:
+            print(f"| {what} | {result} |")
+    print(NOTES)
+    if mismatched:
+        print(f"\nparameter counts differ for {', '.join(mismatched)}: not a like-for-like comparison", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

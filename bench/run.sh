@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# escd against PyTorch reference implementations, in one run on one machine, one thread each side:
+# training step, inference forward and streaming step of every model (bench_models vs
+# reference_models.py), the front end (bench_front_end vs torchaudio), the training FLOP rate
+# against a large GEMM measured in the same run, and escd end to end (run_escd.sh: CPU in real
+# time with one model and with all three, per-hop latency, staggered exact windows vs recomputing).
+# Prints one markdown table (bench/compare.py); with --results FILE also writes it there with the
+# command, the machine, its load and the date (bench/RESULTS.md holds the latest).
+#
+# Usage: bench/run.sh [--build DIR] [--repeats N] [--escd-seconds S] [--no-escd] [--results FILE]
+#        bench/run.sh --smoke     tiny models, batch 2, no escd runs: checks the pipeline in seconds
+# Needs the build (scripts/build.sh) and the Python reference (scripts/install-deps.sh --dev).
+# Times are CPU time of the benchmark process (one thread, OPENBLAS_NUM_THREADS=1), which a busy
+# machine disturbs much less than wall time; both sides run back to back under the same load.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/build"
+REPEATS=3
+ESCD_SECONDS=15
+RUN_ESCD=1
+SMOKE=0
+RESULTS=""
+COMMAND="bench/run.sh $*"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) BUILD="$2"; shift 2 ;;
+    --repeats) REPEATS="$2"; shift 2 ;;
+    --escd-seconds) ESCD_SECONDS="$2"; shift 2 ;;
+    --no-escd) RUN_ESCD=0; shift ;;
+    --results) RESULTS="$2"; shift 2 ;;
+    --smoke) SMOKE=1; RUN_ESCD=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+PY=/usr/bin/python3  # Debian's python3-torch: the same ATen kernels as escd's libtorch
+if ! "$PY" -c 'import torch, torchaudio' 2>/dev/null; then
+  echo "bench/run.sh: $PY cannot import torch and torchaudio (install them: scripts/install-deps.sh --dev)" >&2
+  exit 77  # ctest: skipped
+fi
+for b in bench_models bench_front_end; do
+  [[ -x "$BUILD/bin/$b" ]] || { echo "bench/run.sh: missing $BUILD/bin/$b (run scripts/build.sh)" >&2; exit 1; }
+done
+
+TMP="$(mktemp -d /tmp/escd-run.XXXXXX)"
+trap 'rm -rf "$TMP"' EXIT
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1  # one thread on both sides, BLAS included
+
+if [[ $SMOKE == 1 ]]; then
+  SIZES=(--tiny --batch 2 --frames 40 --repeats 1 --rows 3 --stream-steps 5 --gemm 128)
+else
+  SIZES=(--repeats "$REPEATS")
+fi
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "escd (bench_models)..." >&2
+"$BUILD/bin/bench_models" --threads 1 "${SIZES[@]}" > "$TMP/ours.json"
+echo "PyTorch reference (reference_models.py)..." >&2
+"$PY" "$ROOT/bench/reference_models.py" "${SIZES[@]}" > "$TMP/reference.json"
+
+echo "front end..." >&2
+FE_FILTER=BM_BatchClip
+[[ $SMOKE == 1 ]] && FE_ARGS=(--benchmark_min_time=0.05) || FE_ARGS=()
+OURS_FE=$("$BUILD/bin/bench_front_end" --benchmark_filter="$FE_FILTER" --benchmark_format=json "${FE_ARGS[@]}" |
+  "$PY" -c 'import json,sys; print(json.load(sys.stdin)["benchmarks"][0]["frames_per_s"])')
+REF_FE=$(SECONDS_PER_RATE=$([[ $SMOKE == 1 ]] && echo 0.2 || echo 2) "$PY" "$ROOT/bench/reference_front_end.py" |
+  awk '/clip_frames/ {print $2}')
+printf '{"escd_frames_per_s": %s, "torchaudio_frames_per_s": %s}\n' "$OURS_FE" "$REF_FE" > "$TMP/front_end.json"
+
+# The machine's limit: OpenBLAS 0.3.21 does not recognise every CPU (this project's Sapphire Rapids
+# runs its generic "Prescott" kernels on both sides unless told otherwise), so the GEMM rate is
+# also measured with its AVX-512 kernel when the CPU has AVX-512.
+BLAS_CORE=$(OPENBLAS_VERBOSE=2 "$BUILD/bin/bench_models" --models none --gemm 64 --repeats 1 2>&1 >/dev/null |
+  sed -n 's/^Core: //p' | head -1)
+LIMIT_ARGS=()
+if grep -qw avx512f /proc/cpuinfo; then
+  OPENBLAS_CORETYPE=SkylakeX "$BUILD/bin/bench_models" --models none "${SIZES[@]}" > "$TMP/limit.json"
+  LIMIT_ARGS=(--limit "$TMP/limit.json" --limit-label "OpenBLAS SkylakeX (AVX-512) kernel")
+fi
+
+ESCD_JSON=()
+STATUS=0
+if [[ $RUN_ESCD == 1 ]]; then
+  echo "escd end to end (run_escd.sh)..." >&2
+  # V-JEPA2 ships no checkpoint yet: its costs do not depend on the weights, so an untrained one
+  # stands in (models/<model>.pt is used when present).
+  EXTRA=()
+  for m in mamba liquid_s4 vjepa2; do
+    if [[ ! -f "$ROOT/models/$m.pt" ]]; then
+      "$BUILD/bin/bench_models" --save-checkpoint "$m" "$TMP/$m.ckpt" >&2
+      EXTRA+=("--$m" "$TMP/$m.ckpt")
+    fi
+  done
+  "$ROOT/bench/run_escd.sh" --build "$BUILD" --seconds "$ESCD_SECONDS" --hops 16 --no-openblas-variant \
+    --json "$TMP/escd.json" "${EXTRA[@]}" >&2
+  ESCD_JSON=(--escd "$TMP/escd.json")
+fi
+
+"$PY" "$ROOT/bench/compare.py" --ours "$TMP/ours.json" --reference "$TMP/reference.json" \
+  --front-end "$TMP/front_end.json" --blas-core "${BLAS_CORE:-unknown}" "${LIMIT_ARGS[@]}" "${ESCD_JSON[@]}" \
+  > "$TMP/table.md" || STATUS=$?
+cat "$TMP/table.md"
+
+if [[ -n $RESULTS ]]; then
+  {
+    echo "# Benchmarks: escd vs PyTorch reference implementations"
+    echo
+    echo "Generated by \`$COMMAND\` on $(date -u '+%Y-%m-%d %H:%M UTC'), git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')."
+    echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load average $LOAD_BEFORE before,"
+    echo "$(cut -d' ' -f1-3 /proc/loadavg) after (the machine was shared; both sides ran back to back under the same load)."
+    echo
+    cat "$TMP/table.md"
+  } > "$RESULTS.tmp"
+  mv "$RESULTS.tmp" "$RESULTS"
+  echo "wrote $RESULTS" >&2
+fi
+exit $STATUS

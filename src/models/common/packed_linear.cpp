@@ -1,0 +1,128 @@
+#include "models/common/packed_linear.h"
+
+#include <ATen/Functions.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "models/mamba/simd_lanes.h"  // the GCC vector types the Mamba scan kernels use
+
+namespace escd {
+namespace {
+
+using mamba_detail::kLanes;
+// 8 floats, as mamba_detail::Lanes<float> but with its natural alignment so that arrays of it (the
+// accumulators below) are allowed; the packed weights are 64-byte aligned anyway.
+typedef float F __attribute__((vector_size(sizeof(float) * kLanes)));
+constexpr int64_t kOutBlock = 2 * kLanes;  // 16 outputs: two AVX2 registers per row
+constexpr int64_t kRowBlock = 4;           // 4 rows x 2 registers = 8 accumulators
+
+float* aligned_floats(int64_t n) {
+  const size_t bytes = (sizeof(float) * static_cast<size_t>(std::max<int64_t>(n, 1)) + 63) / 64 * 64;
+  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return p;
+}
+
+struct Args {
+  const float *x, *w, *b;
+  int64_t rows, in, out, padded, x_stride;
+  float* y;
+  int64_t y_stride;
+};
+
+// Rows r0..r0+R-1 times outputs o..o+15. R is a template constant so the accumulators stay in registers.
+template <int R>
+ESCD_LANES_INLINE void block(const Args& a, int64_t r0, int64_t o) {
+  F acc0[R], acc1[R];
+  const F b0 = *reinterpret_cast<const F*>(a.b + o), b1 = *reinterpret_cast<const F*>(a.b + o + kLanes);
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = b0;
+    acc1[r] = b1;
+  }
+  const float* x = a.x + r0 * a.x_stride;
+  const float* w = a.w + o;
+  for (int64_t i = 0; i < a.in; ++i, w += a.padded) {
+    const F w0 = *reinterpret_cast<const F*>(w), w1 = *reinterpret_cast<const F*>(w + kLanes);
+    for (int r = 0; r < R; ++r) {
+      const float xi = x[r * a.x_stride + i];
+      acc0[r] += xi * w0;
+      acc1[r] += xi * w1;
+    }
+  }
+  const int64_t width = std::min(kOutBlock, a.out - o);
+  for (int r = 0; r < R; ++r) {
+    float* y = a.y + (r0 + r) * a.y_stride + o;
+    if (width == kOutBlock) {
+      std::memcpy(y, &acc0[r], sizeof(F));
+      std::memcpy(y + kLanes, &acc1[r], sizeof(F));
+    } else {
+      float tmp[kOutBlock];
+      std::memcpy(tmp, &acc0[r], sizeof(F));
+      std::memcpy(tmp + kLanes, &acc1[r], sizeof(F));
+      std::memcpy(y, tmp, sizeof(float) * static_cast<size_t>(width));
+    }
+  }
+}
+
+ESCD_LANES_INLINE void linear(const Args& a) {
+  for (int64_t o = 0; o < a.out; o += kOutBlock) {
+    int64_t r = 0;
+    for (; r + kRowBlock <= a.rows; r += kRowBlock) block<kRowBlock>(a, r, o);
+    switch (a.rows - r) {
+      case 3: block<3>(a, r, o); break;
+      case 2: block<2>(a, r, o); break;
+      case 1: block<1>(a, r, o); break;
+      default: break;
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) void linear_avx2(const Args& a) { linear(a); }
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+}  // namespace
+
+void PackedLinear::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias) {
+  if (weight.dim() != 2 || weight.scalar_type() != at::kFloat) {
+    throw std::invalid_argument("PackedLinear: weight must be a 2-D float tensor");
+  }
+  out_ = weight.size(0);
+  in_ = weight.size(1);
+  padded_ = (out_ + kOutBlock - 1) / kOutBlock * kOutBlock;
+  weight_t_.reset(aligned_floats(in_ * padded_));
+  bias_.reset(aligned_floats(padded_));
+  const at::Tensor w = weight.detach().contiguous();
+  const float* src = w.data_ptr<float>();
+  for (int64_t o = 0; o < out_; ++o) {
+    for (int64_t i = 0; i < in_; ++i) weight_t_[i * padded_ + o] = src[o * in_ + i];
+  }
+  if (bias.defined()) {
+    if (bias.numel() != out_ || bias.scalar_type() != at::kFloat) {
+      throw std::invalid_argument("PackedLinear: bias must be a float tensor of " + std::to_string(out_) + " values");
+    }
+    const at::Tensor b = bias.detach().contiguous();
+    std::memcpy(bias_.get(), b.data_ptr<float>(), sizeof(float) * static_cast<size_t>(out_));
+  }
+}
+
+void PackedLinear::apply(const float* x, int64_t rows, int64_t x_stride, float* y, int64_t y_stride) const {
+  const Args a{x, weight_t_.get(), bias_.get(), rows, in_, out_, padded_, x_stride, y, y_stride};
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpu_has_avx2()) return linear_avx2(a);
+#endif
+  linear(a);
+}
+
+}  // namespace escd
