@@ -55,8 +55,10 @@ TEST_F(SubscriberTest, WithNoSubscriberEscdKeepsPaceWithRealTimeInput) {
 
 TEST_F(SubscriberTest, AStalledSubscriberLosesMessagesWhileAHealthyOneGetsEverySeq) {
   // A small send queue, so that the stalled subscriber reaches it quickly; escd is fed as fast as
-  // the pipe takes audio, with a prediction every 2 frames: ~1900 messages in a few seconds.
-  write_config("[daemon]\nsend_hwm = 16\n");
+  // the pipe takes audio, with a prediction every 2 frames: ~7500 messages in a few seconds. The
+  // queue limit applies to the healthy subscriber's pipe too, so it is large enough (256) for that
+  // reader to fall behind briefly on a loaded machine without losing anything.
+  write_config("[daemon]\nsend_hwm = 256\n");
   Escd escd(args({"--hop-ms", "64"}), log_path());
   Subscriber healthy(endpoint_, 1'000'000);
   std::vector<Message> seen;
@@ -70,7 +72,7 @@ TEST_F(SubscriberTest, AStalledSubscriberLosesMessagesWhileAHealthyOneGetsEveryS
     const auto more = healthy.collect(3s);  // until escd has exited
     seen.insert(seen.end(), more.begin(), more.end());
   });
-  const double seconds = 60.0;
+  const double seconds = 120.0;
   escd.write_samples(test::analytic_signal(seconds, 16000));
   escd.close_stdin();
   const int code = escd.wait(120s);
