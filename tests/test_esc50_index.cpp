@@ -137,6 +137,18 @@ TEST(Esc50Index, MissingAudioIsListed) {
   EXPECT_NE(e.find("1-2-A-0.wav"), std::string::npos) << e;
 }
 
+// Found by fuzz_esc50_csv: a file name too long for the file system to look up threw
+// std::filesystem::filesystem_error out of the reader.
+TEST(Esc50Index, AFileNameTooLongToLookUpIsAMissingClip) {
+  const std::string long_name = std::string(300, 'a') + "-1-A-0.wav";
+  FakeDataset data(std::string(kHeader) + "1-1-A-0.wav,1,0,dog,True,1,A\n" + long_name + ",1,0,dog,True,1,A\n",
+                   {"1-1-A-0.wav"});
+  const std::string e = error_of(data);
+  EXPECT_NE(e.find("1 clip(s)"), std::string::npos) << e;
+  EXPECT_NE(e.find(long_name), std::string::npos) << e;
+  EXPECT_EQ(read_esc50_index(data.root(), {.allow_partial = true}).clips.size(), 1u);
+}
+
 TEST(Esc50Index, MalformedQuotingIsReported) {
   FakeDataset data(std::string(kHeader) + "\"1-1-A-0.wav,1,0,dog,True,1,A\n", {"1-1-A-0.wav"});
   const std::string e = error_of(data, {.allow_partial = true});
