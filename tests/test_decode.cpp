@@ -19,17 +19,7 @@ namespace {
 
 constexpr int kWav16 = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
 
-// Expects decode_audio_file(path) to throw an AudioError whose message names the file and contains `reason`.
-void expect_audio_error(const std::string& path, const std::string& reason) {
-  try {
-    decode_audio_file(path);
-    ADD_FAILURE() << path << ": decoded, expected an error containing '" << reason << "'";
-  } catch (const AudioError& e) {
-    EXPECT_EQ(e.path(), path);
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-    EXPECT_NE(e.reason().find(reason), std::string::npos) << e.what();
-  }
-}
+using test::expect_audio_error;
 
 // Largest |difference| of two log-mels over the mel bands below max_band (the resamplers' anti-alias
 // filters differ above ~7 kHz) where the 16 kHz reference is above -10.

@@ -14,15 +14,7 @@
 namespace escd {
 namespace {
 
-void expect_audio_error(const std::string& path, const std::string& reason) {
-  try {
-    decode_audio_file(path);
-    ADD_FAILURE() << path << ": decoded, expected an error containing '" << reason << "'";
-  } catch (const AudioError& e) {
-    EXPECT_EQ(e.path(), path);
-    EXPECT_NE(e.reason().find(reason), std::string::npos) << e.what();
-  }
-}
+using test::expect_audio_error;
 
 // fuzz_decode: a 3.7 kB Ogg/Vorbis file whose granule positions claim ~2^61 frames. Decoding sized
 // its buffer from that claim (std::length_error from std::vector); now it is refused up front.

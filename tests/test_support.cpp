@@ -1,5 +1,9 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
+#include "audio/decode.h"
+
 #include <sndfile.h>
 
 #include <cmath>
@@ -51,6 +55,17 @@ std::vector<float> analytic_signal(double seconds, int rate) {
                                 0.05 * std::sin(2 * pi * 2500 * t));
   }
   return out;
+}
+
+void expect_audio_error(const std::string& path, const std::string& reason) {
+  try {
+    decode_audio_file(path);
+    ADD_FAILURE() << path << ": decoded, expected an error containing '" << reason << "'";
+  } catch (const AudioError& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(e.reason().find(reason), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace escd::test

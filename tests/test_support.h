@@ -13,6 +13,10 @@ std::string esc50_dir();
 bool esc50_available();
 std::string fixture(const std::string& name);
 
+// Expects decode_audio_file(path) to throw an AudioError whose message names the file and whose
+// reason contains `reason` (a gtest failure otherwise).
+void expect_audio_error(const std::string& path, const std::string& reason);
+
 // A fresh directory under the system temp dir, removed with the object.
 class TempDir {
  public:
