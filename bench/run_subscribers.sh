@@ -4,10 +4,10 @@
 # without CURVE. Prints one JSON line per scenario. Numbers depend on how loaded the machine is.
 # Traffic is raised so that stalled subscribers do reach the high-water mark within the run: a
 # prediction every 256 ms with all 50 scores (~1.3 KB), send_hwm 20, stalled receive queues of 20.
-# Usage: bench/run_subscribers.sh [--build DIR] [--seconds S] [--checkpoint models/mamba.ckpt]
+# Usage: bench/run_subscribers.sh [--build DIR] [--seconds S] [--checkpoint models/mamba.pt]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build"; SECONDS_RUN=60; CKPT="$ROOT/models/mamba.ckpt"
+BUILD="$ROOT/build"; SECONDS_RUN=60; CKPT="$ROOT/models/mamba.pt"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;

@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 ESC50="${ESC50_DIR:-$ROOT/../shared/esc50}"
-CKPT="${CKPT:-$ROOT/models/$MODEL.ckpt}"
+CKPT="${CKPT:-$ROOT/models/$MODEL.pt}"
 ESCD="$BUILD/bin/escd"
 for f in "$ESCD" "$CKPT" "$ESC50/meta/esc50.csv"; do
   [[ -e "$f" ]] || { echo "soak.sh: missing $f" >&2; exit 2; }

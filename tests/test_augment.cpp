@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 #include "data/augment.h"
@@ -87,6 +89,46 @@ TEST(Augment, MasksAreBoundedRunsOfTheMaskValue) {
       if (time[t * mels] == -5.0f) EXPECT_EQ(time[t * mels + mels - 1], -5.0f);
     }
   }
+}
+
+TEST(Augment, FrequencyShiftMovesEveryFrameByTheSameBoundedAmountAndRepeatsTheEdge) {
+  const int frames = 7, mels = 40, max_shift = 5;
+  std::vector<int> seen_shifts;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    std::vector<float> x(frames * mels);
+    for (int t = 0; t < frames; ++t) {
+      for (int m = 0; m < mels; ++m) x[t * mels + m] = float(100 * t + m);
+    }
+    AugmentConfig c = only(&AugmentConfig::freq_shift_prob);
+    c.freq_shift_max = max_shift;
+    Rng rng(seed);
+    augment_log_mel(x.data(), frames, mels, c, rng);
+    // The middle band tells the shift; every band of every frame must agree with it.
+    const int shift = mels / 2 - int(x[mels / 2]);
+    ASSERT_LE(std::abs(shift), max_shift) << "seed " << seed;
+    seen_shifts.push_back(shift);
+    for (int t = 0; t < frames; ++t) {
+      for (int m = 0; m < mels; ++m) {
+        const int source = std::clamp(m - shift, 0, mels - 1);
+        ASSERT_EQ(x[t * mels + m], float(100 * t + source)) << "seed " << seed << " frame " << t << " band " << m;
+      }
+    }
+  }
+  std::sort(seen_shifts.begin(), seen_shifts.end());
+  EXPECT_LT(seen_shifts.front(), 0);  // both directions are drawn
+  EXPECT_GT(seen_shifts.back(), 0);
+}
+
+TEST(Augment, AZeroShiftProbabilityDrawsNothing) {
+  // Recipes written before the shift existed must replay the same random stream.
+  std::vector<float> a(155 * 128, 1.0f), b(155 * 128, 1.0f);
+  AugmentConfig with = only(&AugmentConfig::time_mask_prob), without = with;
+  with.freq_shift_max = 8;  // probability still 0
+  Rng r1(9), r2(9);
+  augment_log_mel(a.data(), 155, 128, with, r1);
+  augment_log_mel(b.data(), 155, 128, without, r2);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(r1(), r2());
 }
 
 TEST(Augment, MixWeightKeepsTheFirstClipDominant) {

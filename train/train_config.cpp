@@ -61,6 +61,8 @@ const std::map<std::string, Setter>& setters() {
       {"gain_prob", aug(&AugmentConfig::gain_prob)},
       {"gain_min", aug(&AugmentConfig::gain_min)},
       {"gain_max", aug(&AugmentConfig::gain_max)},
+      {"freq_shift_prob", aug(&AugmentConfig::freq_shift_prob)},
+      {"freq_shift_max", aug(&AugmentConfig::freq_shift_max)},
       {"time_mask_prob", aug(&AugmentConfig::time_mask_prob)},
       {"time_mask_max", aug(&AugmentConfig::time_mask_max)},
       {"freq_mask_prob", aug(&AugmentConfig::freq_mask_prob)},
@@ -103,6 +105,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"val_folds", val_folds}, {"test_folds", test_folds}, {"shift_prob", a.shift_prob},
           {"max_shift", a.max_shift}, {"noise_prob", a.noise_prob}, {"noise_std", a.noise_std},
           {"gain_prob", a.gain_prob}, {"gain_min", a.gain_min}, {"gain_max", a.gain_max},
+          {"freq_shift_prob", a.freq_shift_prob}, {"freq_shift_max", a.freq_shift_max},
           {"time_mask_prob", a.time_mask_prob}, {"time_mask_max", a.time_mask_max},
           {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max},
           {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}};

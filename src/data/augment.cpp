@@ -1,6 +1,7 @@
 #include "data/augment.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace escd {
 namespace {
@@ -20,6 +21,16 @@ void mask_run(float* frames, int n_frames, int n_mels, bool along_time, int max_
     } else {
       for (int t = 0; t < n_frames; ++t) frames[static_cast<size_t>(t) * n_mels + i] = value;
     }
+  }
+}
+
+// Every frame's bands move up by `shift` (down if negative); vacated bands repeat the edge band.
+void shift_bands(float* frames, int n_frames, int n_mels, int shift) {
+  std::vector<float> row(static_cast<size_t>(n_mels));
+  for (int t = 0; t < n_frames; ++t) {
+    float* frame = frames + static_cast<size_t>(t) * n_mels;
+    std::copy(frame, frame + n_mels, row.begin());
+    for (int m = 0; m < n_mels; ++m) frame[m] = row[static_cast<size_t>(std::clamp(m - shift, 0, n_mels - 1))];
   }
 }
 
@@ -44,6 +55,11 @@ void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, 
 }
 
 void augment_log_mel(float* frames, int n_frames, int n_mels, const AugmentConfig& config, Rng& rng) {
+  // No draw at probability 0, so recipes without a shift replay exactly as before it existed.
+  if (config.freq_shift_max > 0 && n_mels > 0 && chance(config.freq_shift_prob, rng)) {
+    const int shift = std::uniform_int_distribution<int>(-config.freq_shift_max, config.freq_shift_max)(rng);
+    if (shift != 0) shift_bands(frames, n_frames, n_mels, shift);
+  }
   if (chance(config.time_mask_prob, rng)) {
     mask_run(frames, n_frames, n_mels, true, config.time_mask_max, config.mask_value, rng);
   }

@@ -15,7 +15,11 @@ struct AugmentConfig {
   float noise_std = 0.005f;
   double gain_prob = 0.4;    // multiply by U[gain_min, gain_max)
   float gain_min = 0.9f, gain_max = 1.1f;
-  // log-mel (SpecAugment-style masks, one of each kind at most)
+  // log-mel: a shift along the mel axis by U[-freq_shift_max, freq_shift_max] bands (the edge band
+  // repeated into the vacated ones), a cheap stand-in for pitch variation; then SpecAugment-style
+  // masks, one of each kind at most
+  double freq_shift_prob = 0.0;
+  int freq_shift_max = 0;
   double time_mask_prob = 0.3;  // width U[0, time_mask_max) frames
   int time_mask_max = 10;
   double freq_mask_prob = 0.3;  // width U[0, freq_mask_max) bands
