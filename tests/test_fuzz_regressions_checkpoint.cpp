@@ -82,5 +82,23 @@ TEST(FuzzRegressions, AbsurdModelSizesAreRefusedBeforeAllocating) {
   expect_checkpoint_error(meta.dump(), "'n_classes'");
 }
 
+// fuzz_checkpoint: one 4-byte string length in data.pkl changed to ~4 GB. libtorch's unpickler
+// reserved and filled it (2.6 GB resident) before failing; the pickle is now vetted first. The
+// peak-RSS check is what makes this test fail without the vetting (measured: +2.6 GB).
+TEST(FuzzRegressions, APickleStringLongerThanItsRecordIsRefusedBeforeLibtorchReadsIt) {
+  const std::string path = test::fixture("fuzz/checkpoint-unpickler-4gb-string.ckpt");
+  const long before_kb = test::peak_rss_kb();
+  try {
+    load_checkpoint(path);
+    ADD_FAILURE() << "accepted " << path;
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find("data.pkl"), std::string::npos) << what;
+    EXPECT_NE(what.find("bytes, the record has"), std::string::npos) << what;
+  }
+  EXPECT_LT(test::peak_rss_kb() - before_kb, 256 * 1024) << "the load grew the peak RSS by more than 256 MiB";
+}
+
 }  // namespace
 }  // namespace escd

@@ -5,6 +5,7 @@
 #include "audio/decode.h"
 
 #include <sndfile.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -66,6 +67,12 @@ void expect_audio_error(const std::string& path, const std::string& reason) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     EXPECT_NE(e.reason().find(reason), std::string::npos) << e.what();
   }
+}
+
+long peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
 }
 
 }  // namespace escd::test

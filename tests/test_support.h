@@ -13,6 +13,9 @@ std::string esc50_dir();
 bool esc50_available();
 std::string fixture(const std::string& name);
 
+// This process's peak resident set so far (getrusage), in KiB: for tests that a load stays small.
+long peak_rss_kb();
+
 // Expects decode_audio_file(path) to throw an AudioError whose message names the file and whose
 // reason contains `reason` (a gtest failure otherwise).
 void expect_audio_error(const std::string& path, const std::string& reason);

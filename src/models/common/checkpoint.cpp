@@ -4,9 +4,12 @@
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <sstream>
 
+#include "models/common/model_limits.h"
+#include "models/common/pickle_vetting.h"
 #include "models/common/registry.h"
 #include "util/atomic_file.h"
 
@@ -19,6 +22,8 @@ constexpr const char* kMetaKey = "escd_meta";
 // Far beyond any real front end or label set; a file asking for more is corrupt, not ambitious.
 constexpr int64_t kMaxMels = 1024;
 constexpr int64_t kMaxClasses = 100000;
+// kMaxModelParameters float32 parameters plus room for the container and metadata.
+constexpr uintmax_t kMaxCheckpointBytes = uintmax_t(kMaxModelParameters) * 4 + (64u << 20);
 
 }  // namespace
 
@@ -134,11 +139,42 @@ Checkpoint checkpoint_from_meta(const std::string& meta_text, const std::string&
   return ckpt;
 }
 
+namespace {
+
+// The whole file, read once: the pickles are vetted on these bytes and libtorch parses the same
+// bytes, so nothing can change between the check and the use.
+std::string read_checkpoint_bytes(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw CheckpointError(path + (std::filesystem::exists(path, ec) ? ": not a regular file" : ": no such checkpoint file"));
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw CheckpointError(path + ": cannot read its size: " + ec.message());
+  if (size > kMaxCheckpointBytes) {
+    throw CheckpointError(path + ": " + std::to_string(size) + " bytes; checkpoints of at most " +
+                          std::to_string(kMaxCheckpointBytes) + " bytes are accepted");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(size, '\0');
+  if (!in || !in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+    throw CheckpointError(path + ": cannot read the file");
+  }
+  return bytes;
+}
+
+}  // namespace
+
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_architecture) {
-  if (!std::filesystem::exists(path)) throw CheckpointError(path + ": no such checkpoint file");
+  const std::string bytes = read_checkpoint_bytes(path);
+  try {
+    vet_checkpoint_pickles(bytes, path);
+  } catch (const PickleError& e) {
+    throw CheckpointError(std::string("not a readable escd checkpoint (corrupt): ") + e.what());
+  }
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    std::istringstream stream(bytes);
+    archive.load_from(stream);
   } catch (const std::exception& e) {
     const std::string what = e.what();
     throw CheckpointError(path + ": not a readable escd checkpoint (truncated or another format): " +

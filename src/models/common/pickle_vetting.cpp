@@ -1,0 +1,156 @@
+#include "models/common/pickle_vetting.h"
+
+#include <caffe2/serialize/in_memory_adapter.h>
+#include <caffe2/serialize/inline_container.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace escd {
+namespace {
+
+// How an opcode's argument is laid out (pickletools' argument descriptors, protocols 0-4).
+enum class Arg {
+  kNone,
+  kFixed,          // `width` bytes
+  kCounted,        // a little-endian length of `width` bytes, then that many bytes
+  kLine,           // bytes up to and including a newline
+  kTwoLines,       // two such lines (GLOBAL, INST)
+  kMemoIndex,      // a little-endian memo index of `width` bytes (BINPUT, LONG_BINPUT)
+  kFrame,          // an 8-byte frame length: the frame must fit in the rest of the record
+};
+
+struct OpcodeShape {
+  Arg arg = Arg::kNone;
+  int width = 0;
+  bool known = false;
+};
+
+// Indexed by the opcode byte.
+std::vector<OpcodeShape> opcode_shapes() {
+  std::vector<OpcodeShape> t(256);
+  auto set = [&t](int op, Arg arg, int width = 0) { t[static_cast<size_t>(op)] = {arg, width, true}; };
+  for (const unsigned char op : std::string("(.012NQRabd}el]ost)u")) set(op, Arg::kNone);
+  for (const int op : {0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94}) set(op, Arg::kNone);
+  set('J', Arg::kFixed, 4);   // BININT
+  set('K', Arg::kFixed, 1);   // BININT1
+  set('M', Arg::kFixed, 2);   // BININT2
+  set('G', Arg::kFixed, 8);   // BINFLOAT
+  set(0x80, Arg::kFixed, 1);  // PROTO
+  set(0x82, Arg::kFixed, 1);  // EXT1
+  set(0x83, Arg::kFixed, 2);  // EXT2
+  set(0x84, Arg::kFixed, 4);  // EXT4
+  set('h', Arg::kFixed, 1);   // BINGET: libtorch bounds-checks reads from the memo
+  set('j', Arg::kFixed, 4);   // LONG_BINGET
+  set('q', Arg::kMemoIndex, 1);  // BINPUT
+  set('r', Arg::kMemoIndex, 4);  // LONG_BINPUT
+  set('U', Arg::kCounted, 1);    // SHORT_BINSTRING
+  set('T', Arg::kCounted, 4);    // BINSTRING
+  set('X', Arg::kCounted, 4);    // BINUNICODE
+  set(0x8c, Arg::kCounted, 1);   // SHORT_BINUNICODE
+  set(0x8d, Arg::kCounted, 8);   // BINUNICODE8
+  set('C', Arg::kCounted, 1);    // SHORT_BINBYTES
+  set('B', Arg::kCounted, 4);    // BINBYTES
+  set(0x8e, Arg::kCounted, 8);   // BINBYTES8
+  set(0x8a, Arg::kCounted, 1);   // LONG1
+  set(0x8b, Arg::kCounted, 4);   // LONG4
+  set(0x95, Arg::kFrame, 8);     // FRAME
+  for (const unsigned char op : std::string("FILPSVgp")) set(op, Arg::kLine);
+  set('c', Arg::kTwoLines);  // GLOBAL
+  set('i', Arg::kTwoLines);  // INST
+  return t;
+}
+
+uint64_t little_endian(const uint8_t* p, int width) {
+  uint64_t v = 0;
+  for (int i = width - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::string describe(const std::string& what, size_t offset, uint8_t op) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " at byte %zu (opcode 0x%02x)", offset, static_cast<unsigned>(op));
+  return what + buf;
+}
+
+}  // namespace
+
+void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
+  static const std::vector<OpcodeShape> shapes = opcode_shapes();
+  size_t pos = 0;
+  while (pos < size) {
+    const size_t at = pos;
+    const uint8_t op = data[pos++];
+    const OpcodeShape& shape = shapes[op];
+    const size_t left = size - pos;
+    auto fail = [&](const std::string& why) { throw PickleError(describe(what, at, op) + ": " + why); };
+    if (!shape.known) fail("not a pickle opcode");
+    switch (shape.arg) {
+      case Arg::kNone:
+        break;
+      case Arg::kFixed:
+        if (left < size_t(shape.width)) fail("argument runs past the end of the record");
+        pos += shape.width;
+        break;
+      case Arg::kMemoIndex: {
+        if (left < size_t(shape.width)) fail("argument runs past the end of the record");
+        const uint64_t index = little_endian(data + pos, shape.width);
+        // Every memo entry in a real pickle costs at least one opcode byte before it, so an index
+        // beyond the record size cannot come from a writer; libtorch would reserve a table that large.
+        if (index > size) fail("memo index " + std::to_string(index) + " in a record of " + std::to_string(size) + " bytes");
+        pos += shape.width;
+        break;
+      }
+      case Arg::kCounted:
+      case Arg::kFrame: {
+        if (left < size_t(shape.width)) fail("length runs past the end of the record");
+        const uint64_t length = little_endian(data + pos, shape.width);
+        pos += shape.width;
+        if (length > size - pos) {
+          fail("claims " + std::to_string(length) + " bytes, the record has " + std::to_string(size - pos) + " left");
+        }
+        if (shape.arg == Arg::kCounted) pos += length;  // a frame's contents are opcodes: walk them
+        break;
+      }
+      case Arg::kLine:
+      case Arg::kTwoLines:
+        for (int line = 0; line < (shape.arg == Arg::kTwoLines ? 2 : 1); ++line) {
+          const void* nl = std::memchr(data + pos, '\n', size - pos);
+          if (nl == nullptr) fail("text argument without a newline before the end of the record");
+          pos = static_cast<size_t>(static_cast<const uint8_t*>(nl) - data) + 1;
+        }
+        break;
+    }
+    if (op == '.') return;  // STOP: anything after it is never read
+  }
+  throw PickleError(what + ": no STOP opcode (truncated pickle)");
+}
+
+void vet_checkpoint_pickles(const std::string& bytes, const std::string& path) {
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+  std::vector<std::string> records;
+  try {
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
+        std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), static_cast<off_t>(bytes.size())));
+    records = reader->getAllRecords();
+  } catch (const std::exception& e) {
+    const std::string why = e.what();
+    throw PickleError(path + ": not a readable zip container: " + why.substr(0, why.find('\n')));
+  }
+  for (const std::string& name : records) {
+    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".pkl") != 0) continue;
+    at::DataPtr data;
+    size_t size = 0;
+    try {
+      std::tie(data, size) = reader->getRecord(name);
+    } catch (const std::exception& e) {
+      const std::string why = e.what();
+      throw PickleError(path + ": record " + name + " is unreadable: " + why.substr(0, why.find('\n')));
+    }
+    vet_pickle(static_cast<const uint8_t*>(data.get()), size, path + ": " + name);
+  }
+}
+
+}  // namespace escd

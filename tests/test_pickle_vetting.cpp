@@ -1,0 +1,72 @@
+// vet_pickle walks a pickle's opcodes with the protocol's own argument sizes; these cases are the
+// lengths and indices libtorch 1.13's unpickler would trust (see pickle_vetting.h).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "models/common/pickle_vetting.h"
+
+namespace escd {
+namespace {
+
+// A literal's bytes, embedded zeros included (octal escapes: \x would swallow a following hex digit).
+template <size_t N>
+std::string bytes(const char (&literal)[N]) {
+  return std::string(literal, N - 1);
+}
+
+void vet(const std::string& pickle) {
+  vet_pickle(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(), "t.pkl");
+}
+
+void expect_refused(const std::string& pickle, const std::string& fragment) {
+  try {
+    vet(pickle);
+    ADD_FAILURE() << "accepted a pickle that should fail with: " << fragment;
+  } catch (const PickleError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("t.pkl", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+// pickle.dumps({'a': [1, 2.5, 'xy', None, True]}, protocol=2), a GLOBAL, a protocol-4 frame, and STOP first.
+TEST(PickleVetting, WellFormedPicklesPass) {
+  EXPECT_NO_THROW(vet(bytes("\200\002}q\000X\001\000\000\000aq\001]q\002(K\001G@\004\000\000\000\000\000\000X\002\000\000\000xyq\003N\210es.")));
+  EXPECT_NO_THROW(vet(bytes("\200\002ctorch._utils\012_rebuild_tensor_v2\012q\000.")));
+  EXPECT_NO_THROW(vet(bytes("\200\004\225\005\000\000\000\000\000\000\000K\007\224N.")));
+  EXPECT_NO_THROW(vet(bytes(".junk after STOP is never read")));
+}
+
+TEST(PickleVetting, AStringLongerThanTheRecordIsRefused) {
+  // BINUNICODE claiming 0xF0000000 bytes: the fuzz finding.
+  expect_refused(bytes("\200\002X\000\000\000\360abc."), "at byte 2 (opcode 0x58): claims 4026531840 bytes");
+  expect_refused(bytes("\200\002U\011abc."), "claims 9 bytes, the record has 4 left");
+  expect_refused(bytes("\215\377\377\377\377\377\377\377\377."), "claims 18446744073709551615 bytes");
+  expect_refused(bytes("\225@\000\000\000\000\000\000\000N."), "claims 64 bytes");
+}
+
+TEST(PickleVetting, AHugeMemoIndexIsRefused) {
+  expect_refused(bytes("NrAAAA."), "memo index 1094795585");
+  EXPECT_NO_THROW(vet(bytes("Nr\001\000\000\000.")));
+}
+
+TEST(PickleVetting, TruncatedAndForeignBytesAreRefused) {
+  expect_refused(bytes("\200\002K"), "argument runs past the end");
+  expect_refused(bytes("\200\002X\001\000"), "length runs past the end");
+  expect_refused(bytes("\200\002N"), "no STOP opcode");
+  expect_refused(bytes("ctorch\012no_newline."), "without a newline");
+  expect_refused(bytes("\200\002\377."), "at byte 2 (opcode 0xff): not a pickle opcode");
+  expect_refused(std::string(), "no STOP opcode");
+}
+
+TEST(PickleVetting, AZipThatIsNotAZipIsRefusedWithThePath) {
+  try {
+    vet_checkpoint_pickles("PK\x03\x04 not really", "m.ckpt");
+    ADD_FAILURE() << "accepted";
+  } catch (const PickleError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.ckpt: not a readable zip container"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace escd
