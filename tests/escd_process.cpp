@@ -37,7 +37,23 @@ std::vector<int16_t> to_s16(const float* samples, size_t n) {
 
 }  // namespace
 
-Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd) {
+Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd,
+           const std::vector<std::string>& env) {
+  // argv and the environment are built before fork(): the child of a multi-threaded process
+  // should only call async-signal-safe functions until it execs.
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
+  if (!cwd.empty()) {
+    environment.push_back("TMPDIR=" + cwd);
+    environment.push_back("HOME=" + cwd);
+  }
+  environment.insert(environment.end(), env.begin(), env.end());
+  std::vector<char*> envp, argv{const_cast<char*>(ESCD_BIN)};
+  // glibc's getenv returns the first match: put the overrides first.
+  for (auto it = environment.rbegin(); it != environment.rend(); ++it) envp.push_back(it->data());
+  envp.push_back(nullptr);
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   int in[2];
   if (pipe(in) != 0) throw std::runtime_error("pipe");
   pid_ = fork();
@@ -52,15 +68,8 @@ Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, co
     // escd starts with stdin, stdout and stderr only, as under systemd: descriptors the test
     // runner leaks (ctest's log) would otherwise show up as files escd holds open.
     for (int fd = 3; fd < 1024; ++fd) close(fd);
-    if (!cwd.empty()) {
-      if (chdir(cwd.c_str()) != 0) _exit(126);
-      setenv("TMPDIR", cwd.c_str(), 1);
-      setenv("HOME", cwd.c_str(), 1);
-    }
-    std::vector<char*> argv{const_cast<char*>(ESCD_BIN)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(ESCD_BIN, argv.data());
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    execve(ESCD_BIN, argv.data(), envp.data());
     _exit(127);
   }
   close(in[0]);
@@ -200,6 +209,20 @@ std::vector<Message> Subscriber::collect(std::chrono::milliseconds quiet, const 
     if (done && done(out.back())) break;
   }
   return out;
+}
+
+std::optional<Message> Subscriber::until(std::chrono::milliseconds timeout,
+                                        const std::function<bool(const Message&)>& done) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    zmq::message_t topic, body;
+    if (!socket_.recv(topic)) continue;
+    EXPECT_TRUE(topic.more());
+    EXPECT_TRUE(socket_.recv(body));
+    Message m{topic.to_string(), nlohmann::json::parse(body.to_string())};
+    if (done(m)) return m;
+  }
+  return std::nullopt;
 }
 
 std::map<std::string, uint64_t> seq_gaps(const std::vector<Message>& messages) {

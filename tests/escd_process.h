@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -19,8 +20,10 @@ namespace escd::test {
 class Escd {
  public:
   // Starts ESCD_BIN with `args`; stdout and stderr go to `log_path`. A non-empty `cwd` becomes
-  // its working directory (and its TMPDIR and HOME), for tests of where escd writes.
-  Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd = "");
+  // its working directory (and its TMPDIR and HOME), for tests of where escd writes. `env` adds
+  // NAME=value entries to the inherited environment (NOTIFY_SOCKET for the sd_notify tests).
+  Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd = "",
+       const std::vector<std::string>& env = {});
   ~Escd();  // closes stdin and kills escd if it is still running
   Escd(const Escd&) = delete;
   Escd& operator=(const Escd&) = delete;
@@ -76,6 +79,8 @@ class Subscriber {
   explicit Subscriber(const std::string& endpoint, int receive_hwm = 1000, const CurveClient* curve = nullptr);
   // Receives until `done` says so or nothing arrives for `quiet`.
   std::vector<Message> collect(std::chrono::milliseconds quiet, const std::function<bool(const Message&)>& done = {});
+  // Receives until `done` says so or `timeout` has passed, however busy the stream; the match, if any.
+  std::optional<Message> until(std::chrono::milliseconds timeout, const std::function<bool(const Message&)>& done);
 
  private:
   zmq::context_t context_{1};

@@ -22,6 +22,7 @@
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
+#include "escd_process.h"
 #include "test_support.h"
 
 namespace escd {
@@ -29,125 +30,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// escd as a child process with a pipe on its stdin and its stderr captured to a file; `env` adds
-// NAME=value entries to the inherited environment.
-class Escd {
- public:
-  Escd(const std::vector<std::string>& args, const std::string& log_path, const std::vector<std::string>& env = {}) {
-    int in[2];
-    if (pipe(in) != 0) throw std::runtime_error("pipe");
-    // Built before fork(): the child of a multi-threaded process should only exec.
-    std::vector<char*> envp;
-    for (char** e = environ; *e; ++e) envp.push_back(*e);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], STDIN_FILENO);
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(log, STDERR_FILENO);
-      dup2(log, STDOUT_FILENO);
-      close(in[1]);
-      std::vector<char*> argv{const_cast<char*>(ESCD_BIN)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execve(ESCD_BIN, argv.data(), envp.data());
-      _exit(127);
-    }
-    close(in[0]);
-    stdin_ = in[1];
-  }
-  ~Escd() {
-    close_stdin();
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  void write_samples(const std::vector<float>& samples) {
-    std::vector<int16_t> pcm(samples.size());
-    for (size_t i = 0; i < samples.size(); ++i) {
-      pcm[i] = static_cast<int16_t>(std::lround(std::clamp(samples[i], -1.0f, 32767.0f / 32768.0f) * 32768.0f));
-    }
-    const char* p = reinterpret_cast<const char*>(pcm.data());
-    size_t left = pcm.size() * 2;
-    while (left > 0) {
-      const ssize_t n = write(stdin_, p, left);
-      if (n <= 0) throw std::runtime_error("write to escd failed");
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-  }
-  void close_stdin() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-  }
-  // Exit code, or -1 if it did not exit within `timeout`.
-  int wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  bool exited_ = false;
-};
-
-struct Message {
-  std::string topic;
-  nlohmann::json body;
-};
-
-class Subscriber {
- public:
-  explicit Subscriber(const std::string& endpoint) : socket_(context_, zmq::socket_type::sub) {
-    socket_.set(zmq::sockopt::subscribe, "");
-    socket_.set(zmq::sockopt::rcvtimeo, 100);
-    socket_.connect(endpoint);
-  }
-  // Receives until `done` says so or nothing arrives for `quiet`.
-  std::vector<Message> collect(std::chrono::milliseconds quiet, const std::function<bool(const Message&)>& done = {}) {
-    std::vector<Message> out;
-    auto last = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - last < quiet) {
-      zmq::message_t topic, body;
-      if (!socket_.recv(topic)) continue;
-      EXPECT_TRUE(topic.more());
-      EXPECT_TRUE(socket_.recv(body));
-      out.push_back({topic.to_string(), nlohmann::json::parse(body.to_string())});
-      last = std::chrono::steady_clock::now();
-      if (done && done(out.back())) break;
-    }
-    return out;
-  }
-  // Receives until `done` says so or `timeout` has passed, however busy the stream; the match, if any.
-  std::optional<Message> until(std::chrono::milliseconds timeout, const std::function<bool(const Message&)>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::message_t topic, body;
-      if (!socket_.recv(topic)) continue;
-      EXPECT_TRUE(topic.more());
-      EXPECT_TRUE(socket_.recv(body));
-      Message m{topic.to_string(), nlohmann::json::parse(body.to_string())};
-      if (done(m)) return m;
-    }
-    return std::nullopt;
-  }
-
- private:
-  zmq::context_t context_{1};
-  zmq::socket_t socket_;
-};
+using test::Escd;
+using test::Message;
+using test::Subscriber;
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -312,7 +197,7 @@ int count_containing(const std::vector<std::string>& messages, const std::string
 TEST_F(DaemonTest, SystemdGetsReadyStatusAndAWatchdogFedByTheProcessingLoop) {
   std::ofstream(dir_.path("escd.toml")) << "[daemon]\nhealth_interval_s = 30.0\n";
   NotifySocket notify(dir_.path("notify.sock"));
-  Escd escd(args(), dir_.path("escd.log"), {"NOTIFY_SOCKET=" + dir_.path("notify.sock"), "WATCHDOG_USEC=400000"});
+  Escd escd(args(), dir_.path("escd.log"), "", {"NOTIFY_SOCKET=" + dir_.path("notify.sock"), "WATCHDOG_USEC=400000"});
   std::vector<std::string> messages = notify.collect(30s, "READY=1");
   for (const auto& m : notify.collect(2s)) messages.push_back(m);
   escd.signal(SIGTERM);
@@ -326,7 +211,7 @@ TEST_F(DaemonTest, SystemdGetsReadyStatusAndAWatchdogFedByTheProcessingLoop) {
 
 TEST_F(DaemonTest, NoWatchdogKeepAlivesWhenSystemdDidNotAskForThem) {
   NotifySocket notify(dir_.path("notify.sock"));
-  Escd escd(args(), dir_.path("escd.log"), {"NOTIFY_SOCKET=" + dir_.path("notify.sock")});
+  Escd escd(args(), dir_.path("escd.log"), "", {"NOTIFY_SOCKET=" + dir_.path("notify.sock")});
   std::vector<std::string> messages = notify.collect(30s, "READY=1");
   for (const auto& m : notify.collect(2s)) messages.push_back(m);
   escd.signal(SIGTERM);
