@@ -13,6 +13,7 @@
 #include "data/batch_loader.h"
 #include "jepa_masks.h"
 #include "lr_schedule.h"
+#include "parameter_copy.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "models/vjepa2/predictor.h"
@@ -29,12 +30,6 @@ namespace {
 
 using vjepa2::Encoder;
 using vjepa2::Vjepa2Classifier;
-
-void copy_parameters(torch::nn::Module& from, torch::nn::Module& to) {
-  at::NoGradGuard no_grad;
-  auto src = from.named_parameters();
-  for (auto& p : to.named_parameters()) p.value().copy_(src[p.key()]);
-}
 
 // θ̄ ← m θ̄ + (1 − m) θ
 void ema_update(torch::nn::Module& online, torch::nn::Module& target, double momentum) {

@@ -21,6 +21,7 @@
 #include "invocation.h"
 #include "features/log_mel.h"
 #include "lr_schedule.h"
+#include "parameter_copy.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "progress.h"
@@ -284,9 +285,12 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   model->set_input_statistics(mean, std);
   if (!o.init_checkpoint.empty()) {
     const Checkpoint init = load_checkpoint(o.init_checkpoint, o.model);
-    at::NoGradGuard no_grad;
-    auto src = init.model->named_parameters();
-    for (auto& p : model->named_parameters()) p.value().copy_(src[p.key()]);
+    try {
+      copy_parameters(*init.model, *model);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--init " + o.init_checkpoint + ": " + e.what() +
+                                  " (its hyperparameters differ from the recipe's)");
+    }
     spdlog::info("initialised from {}", o.init_checkpoint);
   }
 
