@@ -1,8 +1,9 @@
 #include "models/common/pickle_vetting.h"
 
-#include <caffe2/serialize/in_memory_adapter.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -75,6 +76,24 @@ std::string describe(const std::string& what, size_t offset, uint8_t op) {
   return what + buf;
 }
 
+// The checkpoint's bytes as libtorch's zip reader sees them. libtorch's own MemoryReadAdapter
+// copies whatever range it is asked for; on a truncated file the zip reader asks for ranges past
+// the end (UBSan's finding), so reads here stop at the end and report how much they gave.
+class BoundedMemoryReader final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedMemoryReader(const std::string& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    const size_t count = std::min<uint64_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, count);
+    return count;
+  }
+
+ private:
+  const std::string& bytes_;
+};
+
 }  // namespace
 
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
@@ -133,7 +152,7 @@ void vet_checkpoint_pickles(const std::string& bytes, const std::string& path) {
   std::vector<std::string> records;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
-        std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), static_cast<off_t>(bytes.size())));
+        std::make_shared<BoundedMemoryReader>(bytes));
     records = reader->getAllRecords();
   } catch (const std::exception& e) {
     const std::string why = e.what();

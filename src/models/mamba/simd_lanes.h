@@ -25,16 +25,19 @@ namespace escd::mamba_detail {
 // 8 floats = one AVX2 register. (16-lane vectors were split by GCC into poorly scheduled halves.)
 constexpr int64_t kLanes = 8;
 
+// Each vector type is aligned to its own size (32 bytes for floats, 64 for doubles), never more:
+// an alignment above the size made every odd element of an array misaligned for its type
+// (UBSan's finding), since array strides follow the size.
 template <typename T>
 struct LanesOf;
 template <>
 struct LanesOf<float> {
-  typedef float type __attribute__((vector_size(sizeof(float) * kLanes), aligned(64)));
+  typedef float type __attribute__((vector_size(sizeof(float) * kLanes), aligned(sizeof(float) * kLanes)));
   typedef int32_t int_type __attribute__((vector_size(sizeof(int32_t) * kLanes)));
 };
 template <>
 struct LanesOf<double> {
-  typedef double type __attribute__((vector_size(sizeof(double) * kLanes), aligned(64)));
+  typedef double type __attribute__((vector_size(sizeof(double) * kLanes), aligned(sizeof(double) * kLanes)));
 };
 template <typename T>
 using Lanes = typename LanesOf<T>::type;
@@ -62,7 +65,12 @@ class LaneArray {
   void zero() { std::memset(static_cast<void*>(data_), 0, bytes(size_)); }
 
  private:
-  static size_t bytes(int64_t n) { return sizeof(Lanes<T>) * static_cast<size_t>(n > 0 ? n : 1); }
+  // aligned_alloc requires a size that is a multiple of the alignment (C11 7.22.3.1; ASan's
+  // check found one lane of 32 bytes being requested at 64).
+  static size_t bytes(int64_t n) {
+    const size_t raw = sizeof(Lanes<T>) * static_cast<size_t>(n > 0 ? n : 1);
+    return (raw + kLaneAlignment - 1) / kLaneAlignment * kLaneAlignment;
+  }
   int64_t size_;
   Lanes<T>* data_;
 };
