@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is needed (idempotent), builds, and runs the whole test suite with CTest.
 # Tests that need ESC-50 read $ESC50_DIR (default ../shared/esc50) and skip when it is absent.
-# Then every fuzzer for a short run in build-asan (clang, ASan+UBSan; scripts/test-sanitized.sh fuzz,
-# docs/RELIABILITY.md); ESCD_FUZZ=0 skips it. ESCD_SANITIZED=1 also runs the whole suite under
-# ASan+UBSan there (scripts/test-sanitized.sh address).
+# Then, in build-asan (clang, ASan+UBSan; docs/RELIABILITY.md "Sanitizers"), the suite's memory-
+# relevant tests and every fuzzer for a short run (scripts/test-sanitized.sh ci). ESCD_SANITIZED=0
+# skips that; ESCD_SANITIZED=all runs the whole suite there instead (scripts/test-sanitized.sh address).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 ctest --test-dir "${ESCD_BUILD_DIR:-build}" --output-on-failure --parallel "$(nproc)" --timeout 600
-if [[ "${ESCD_SANITIZED:-0}" == 1 ]]; then
-  scripts/test-sanitized.sh address
-elif [[ "${ESCD_FUZZ:-1}" != 0 ]]; then
-  scripts/test-sanitized.sh fuzz
-fi
+case "${ESCD_SANITIZED:-ci}" in
+  0) ;;
+  all) scripts/test-sanitized.sh address ;;
+  *) scripts/test-sanitized.sh ci ;;
+esac

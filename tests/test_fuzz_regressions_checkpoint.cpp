@@ -100,5 +100,20 @@ TEST(FuzzRegressions, APickleStringLongerThanItsRecordIsRefusedBeforeLibtorchRea
   EXPECT_LT(test::peak_rss_kb() - before_kb, 256 * 1024) << "the load grew the peak RSS by more than 256 MiB";
 }
 
+// fuzz_checkpoint (after the pickle fix): a mutated class definition in code/__torch__.py made
+// libtorch's TorchScript importer dereference a wild pointer (SEGV in parseClassConstant). The
+// source is now checked line by line against what our archives contain.
+TEST(FuzzRegressions, AMutatedTorchScriptClassDefinitionIsRefusedBeforeLibtorchCompilesIt) {
+  const std::string path = test::fixture("fuzz/checkpoint-torchscript-crash.ckpt");
+  try {
+    load_checkpoint(path);
+    ADD_FAILURE() << "accepted " << path;
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find("code/__torch__.py:"), std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace escd

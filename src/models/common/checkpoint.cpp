@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "models/common/model_limits.h"
-#include "models/common/pickle_vetting.h"
+#include "models/common/archive_vetting.h"
 #include "models/common/registry.h"
 #include "util/atomic_file.h"
 
@@ -167,7 +167,7 @@ std::string read_checkpoint_bytes(const std::string& path) {
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_architecture) {
   const std::string bytes = read_checkpoint_bytes(path);
   try {
-    vet_checkpoint_pickles(bytes, path);
+    vet_checkpoint_archive(bytes, path);
   } catch (const PickleError& e) {
     throw CheckpointError(std::string("not a readable escd checkpoint (corrupt): ") + e.what());
   }

@@ -1,4 +1,4 @@
-#include "models/common/pickle_vetting.h"
+#include "models/common/archive_vetting.h"
 
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <caffe2/serialize/inline_container.h>
@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <cctype>
+#include <string_view>
+#include <sstream>
 #include <vector>
 
 namespace escd {
@@ -94,6 +97,45 @@ class BoundedMemoryReader final : public caffe2::serialize::ReadAdapterInterface
   const std::string& bytes_;
 };
 
+// A module path such as p.layers.0.mixer.A_log (dots allowed) or an attribute name (no dots).
+bool is_name(std::string_view s, bool dots) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [dots](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (dots && c == '.');
+  });
+}
+
+bool strip(std::string_view& s, std::string_view prefix, std::string_view suffix) {
+  if (s.size() < prefix.size() + suffix.size() || s.substr(0, prefix.size()) != prefix ||
+      s.substr(s.size() - suffix.size()) != suffix) {
+    return false;
+  }
+  s = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
+  return true;
+}
+
+// The class definition libtorch writes for a torch::serialize::OutputArchive of tensors and
+// strings is made of these lines and nothing else. (Hand-matched rather than std::regex:
+// libstdc++'s regex recurses per repetition and overflows the stack on a long line.)
+bool is_checkpoint_source_line(std::string_view line) {
+  if (line == "class Module(Module):") return true;
+  std::string_view rest = line;
+  if (strip(rest, "  __parameters__ = [", "]") || (rest = line, strip(rest, "  __buffers__ = [", "]"))) {
+    while (!rest.empty()) {  // "name", "name", ...
+      const size_t end = rest.find("\", ");
+      if (rest[0] != '"' || end == std::string_view::npos || !is_name(rest.substr(1, end - 1), true)) return false;
+      rest.remove_prefix(end + 3);
+    }
+    return true;
+  }
+  rest = line;
+  if (strip(rest, "  __annotations__[\"", "\"] = Tensor")) return is_name(rest, true);
+  rest = line;
+  if (strip(rest, "  ", " : str")) return is_name(rest, false);
+  rest = line;
+  return strip(rest, "  ", " : Tensor") && is_name(rest, false);
+}
+
 }  // namespace
 
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
@@ -147,7 +189,18 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
   throw PickleError(what + ": no STOP opcode (truncated pickle)");
 }
 
-void vet_checkpoint_pickles(const std::string& bytes, const std::string& path) {
+void vet_torchscript_source(const std::string& source, const std::string& what) {
+  std::istringstream lines(source);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    if (!line.empty() && !is_checkpoint_source_line(line)) {
+      throw PickleError(what + ":" + std::to_string(number) + ": not a line an escd checkpoint contains: " +
+                        line.substr(0, 80));
+    }
+  }
+}
+
+void vet_checkpoint_archive(const std::string& bytes, const std::string& path) {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
   try {
@@ -158,8 +211,16 @@ void vet_checkpoint_pickles(const std::string& bytes, const std::string& path) {
     const std::string why = e.what();
     throw PickleError(path + ": not a readable zip container: " + why.substr(0, why.find('\n')));
   }
+  auto ends_with = [](const std::string& name, const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   for (const std::string& name : records) {
-    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".pkl") != 0) continue;
+    const bool pickle = ends_with(name, "pkl");  // data.pkl, constants.pkl, __torch__.py.debug_pkl
+    const bool source = ends_with(name, ".py");
+    if (!pickle && !source) continue;
+    if (source && name != "code/__torch__.py") {
+      throw PickleError(path + ": unexpected TorchScript source " + name + " (escd checkpoints have code/__torch__.py only)");
+    }
     at::DataPtr data;
     size_t size = 0;
     try {
@@ -168,7 +229,11 @@ void vet_checkpoint_pickles(const std::string& bytes, const std::string& path) {
       const std::string why = e.what();
       throw PickleError(path + ": record " + name + " is unreadable: " + why.substr(0, why.find('\n')));
     }
-    vet_pickle(static_cast<const uint8_t*>(data.get()), size, path + ": " + name);
+    if (pickle) {
+      vet_pickle(static_cast<const uint8_t*>(data.get()), size, path + ": " + name);
+    } else {
+      vet_torchscript_source(std::string(static_cast<const char*>(data.get()), size), path + ": " + name);
+    }
   }
 }
 

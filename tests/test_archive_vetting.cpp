@@ -1,10 +1,14 @@
 // vet_pickle walks a pickle's opcodes with the protocol's own argument sizes; these cases are the
-// lengths and indices libtorch 1.13's unpickler would trust (see pickle_vetting.h).
+// lengths and indices libtorch 1.13's unpickler would trust (see archive_vetting.h).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "models/common/pickle_vetting.h"
+#include "models/common/archive_vetting.h"
 
 namespace escd {
 namespace {
@@ -59,9 +63,48 @@ TEST(PickleVetting, TruncatedAndForeignBytesAreRefused) {
   expect_refused(std::string(), "no STOP opcode");
 }
 
+TEST(SourceVetting, TheLinesACheckpointHasPassAndAnythingElseIsRefusedWithItsLineNumber) {
+  const std::string good =
+      "class Module(Module):\n"
+      "  __parameters__ = [\"p.embedding.weight\", \"p.layers.0.mixer.A_log\", ]\n"
+      "  __buffers__ = [\"b.input_mean\", ]\n"
+      "  escd_meta : str\n"
+      "  __annotations__[\"p.embedding.weight\"] = Tensor\n";
+  EXPECT_NO_THROW(vet_torchscript_source(good, "code/__torch__.py"));
+  EXPECT_NO_THROW(vet_torchscript_source("class Module(Module):\n  __buffers__ = []\n", "c.py"));
+  for (const auto& [source, line] : std::vector<std::pair<std::string, int>>{
+           {"class Module(Module):\n  FOO = 3\n", 2},
+           {"class Module(Module):\n  __parameters__ = [\"a\", \"b\"]\n", 2},  // no trailing ", "
+           {"class Module(Module):\n  __parameters__ = [\"a b\", ]\n", 2},
+           {"def f():\n", 1},
+           {"class Module(Module):\n  __annotations__[\"x\"] = List[Tensor]\n", 2},
+           {"class Module(Module):\n\n  escd.meta : str\n", 3}}) {
+    try {
+      vet_torchscript_source(source, "c.py");
+      ADD_FAILURE() << "accepted: " << source;
+    } catch (const PickleError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("c.py:" + std::to_string(line) + ": not a line", 0), 0u) << e.what();
+    }
+  }
+}
+
+// Every archive escd writes passes: the shipped models and the fuzzers' seed checkpoints.
+TEST(ArchiveVetting, EveryCheckpointEscdWrotePasses) {
+  for (const std::string& path : {std::string(ESCD_SOURCE_DIR) + "/fuzz/corpus/fuzz_checkpoint/mamba.ckpt",
+                                  std::string(ESCD_SOURCE_DIR) + "/fuzz/corpus/fuzz_checkpoint/liquid_s4.ckpt",
+                                  std::string(ESCD_SOURCE_DIR) + "/models/mamba.pt",
+                                  std::string(ESCD_SOURCE_DIR) + "/models/liquid_s4.pt",
+                                  std::string(ESCD_SOURCE_DIR) + "/models/vjepa2.pt"}) {
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(in) << path;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NO_THROW(vet_checkpoint_archive(bytes, path)) << path;
+  }
+}
+
 TEST(PickleVetting, AZipThatIsNotAZipIsRefusedWithThePath) {
   try {
-    vet_checkpoint_pickles("PK\x03\x04 not really", "m.ckpt");
+    vet_checkpoint_archive("PK\x03\x04 not really", "m.ckpt");
     ADD_FAILURE() << "accepted";
   } catch (const PickleError& e) {
     EXPECT_NE(std::string(e.what()).find("m.ckpt: not a readable zip container"), std::string::npos) << e.what();

@@ -1,0 +1,38 @@
+// A pre-flight check of a checkpoint's zip archive, run before libtorch parses any of it.
+//
+// libtorch 1.13 trusts what the archive says. Its Unpickler reserves whatever a pickle's string
+// length or memo index claims (a 7 kB corrupted checkpoint drove the process to 2.6 GB), and its
+// TorchScript importer compiles the class definition in code/__torch__.py, where a mutated line
+// crashed the process inside libtorch (both found by fuzz_checkpoint, docs/RELIABILITY.md).
+//   - Pickles (data.pkl, constants.pkl, *.debug_pkl): every opcode's argument is decoded with the
+//     protocol's own sizes; a length past the record's end, a memo index beyond the record size, an
+//     opcode that is not pickle's, or a missing STOP is refused with the byte offset and opcode.
+//   - TorchScript source: only the lines save_checkpoint's archive ever contains are accepted (the
+//     class header, the parameter and buffer name lists, the metadata and tensor annotations).
+// What passes is then parsed by libtorch as before.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace escd {
+
+class PickleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws PickleError naming `what` (e.g. "archive/data.pkl"), the byte offset and the opcode.
+void vet_pickle(const uint8_t* data, size_t size, const std::string& what);
+
+// Throws PickleError naming `what` and the line, for any line not of the shapes above.
+void vet_torchscript_source(const std::string& source, const std::string& what);
+
+// Opens the zip container (libtorch's own reader, which checks the zip structure and sizes) and vets
+// every pickle and every source record; any other .py record is refused. `path` is only used in
+// messages.
+void vet_checkpoint_archive(const std::string& bytes, const std::string& path);
+
+}  // namespace escd
