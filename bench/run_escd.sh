@@ -140,7 +140,7 @@ measure_latency() {  # label models
   echo "  latency $label: ${LAT[$label]}"
 }
 
-echo "escd benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); audio: $AUDIO_DESC, ${DURATION} s"
+echo "escd benchmark: $(nproc --all) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); audio: $AUDIO_DESC, ${DURATION} s"
 echo "models: ${MODELS[*]}; hop 500 ms; measured over ${SECONDS_MEASURED} s"
 LABELS=("${MODELS[@]}")
 if [[ ${#MODELS[@]} -gt 1 ]]; then LABELS+=("$(IFS=,; echo "${MODELS[*]}")"); fi

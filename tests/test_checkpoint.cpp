@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "checkpoint_errors.h"
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
@@ -17,14 +18,7 @@
 namespace escd {
 namespace {
 
-std::string error_loading(const std::string& path, const std::string& expected = "") {
-  try {
-    load_checkpoint(path, expected);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_loading;
 
 class CheckpointTest : public ::testing::TestWithParam<std::string> {};
 
