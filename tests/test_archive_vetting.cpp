@@ -107,7 +107,7 @@ TEST(PickleVetting, AZipThatIsNotAZipIsRefusedWithThePath) {
     vet_checkpoint_archive("PK\x03\x04 not really", "m.ckpt");
     ADD_FAILURE() << "accepted";
   } catch (const PickleError& e) {
-    EXPECT_NE(std::string(e.what()).find("m.ckpt: not a readable zip container"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m.ckpt: zip end record missing"), std::string::npos) << e.what();
   }
 }
 

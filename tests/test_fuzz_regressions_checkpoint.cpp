@@ -106,5 +106,15 @@ TEST(FuzzRegressions, AMutatedTorchScriptClassDefinitionIsRefusedBeforeLibtorchC
   EXPECT_NE(what.find("code/__torch__.py:"), std::string::npos) << what;
 }
 
+// fuzz_checkpoint in CI: a zip entry claiming 2 GB (compressed method, 7 kB file); libtorch's
+// getRecord allocated the claim before extracting. Entries are now checked first.
+TEST(FuzzRegressions, AZipEntryClaimingMoreThanTheFileIsRefusedBeforeLibtorchAllocatesIt) {
+  const std::string path = test::fixture("fuzz/checkpoint-zip-entry-2gb.ckpt");
+  const long before_kb = test::peak_rss_kb();
+  const std::string what = test::error_loading(path);
+  EXPECT_NE(what.find(path + ": zip entry "), std::string::npos) << what;
+  EXPECT_LT(test::peak_rss_kb() - before_kb, 256 * 1024) << "the load grew the peak RSS by more than 256 MiB";
+}
+
 }  // namespace
 }  // namespace escd

@@ -200,7 +200,45 @@ void vet_torchscript_source(const std::string& source, const std::string& what) 
   }
 }
 
+void vet_zip_entries(const std::string& bytes, const std::string& path) {
+  // libtorch's getRecord allocates the uncompressed size an entry claims before extracting it (the
+  // CI fuzz run found a 2 GB claim in a 7 kB file). Each entry's claim is bounded by what it could
+  // hold; only the end record and the central directory are read: the zip reader proper is libtorch's.
+  const auto* d = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  auto fail = [&path](const std::string& why) { throw PickleError(path + ": zip " + why); };
+  constexpr size_t kEndRecord = 22, kCentralHeader = 46;
+  if (n < kEndRecord) fail("end record missing (file of " + std::to_string(n) + " bytes)");
+  size_t end = n - kEndRecord;
+  const size_t lowest = n > kEndRecord + 65535 ? n - kEndRecord - 65535 : 0;  // the comment is at most 64 kB
+  while (little_endian(d + end, 4) != 0x06054b50) {
+    if (end == lowest) fail("end record missing");
+    --end;
+  }
+  const uint64_t entries = little_endian(d + end + 10, 2), directory_size = little_endian(d + end + 12, 4),
+                 directory = little_endian(d + end + 16, 4);
+  if (directory > end || directory_size > end - directory) fail("central directory outside the file");
+  size_t p = directory;
+  for (uint64_t i = 0; i < entries; ++i) {
+    if (p > end || end - p < kCentralHeader || little_endian(d + p, 4) != 0x02014b50) {
+      fail("central directory entry " + std::to_string(i) + " is malformed");
+    }
+    const uint64_t method = little_endian(d + p + 10, 2), stored = little_endian(d + p + 20, 4),
+                   size = little_endian(d + p + 24, 4), local = little_endian(d + p + 42, 4);
+    // Stored entries (the tensors) hold their size in the file; libtorch deflates only the small
+    // text records (code and debug pickles): at most 16 MiB, and deflate cannot exceed 1032:1.
+    const bool stored_ok = method == 0 && stored == size;
+    const bool deflated_ok = method == 8 && size <= (16u << 20) && size <= 1032 * stored;
+    if (!(stored_ok || deflated_ok) || stored > n || local > n - stored) {
+      fail("entry " + std::to_string(i) + " claims " + std::to_string(size) + " bytes (method " + std::to_string(method) +
+           ", " + std::to_string(stored) + " stored) in a file of " + std::to_string(n));
+    }
+    p += kCentralHeader + little_endian(d + p + 28, 2) + little_endian(d + p + 30, 2) + little_endian(d + p + 32, 2);
+  }
+}
+
 void vet_checkpoint_archive(const std::string& bytes, const std::string& path) {
+  vet_zip_entries(bytes, path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
   try {

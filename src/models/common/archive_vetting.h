@@ -9,6 +9,8 @@
 //     opcode that is not pickle's, or a missing STOP is refused with the byte offset and opcode.
 //   - TorchScript source: only the lines save_checkpoint's archive ever contains are accepted (the
 //     class header, the parameter and buffer name lists, the metadata and tensor annotations).
+//   - Zip entries: each must lie inside the file and claim no more than it can hold (libtorch's reader allocates the
+//     size an entry claims: a 2 GB claim in a 7 kB file, found by the CI fuzz run).
 // What passes is then parsed by libtorch as before.
 #pragma once
 
@@ -30,7 +32,12 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what);
 // Throws PickleError naming `what` and the line, for any line not of the shapes above.
 void vet_torchscript_source(const std::string& source, const std::string& what);
 
-// Opens the zip container (libtorch's own reader, which checks the zip structure and sizes) and vets
+// Every entry of the zip's central directory must lie inside the file and claim no more than it can
+// hold: stored with equal sizes, or deflated to at most 16 MiB and 1032:1 (libtorch allocates what an
+// entry claims before reading it). Throws PickleError naming `path`.
+void vet_zip_entries(const std::string& bytes, const std::string& path);
+
+// Checks the entries (vet_zip_entries), opens the zip container (libtorch's own reader, which checks the zip structure and sizes) and vets
 // every pickle and every source record; any other .py record is refused. `path` is only used in
 // messages.
 void vet_checkpoint_archive(const std::string& bytes, const std::string& path);
