@@ -87,10 +87,7 @@ class BoundedMemoryReader final : public caffe2::serialize::ReadAdapterInterface
   explicit BoundedMemoryReader(const std::string& bytes) : bytes_(bytes) {}
   size_t size() const override { return bytes_.size(); }
   size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
-    if (pos >= bytes_.size()) return 0;
-    const size_t count = std::min<uint64_t>(n, bytes_.size() - pos);
-    std::memcpy(buf, bytes_.data() + pos, count);
-    return count;
+    return read_archive_bytes(bytes_, pos, buf, n);
   }
 
  private:
@@ -137,6 +134,13 @@ bool is_checkpoint_source_line(std::string_view line) {
 }
 
 }  // namespace
+
+size_t read_archive_bytes(const std::string& bytes, uint64_t pos, void* buf, size_t n) {
+  if (pos >= bytes.size()) return 0;
+  const size_t count = std::min<uint64_t>(n, bytes.size() - pos);
+  std::memcpy(buf, bytes.data() + pos, count);
+  return count;
+}
 
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
   static const std::vector<OpcodeShape> shapes = opcode_shapes();

@@ -26,6 +26,11 @@ class PickleError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Copies up to n bytes of `bytes` from `pos` into buf and returns how many: reads past the end stop
+// there (libtorch's own memory adapter copies whatever range it is asked for). The one read used
+// both by the vetting and by load_checkpoint's libtorch parse of the same bytes.
+size_t read_archive_bytes(const std::string& bytes, uint64_t pos, void* buf, size_t n);
+
 // Throws PickleError naming `what` (e.g. "archive/data.pkl"), the byte offset and the opcode.
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what);
 

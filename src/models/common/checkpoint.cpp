@@ -173,8 +173,9 @@ Checkpoint load_checkpoint(const std::string& path, const std::string& expected_
   }
   torch::serialize::InputArchive archive;
   try {
-    std::istringstream stream(bytes);
-    archive.load_from(stream);
+    // Straight from the bytes already read and vetted: no second copy of the file.
+    archive.load_from([&bytes](uint64_t pos, void* buf, size_t n) { return read_archive_bytes(bytes, pos, buf, n); },
+                      [&bytes] { return bytes.size(); });
   } catch (const std::exception& e) {
     const std::string what = e.what();
     throw CheckpointError(path + ": not a readable escd checkpoint (truncated or another format): " +
