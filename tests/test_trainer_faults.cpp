@@ -127,7 +127,11 @@ TEST_F(TrainerKill, KilledAtRandomMomentsAndResumedEndsLikeAnUninterruptedRun) {
         break;
       }
       trainer->signal(SIGKILL);
-      ASSERT_EQ(trainer->wait(10s), 128 + SIGKILL);
+      const int killed = trainer->wait(10s);
+      // The kill time can fall in the instant the run exits on its own (seen in CI): then the run
+      // is complete, and it is checked below like any other.
+      if (killed == 0) break;
+      ASSERT_EQ(killed, 128 + SIGKILL);
       ++kills;
       kill_times += " " + std::to_string(delay.count()).substr(0, 4);
       if (!fs::exists(run)) continue;  // killed before it made the directory
