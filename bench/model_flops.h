@@ -8,13 +8,34 @@
 #include <cmath>
 #include <cstdint>
 
+#include "models/common/mel_conv.h"
 #include "models/liquid_s4/liquid_s4_options.h"
 #include "models/mamba/mamba_config.h"
 #include "models/vjepa2/vjepa2_options.h"
 
 namespace escd::bench {
 
-//   per frame:  2·M·D (input Linear)
+// The MelConv front end per frame (C = channels; layers 1→C k5, C→2C k5, 2C→2C k3, stride 2):
+//   per layer  2·in·out·k·L (conv) + 8·out·L (GroupNorm: mean, variance, normalise, affine) + out·L (GELU)
+// with L the layer's output bands. 0 without the front end.
+inline double mel_conv_flops_per_frame(int64_t channels, int64_t n_mels) {
+  if (channels <= 0) return 0;
+  const int64_t kernels[3] = {5, 5, 3}, widths[3] = {channels, 2 * channels, 2 * channels};
+  double flops = 0, in = 1, bands = static_cast<double>(n_mels);
+  for (int i = 0; i < 3; ++i) {
+    bands = std::floor((bands + 2 * (kernels[i] / 2) - kernels[i]) / 2) + 1;
+    flops += 2 * in * widths[i] * kernels[i] * bands + 9 * widths[i] * bands;
+    in = static_cast<double>(widths[i]);
+  }
+  return flops;
+}
+// What the input Linear reads per frame: n_mels, or the MelConv's flattened output.
+inline double embedded_width(int64_t channels, int64_t n_mels) {
+  return channels > 0 ? 2.0 * static_cast<double>(channels * MelConvImpl::output_bands(n_mels))
+                      : static_cast<double>(n_mels);
+}
+
+//   per frame:  MelConv (above) + 2·M'·D (input Linear; M' = embedded_width)
 //             + n_layers · [ 2·D·2E (in_proj) + 2·K·E (conv) + E (SiLU) + 2·E·(R+2N) (x_proj)
 //                            + 2·R·E + E (dt_proj, softplus) + 7·E·N (scan: Δ·A, exp, a·h, Δx·B, +, C·h, +)
 //                            + 6·E (Δ·x, D·x, gate) + 2·E·D (out_proj) + 4·D (RMSNorm) + D (residual)
@@ -27,12 +48,13 @@ inline double mamba_flops_per_clip(const MambaConfig& c, int64_t frames, int64_t
   double layer = 2 * D * 2 * E + 2 * K * E + E + 2 * E * (R + 2 * N) + 2 * R * E + E + 7 * E * N + 6 * E + 2 * E * D +
                  4 * D + D;
   if (c.has_mlp()) layer += 2 * D * 2 * H + 3 * H + 2 * H * D + 5 * D;
-  const double per_frame = 2 * n_mels * D + c.n_layers * layer + 4 * D + D;
+  const double per_frame = mel_conv_flops_per_frame(c.mel_conv_channels, n_mels) +
+                           2 * embedded_width(c.mel_conv_channels, n_mels) * D + c.n_layers * layer + 4 * D + D;
   return frames * per_frame + 2 * D * n_classes;
 }
 
 // Liquid-S4 forward per clip of T frames, with n = 2T (FFT length):
-//   encoder                      2·n_mels·H·T
+//   MelConv, encoder             (MelConv (above) + 2·M'·H)·T, M' = embedded_width
 //   per layer  norm              8·H·T
 //              FFTs              F · 2.5·n·log2(n) · H     F = 2 (none, polyb) or 2p (kb: rfft and
 //                                                          irfft for each G convolution and for K's)
@@ -58,13 +80,16 @@ inline LiquidS4Flops liquid_s4_flops(const liquid_s4::Options& o, int64_t T, int
   const double liquid = 4.0 * H * T * o.liquid_terms();
   const double layer = 8 * H * T + ffts * fft + products * spectral_product + 2 * H * T + liquid + 8 * H * T +
                        4 * H * H * T + 6 * H * T + H * T;
-  const double total = 2.0 * n_mels * H * T + o.n_layers * layer + 8 * H * T + H * T + 2 * H * n_classes;
+  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels) +
+                       2.0 * embedded_width(o.mel_conv_channels, n_mels) * H;
+  const double total = front * T + o.n_layers * layer + 8 * H * T + H * T + 2 * H * n_classes;
   const double R = kb ? 2 : 1;
   const double kernel = o.n_layers * (20.0 * H * M * 2.0 * std::sqrt(T) + R * 8.0 * H * M * T + R * fft);
   return {total, kernel};
 }
 
 // V-JEPA2 forward per clip of T frames: N = tubelets · mel patches tokens of V values, width D.
+//   MelConv                    per frame of the used tubelets (above)
 //   patch embedding            2·V·D·N
 //   per block  2 LayerNorms    16·D·N
 //              qkv, proj       2·D·3D·N + 2·D·D·N
@@ -81,7 +106,8 @@ inline double vjepa2_flops_per_clip(const vjepa2::Options& o, int64_t T, int64_t
   const double mlp = 2 * D * r * D + r * D + 2 * r * D * D;
   const double block = 16 * D * N + 8 * D * D * N + 4 * N * N * D + 5 * heads * N * N + mlp * N + 2 * D * N;
   const double pooler = 8 * D * N + 4 * D * D * N + 2 * D * D + 4 * N * D + 5 * o.pool_heads * N + 8 * D + mlp + 2 * D;
-  return 2 * V * D * N + o.depth * block + 8 * D * N + pooler + 2 * D * n_classes;
+  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels) * tubelets * o.tubelet_frames;
+  return front + 2 * V * D * N + o.depth * block + 8 * D * N + pooler + 2 * D * n_classes;
 }
 
 }  // namespace escd::bench

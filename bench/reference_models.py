@@ -118,10 +118,36 @@ class MambaMixer(nn.Module):
         return self.out_proj(y * F.silu(z))
 
 
-class MambaClassifier(nn.Module):
-    def __init__(self, d_model=128, n_layers=4, d_state=16):
+class MelConv(nn.Module):
+    """escd's per-frame front end (src/models/common/mel_conv.h): three stride-2 Conv1d over the mel
+    axis (kernels 5, 5, 3; channels C, 2C, 2C), each with GroupNorm(1) and GELU, flattened."""
+
+    def __init__(self, channels):
         super().__init__()
-        self.embedding = nn.Linear(N_MELS, d_model)
+        widths, kernels, layers, cin = (channels, 2 * channels, 2 * channels), (5, 5, 3), [], 1
+        for w, k in zip(widths, kernels):
+            layers += [nn.Conv1d(cin, w, k, stride=2, padding=k // 2), nn.GroupNorm(1, w), nn.GELU()]
+            cin = w
+        self.layers = nn.Sequential(*layers)
+        self.out_features = cin * (N_MELS // 8)
+
+    def forward(self, frames):  # [..., M] -> [..., out_features]
+        lead = frames.shape[:-1]
+        return self.layers(frames.reshape(-1, 1, frames.shape[-1])).reshape(*lead, self.out_features)
+
+
+def front_end(mel_conv_channels, width):
+    """MelConv then Linear, or Linear(M -> width) alone when mel_conv_channels is 0."""
+    if mel_conv_channels == 0:
+        return nn.Linear(N_MELS, width)
+    conv = MelConv(mel_conv_channels)
+    return nn.Sequential(conv, nn.Linear(conv.out_features, width))
+
+
+class MambaClassifier(nn.Module):
+    def __init__(self, d_model=128, n_layers=4, d_state=16, mel_conv_channels=16):
+        super().__init__()
+        self.embedding = front_end(mel_conv_channels, d_model)
         self.norms = nn.ModuleList([RMSNorm(d_model) for _ in range(n_layers)])
         self.mixers = nn.ModuleList([MambaMixer(d_model, d_state) for _ in range(n_layers)])
         self.norm_f = RMSNorm(d_model)
@@ -235,9 +261,9 @@ class TransposedLayerNorm(nn.LayerNorm):
 
 
 class LiquidS4Classifier(nn.Module):
-    def __init__(self, d_model=128, n_layers=4, d_state=64):
+    def __init__(self, d_model=128, n_layers=4, d_state=64, mel_conv_channels=16):
         super().__init__()
-        self.encoder = nn.Linear(N_MELS, d_model)
+        self.encoder = front_end(mel_conv_channels, d_model)
         self.norms = nn.ModuleList([TransposedLayerNorm(d_model) for _ in range(n_layers)])
         self.layers = nn.ModuleList([S4DLayer(d_model, d_state) for _ in range(n_layers)])
         self.final_norm = TransposedLayerNorm(d_model)
@@ -290,11 +316,15 @@ class CrossAttentionBlock(nn.Module):
 
 
 class Vjepa2Classifier(nn.Module):
-    def __init__(self, D=128, depth=4, heads=4, mlp_ratio=4, tubelet=8, patch_mels=16, max_tubelets=19):
+    def __init__(self, D=128, depth=4, heads=4, mlp_ratio=4, tubelet=8, patch_mels=16, max_tubelets=19,
+                 mel_conv_channels=16):
         super().__init__()
         self.tubelet, self.patch_mels, self.max_tubelets = tubelet, patch_mels, max_tubelets
         P = N_MELS // patch_mels
-        self.patch_embed = nn.Linear(tubelet * patch_mels, D)
+        # escd cuts tokens from the MelConv's features laid out band by band: patch_mels / 8 bands of 2C.
+        self.mel_conv = MelConv(mel_conv_channels) if mel_conv_channels else None
+        self.patch_width = patch_mels // 8 * 2 * mel_conv_channels if mel_conv_channels else patch_mels
+        self.patch_embed = nn.Linear(tubelet * self.patch_width, D)
         layer = nn.TransformerEncoderLayer(D, heads, mlp_ratio * D, dropout=0.0, activation="gelu",
                                            layer_norm_eps=1e-6, batch_first=True, norm_first=True)
         self.blocks = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
@@ -310,7 +340,11 @@ class Vjepa2Classifier(nn.Module):
         b, T, M = frames.shape
         n = min(T // self.tubelet, self.max_tubelets)
         P = M // self.patch_mels
-        x = frames[:, T - n * self.tubelet:].reshape(b, n, self.tubelet, P, self.patch_mels)
+        x = frames[:, T - n * self.tubelet:]
+        if self.mel_conv is not None:
+            bands = M // 8
+            x = self.mel_conv(x).reshape(b, n * self.tubelet, -1, bands).transpose(-1, -2)
+        x = x.reshape(b, n, self.tubelet, P, self.patch_width)
         x = x.permute(0, 1, 3, 2, 4).reshape(b, n * P, -1)
         x = self.norm(self.blocks(self.patch_embed(x) + self.positions[: n * P]))
         return self.head(self.pooler(self.pool_query.expand(b, -1, -1), x).squeeze(1))

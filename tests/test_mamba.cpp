@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/common/registry.h"
@@ -55,13 +56,17 @@ at::Tensor parallel_logits(SequenceClassifier& model, const at::Tensor& frames) 
 
 // Hand count: per block the mixer's in_proj D·2E, conv E·K + E, x_proj E·(R + 2N), dt_proj R·E + E,
 // A_log E·N, D E, out_proj E·D, plus RMSNorm D, plus (MLP) RMSNorm D + fc1 D·2H + fc2 H·D; around the
-// blocks the input Linear M·D + D, the final RMSNorm D and the head D·C + C.
+// blocks the input Linear M·D + D, the final RMSNorm D and the head D·C + C. With a MelConv front end
+// of F channels: convs 1→F (k 5), F→2F (k 5), 2F→2F (k 3) with biases and GroupNorm affines, i.e.
+// (5F + F + 2F) + (10F² + 2F + 4F) + (12F² + 2F + 4F), and the input Linear reads 2F channels x M/8 bands.
 int64_t expected_parameters(int64_t D, int64_t layers, int64_t N, int64_t K, int64_t expand, int64_t R, int64_t H,
-                            int64_t M, int64_t C) {
+                            int64_t M, int64_t C, int64_t F = 0) {
   const int64_t E = expand * D;
   const int64_t mixer = D * 2 * E + E * K + E + E * (R + 2 * N) + R * E + E + E * N + E + E * D;
   const int64_t block = mixer + D + (H > 0 ? D + D * 2 * H + H * D : 0);
-  return M * D + D + layers * block + D + D * C + C;
+  const int64_t front_end = F > 0 ? 22 * F * F + 20 * F : 0;
+  const int64_t embedded = F > 0 ? 2 * F * (M / 8) : M;
+  return front_end + embedded * D + D + layers * block + D + D * C + C;
 }
 
 int64_t count_parameters(SequenceClassifier& model) {
@@ -73,7 +78,7 @@ int64_t count_parameters(SequenceClassifier& model) {
 TEST(Mamba, DefaultsListEveryKeyAndMatchTheConfigFile) {
   const nlohmann::json defaults = mamba_defaults();
   for (const char* key : {"d_model", "n_layers", "d_state", "d_conv", "expand", "dt_rank", "d_intermediate", "dt_min",
-                          "dt_max", "dt_init_floor", "norm_eps"}) {
+                          "dt_max", "dt_init_floor", "norm_eps", "mel_conv_channels"}) {
     EXPECT_TRUE(defaults.contains(key)) << key;
   }
   const nlohmann::json file = load_toml_file(std::string(ESCD_SOURCE_DIR) + "/config/mamba.toml");
@@ -104,17 +109,22 @@ TEST(Mamba, RejectsImpossibleSizes) {
 
 TEST(Mamba, ParameterCountMatchesHandFormula) {
   {
-    const auto model = small_model({{"d_intermediate", 0}}, 7);
+    const auto model = small_model({{"d_intermediate", 0}, {"mel_conv_channels", 0}}, 7);
     EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 16, 4, 2, 2, 0, kMels, 7));
+  }
+  {
+    const auto model = small_model({{"d_intermediate", 0}, {"mel_conv_channels", 8}}, 7);
+    EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 16, 4, 2, 2, 0, kMels, 7, 8));
   }
   {
     // d_intermediate 100 rounds up to a hidden width of 128; dt_rank given explicitly.
     const auto model = small_model({{"d_intermediate", 100}, {"dt_rank", 5}, {"d_state", 8}, {"d_conv", 3}}, 7);
-    EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 8, 3, 2, 5, 128, kMels, 7));
+    EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 8, 3, 2, 5, 128, kMels, 7, 16));
   }
   {
     // The original project's model (models.md 4.3): 7,394,354 parameters.
-    const auto model = create_model("mamba", {{"d_model", 256}, {"n_layers", 6}, {"d_intermediate", 1024}});
+    const auto model =
+        create_model("mamba", {{"d_model", 256}, {"n_layers", 6}, {"d_intermediate", 1024}, {"mel_conv_channels", 0}});
     EXPECT_EQ(count_parameters(*model), 7394354);
   }
 }
@@ -157,10 +167,16 @@ TEST(Mamba, InitialisationFollowsUpstreamRules) {
   EXPECT_TRUE(at::equal(parameter(*model, "norm_f.weight"), at::ones({D})));
 }
 
-class MambaStreaming : public ::testing::TestWithParam<int64_t> {};  // parameter: d_intermediate
+// Parameters: d_intermediate (0: no gated MLP) and mel_conv_channels (0: Linear embedding).
+class MambaStreaming : public ::testing::TestWithParam<std::tuple<int64_t, int64_t>> {
+ protected:
+  nlohmann::json hyperparameters() const {
+    return {{"d_intermediate", std::get<0>(GetParam())}, {"mel_conv_channels", std::get<1>(GetParam())}};
+  }
+};
 
 TEST_P(MambaStreaming, SessionLogitsEqualParallelForward) {
-  const auto model = small_model({{"d_intermediate", GetParam()}});
+  const auto model = small_model(hyperparameters());
   const int64_t batch = 2, length = 155;
   const at::Tensor frames = random_frames(*model, batch, length, 21);
   auto session = model->start_session(batch);
@@ -179,7 +195,7 @@ TEST_P(MambaStreaming, SessionLogitsEqualParallelForward) {
 }
 
 TEST_P(MambaStreaming, StaggeredRowResetsGiveEachRowItsOwnWindow) {
-  const auto model = small_model({{"d_intermediate", GetParam()}});
+  const auto model = small_model(hyperparameters());
   const int64_t length = 70;
   const std::vector<int64_t> reset_at{0, 23, 51};
   const auto rows = static_cast<int64_t>(reset_at.size());
@@ -200,8 +216,11 @@ TEST_P(MambaStreaming, StaggeredRowResetsGiveEachRowItsOwnWindow) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WithAndWithoutMlp, MambaStreaming, ::testing::Values(0, 64),
-                         [](const auto& info) { return info.param > 0 ? "GatedMlp" : "MixerOnly"; });
+INSTANTIATE_TEST_SUITE_P(MlpAndFrontEnd, MambaStreaming,
+                         ::testing::Combine(::testing::Values(0, 64), ::testing::Values(0, 16)), [](const auto& info) {
+                           return std::string(std::get<0>(info.param) > 0 ? "GatedMlp" : "MixerOnly") +
+                                  (std::get<1>(info.param) > 0 ? "MelConv" : "LinearEmbedding");
+                         });
 
 TEST(Mamba, Float64ModelAgreesWithFloat32) {
   const auto model = small_model({{"d_intermediate", 64}});

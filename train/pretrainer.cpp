@@ -146,8 +146,14 @@ double pretrain(const PretrainOptions& o, const Esc50Dataset& data, const std::v
       const double multiplier = warmup_cosine(static_cast<double>(step), warmup_steps, total_steps, cfg.min_lr / cfg.lr);
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(cfg.lr * multiplier);
       lr_now = cfg.lr * multiplier;
-      const at::Tensor patches =
-          vjepa2::cut_tubelets(model->normalise(batch->features), opt.tubelet_frames, opt.patch_mels, opt.max_tubelets);
+      // The MelConv (if any) stays as initialised here: it feeds the target encoder too, and a front
+      // end trained through the context path could collapse both to constants. fit trains it.
+      at::Tensor features;
+      {
+        at::NoGradGuard no_grad;
+        features = model->frame_features(batch->features);
+      }
+      const at::Tensor patches = vjepa2::cut_tubelets(features, opt.tubelet_frames, opt.patch_width(), opt.max_tubelets);
       const vjepa2::TokenGrid grid{patches.size(1) / context_encoder->mel_patches(), context_encoder->mel_patches()};
       at::Tensor targets;
       {

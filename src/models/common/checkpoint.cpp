@@ -58,6 +58,16 @@ double checked_number(const nlohmann::json& j, const char* key, double lo, doubl
   return it->get<double>();
 }
 
+// Checkpoints are written with every hyperparameter, so a key they lack did not exist when they
+// were written. Every model defaults to a MelConv front end now; a checkpoint from before it
+// existed reads raw log-mel, which is mel_conv_channels 0.
+nlohmann::json with_pre_mel_conv_defaults(nlohmann::json hyperparameters) {
+  if (hyperparameters.is_object() && !hyperparameters.contains("mel_conv_channels")) {
+    hyperparameters["mel_conv_channels"] = 0;
+  }
+  return hyperparameters;
+}
+
 }  // namespace
 
 FrontEndConfig front_end_from_json(const nlohmann::json& j) {
@@ -132,7 +142,8 @@ Checkpoint checkpoint_from_meta(const std::string& meta_text, const std::string&
                                   std::to_string(n_classes) + " classes");
     }
     ckpt.training = meta.value("training", nlohmann::json::object());
-    ckpt.model = create_model(architecture, meta.at("hyperparameters"), n_mels, n_classes);
+    ckpt.model = create_model(architecture, with_pre_mel_conv_defaults(meta.at("hyperparameters")),
+                              n_mels, n_classes);
   } catch (const std::exception& e) {
     throw CheckpointError(path + ": bad metadata: " + e.what());
   }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/frame_embedder.h"
 #include "models/liquid_s4/liquid_s4.h"
 
 namespace escd::liquid_s4 {
@@ -17,16 +18,9 @@ class LiquidS4Session : public PooledSession {
   LiquidS4Session(LiquidS4Classifier& model, int64_t batch)
       : PooledSession(batch, model.options().d_model, model.n_classes()),
         model_(model),
-        encoder_(model.encoder()->weight, model.encoder()->bias) {
-    if (model.encoder()->weight.scalar_type() != at::kFloat) {
-      throw std::invalid_argument("liquid_s4 session: the model must be float32");
-    }
-    const int64_t H = model.options().d_model, M = model.n_mels();
+        embedder_(require_float32(model), model.mel_conv(), model.encoder(), batch) {
+    const int64_t H = model.options().d_model;
     for (int64_t i = 0; i < model.n_layers(); ++i) streams_.emplace_back(*model.layer(i), batch);
-    const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
-    input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + M);
-    input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + M);
-    input_.assign(batch * M, 0.0f);
     x_.assign(batch * H, 0.0f);
     normed_.assign(batch * H, 0.0f);
     branch_.assign(batch * H, 0.0f);
@@ -35,14 +29,9 @@ class LiquidS4Session : public PooledSession {
 
  protected:
   at::Tensor advance(const at::Tensor& frames) override {
-    const int64_t rows = frames.size(0), M = model_.n_mels(), H = model_.options().d_model;
-    const at::Tensor f = frames.to(at::kFloat).contiguous();
-    const float* in = f.data_ptr<float>();
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
-    }
+    const int64_t rows = frames.size(0), H = model_.options().d_model;
     float* x = x_.data();
-    encoder_.apply(input_.data(), rows, M, x, H);
+    embedder_.apply(frames, x);
     for (int64_t i = 0; i < model_.n_layers(); ++i) {
       model_.norm(i)->forward_into(x, rows, normed_.data());
       streams_[i].step(normed_.data(), branch_.data());
@@ -57,10 +46,18 @@ class LiquidS4Session : public PooledSession {
   at::Tensor head(const at::Tensor& pooled) override { return model_.head()->forward(pooled); }
 
  private:
+  // Sessions run plain float loops over float snapshots: a float64 model has no session.
+  static LiquidS4Classifier& require_float32(LiquidS4Classifier& model) {
+    if (model.encoder()->weight.scalar_type() != at::kFloat) {
+      throw std::invalid_argument("liquid_s4 session: the model must be float32");
+    }
+    return model;
+  }
+
   LiquidS4Classifier& model_;
-  PackedLinear encoder_;
+  FrameEmbedder embedder_;
   std::vector<S4LayerStream> streams_;
-  std::vector<float> input_mean_, input_inv_std_, input_, x_, normed_, branch_;
+  std::vector<float> x_, normed_, branch_;
   at::Tensor features_;
 };
 
@@ -70,7 +67,12 @@ LiquidS4Classifier::LiquidS4Classifier(const nlohmann::json& hyperparameters, in
     : SequenceClassifier("liquid_s4", hyperparameters, n_mels, n_classes),
       options_(options_from_json(hyperparameters)) {
   const int64_t H = options_.d_model;
-  encoder_ = register_module("encoder", torch::nn::Linear(n_mels, H));
+  int64_t embedded = n_mels;
+  if (options_.mel_conv_channels > 0) {
+    mel_conv_ = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels));
+    embedded = mel_conv_->out_features();
+  }
+  encoder_ = register_module("encoder", torch::nn::Linear(embedded, H));
   for (int64_t i = 0; i < options_.n_layers; ++i) {
     norms_.push_back(register_module("norm" + std::to_string(i), FrameNorm(H, options_.norm)));
     layers_.push_back(register_module("layer" + std::to_string(i), S4Layer(options_)));
@@ -80,7 +82,8 @@ LiquidS4Classifier::LiquidS4Classifier(const nlohmann::json& hyperparameters, in
 }
 
 at::Tensor LiquidS4Classifier::frame_features(const at::Tensor& frames) {
-  at::Tensor x = encoder_->forward(normalise(frames));
+  const at::Tensor normalised = normalise(frames);
+  at::Tensor x = encoder_->forward(mel_conv_ ? mel_conv_->forward(normalised) : normalised);
   for (size_t i = 0; i < layers_.size(); ++i) x = x + layers_[i]->forward(norms_[i]->forward(x));
   return final_norm_->forward(x);
 }

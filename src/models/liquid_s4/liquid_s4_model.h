@@ -1,4 +1,4 @@
-// The Liquid-S4 classifier: normalise -> Linear(n_mels -> H) -> n_layers prenorm residual S4 blocks
+// The Liquid-S4 classifier: normalise -> [MelConv ->] Linear(-> H) -> n_layers prenorm residual S4 blocks
 // (x <- x + S4Layer(Norm(x))) -> final Norm -> mean over time -> Linear(H -> classes).
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/mel_conv.h"
 #include "models/common/sequence_classifier.h"
 #include "models/liquid_s4/frame_norm.h"
 #include "models/liquid_s4/liquid_s4_options.h"
@@ -16,7 +17,7 @@
 
 namespace escd::liquid_s4 {
 
-// Registered names: "encoder", "layer<i>" and "norm<i>" for i < n_layers, "final_norm", "head"
+// Registered names: "mel_conv" (with mel_conv_channels > 0), "encoder", "layer<i>" and "norm<i>" for i < n_layers, "final_norm", "head"
 // (plus the base's "input_mean"/"input_inv_std" buffers).
 class LiquidS4Classifier : public SequenceClassifier {
  public:
@@ -38,10 +39,12 @@ class LiquidS4Classifier : public SequenceClassifier {
   FrameNorm& norm(int64_t i) { return norms_.at(i); }
   FrameNorm& final_norm() { return final_norm_; }
   torch::nn::Linear& encoder() { return encoder_; }
+  MelConv& mel_conv() { return mel_conv_; }  // null without a MelConv front end
   torch::nn::Linear& head() { return head_; }
 
  private:
   Options options_;
+  MelConv mel_conv_{nullptr};
   torch::nn::Linear encoder_{nullptr}, head_{nullptr};
   std::vector<S4Layer> layers_;
   std::vector<FrameNorm> norms_;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 
 namespace escd::liquid_s4 {
@@ -80,11 +81,13 @@ Options options_from_json(const nlohmann::json& h) {
 
   o.dropout = get_double(h, "dropout");
   if (!(o.dropout >= 0.0 && o.dropout < 1.0)) bad("dropout", "should be in [0, 1)");
+  o.mel_conv_channels = get_int(h, "mel_conv_channels", 0);
   // Every parameter tensor of a layer (diagonal_ssm.cpp, s4_layer.cpp, frame_norm.cpp), bounded
   // from above, plus the dense N x N HiPPO matrix built once per layer.
   const double H = o.d_model, N = o.d_state;
   const double per_layer = H * (3 * N + 2) + 2 * H * H + 2 * H + H * o.liquid_degree + 2 * H + N * N;
-  if (o.n_layers * per_layer > kMaxModelParameters) {
+  const double front_end = o.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(o.mel_conv_channels)) : 0.0;
+  if (o.n_layers * per_layer + front_end > kMaxModelParameters) {
     bad("d_model", "with d_state " + std::to_string(o.d_state) + " and n_layers " + std::to_string(o.n_layers) +
                        " makes about " + std::to_string(int64_t(o.n_layers * per_layer / 1e6)) + " M parameters; at most " +
                        std::to_string(int64_t(kMaxModelParameters / 1e6)) + " M are accepted");
@@ -104,7 +107,8 @@ nlohmann::json options_to_json(const Options& o) {
           {"liquid_contract", o.liquid_tanh ? "tanh" : "none"},
           {"discretization", o.discretization == Discretization::zoh ? "zoh" : "bilinear"},
           {"norm", o.norm == NormKind::scalar_affine ? "layer" : "layernorm"},
-          {"dropout", o.dropout}};
+          {"dropout", o.dropout},
+          {"mel_conv_channels", o.mel_conv_channels}};
 }
 
 }  // namespace escd::liquid_s4

@@ -1,4 +1,4 @@
-// The Mamba classifier (models.md 2.4): Linear(n_mels → D) → pre-norm residual Mamba blocks
+// The Mamba classifier (models.md 2.4): [MelConv →] Linear(→ D) → pre-norm residual Mamba blocks
 // (optionally each followed by a gated MLP) → final RMSNorm → mean over time → Linear head, and its
 // streaming session, which steps every block once per frame from per-row conv and SSM states.
 #include "models/mamba/mamba.h"
@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/frame_embedder.h"
+#include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 #include "models/common/packed_linear.h"
 #include "models/mamba/exp_approx.h"
@@ -28,6 +30,7 @@ nlohmann::json mamba_defaults() {
       {"d_model", 128},       {"n_layers", 4},         {"d_state", 16},     {"d_conv", 4},
       {"expand", 2},          {"dt_rank", 0},          {"d_intermediate", 0}, {"dt_min", 0.001},
       {"dt_max", 0.1},        {"dt_init_floor", 1e-4}, {"norm_eps", 1e-5},
+      {"mel_conv_channels", 16},
   };
 }
 
@@ -47,13 +50,15 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
     c.dt_max = real("dt_max");
     c.dt_init_floor = real("dt_init_floor");
     c.norm_eps = real("norm_eps");
+    c.mel_conv_channels = integer("mel_conv_channels");
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
   }
   auto require = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument("mamba hyperparameters: " + what);
   };
-  for (const int64_t v : {c.d_model, c.n_layers, c.d_state, c.d_conv, c.expand, c.dt_rank, c.d_intermediate}) {
+  for (const int64_t v :
+       {c.d_model, c.n_layers, c.d_state, c.d_conv, c.expand, c.dt_rank, c.d_intermediate, c.mel_conv_channels}) {
     require(v <= kMaxModelDimension, "sizes must be at most " + std::to_string(kMaxModelDimension) + ", got " +
                                          std::to_string(v));
   }
@@ -62,13 +67,15 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
           "d_model, n_layers, d_state, d_conv and expand must be positive");
   require(c.dt_rank > 0, "dt_rank must be positive (or 0 for ceil(d_model / 16))");
   require(c.d_intermediate >= 0, "d_intermediate must be >= 0");
+  require(c.mel_conv_channels >= 0, "mel_conv_channels must be >= 0 (0 = a Linear embedding)");
   require(c.dt_min > 0 && c.dt_min <= c.dt_max && c.dt_init_floor > 0, "need 0 < dt_min <= dt_max, dt_init_floor > 0");
   require(c.norm_eps > 0, "norm_eps must be positive");
   // Every parameter tensor of a layer (mamba_mixer.cpp, mamba_layers.cpp), bounded from above.
   const double D = c.d_model, E = double(c.expand) * D, N = c.d_state, R = c.dt_rank;
   const double per_layer = 2 * D * E + E * (c.d_conv + 1) + E * (R + 2 * N) + (R + 1) * E + E * N + E + E * D +
                            2 * D + (c.has_mlp() ? 3 * D * double(c.mlp_hidden()) : 0.0);
-  const double parameters = c.n_layers * per_layer;
+  const double parameters =
+      c.n_layers * per_layer + (c.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(c.mel_conv_channels)) : 0.0);
   require(parameters <= kMaxModelParameters,
           "d_model " + std::to_string(c.d_model) + ", expand " + std::to_string(c.expand) + ", n_layers " +
               std::to_string(c.n_layers) + "... make about " + std::to_string(int64_t(parameters / 1e6)) +
@@ -131,10 +138,9 @@ class MambaSession : public PooledSession {
   MambaClassifier& model_;
   std::vector<at::Tensor> conv_states_, ssm_states_;
   MixerStepBuffers mixer_buffers_;
-  std::vector<float> input_mean_, input_inv_std_;
-  PackedLinear embedding_;
+  FrameEmbedder embedder_;
   std::vector<Layer> layers_;
-  std::vector<float> input_, residual_, normed_, branch_, mlp_gate_;
+  std::vector<float> residual_, normed_, branch_, mlp_gate_;
   at::Tensor features_;
 };
 
@@ -146,7 +152,12 @@ class MambaClassifier : public SequenceClassifier {
     // The input projection and the head keep PyTorch's default Linear init (biases included):
     // upstream's zero-bias rule covers the backbone's Linears only, which here have no biases
     // except dt_proj (models.md 2.4).
-    embedding = register_module("embedding", torch::nn::Linear(n_mels, config.d_model));
+    int64_t embedded = n_mels;
+    if (config.mel_conv_channels > 0) {
+      mel_conv = register_module("mel_conv", MelConv(n_mels, config.mel_conv_channels));
+      embedded = mel_conv->out_features();
+    }
+    embedding = register_module("embedding", torch::nn::Linear(embedded, config.d_model));
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < config.n_layers; ++i) {
       blocks.push_back(MambaBlock(config));
@@ -157,7 +168,8 @@ class MambaClassifier : public SequenceClassifier {
   }
 
   at::Tensor forward(const at::Tensor& frames) override {
-    at::Tensor r = embedding->forward(normalise(frames));
+    const at::Tensor x = normalise(frames);
+    at::Tensor r = embedding->forward(mel_conv ? mel_conv->forward(x) : x);
     for (auto& block : blocks) r = block->forward(r);
     return classifier->forward(norm_f->forward(r).mean(1));
   }
@@ -173,6 +185,7 @@ class MambaClassifier : public SequenceClassifier {
   }
 
   MambaConfig config;
+  MelConv mel_conv{nullptr};  // null: the embedding reads the normalised frame directly
   torch::nn::Linear embedding{nullptr}, classifier{nullptr};
   torch::nn::ModuleList layers{nullptr};
   std::vector<MambaBlock> blocks;  // the same modules as `layers`, typed
@@ -186,25 +199,25 @@ MambaSession::Layer::Layer(const MambaBlock& block) : mixer(*block->mixer) {
   }
 }
 
-MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
-    : PooledSession(batch, model.config.d_model, model.n_classes()),
-      model_(model),
-      mixer_buffers_(model.config, batch) {
-  const MambaConfig& c = model.config;
+// Sessions run plain float loops (and snapshot float weights): a float64 model has no session.
+const MambaClassifier& require_float32(const MambaClassifier& model) {
   if (model.embedding->weight.scalar_type() != at::kFloat) {
     throw std::invalid_argument("mamba session: the model must be float32");
   }
-  const int64_t M = model.n_mels();
-  const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
-  input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + M);
-  input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + M);
-  embedding_ = PackedLinear(model.embedding->weight, model.embedding->bias);
+  return model;
+}
+
+MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
+    : PooledSession(batch, model.config.d_model, model.n_classes()),
+      model_(model),
+      mixer_buffers_(model.config, batch),
+      embedder_(require_float32(model), model.mel_conv, model.embedding, batch) {
+  const MambaConfig& c = model.config;
   for (int64_t i = 0; i < c.n_layers; ++i) {
     conv_states_.push_back(at::zeros({batch, c.d_conv, c.d_inner()}));
     ssm_states_.push_back(at::zeros({batch, c.d_state, c.d_inner()}));
     layers_.emplace_back(model.blocks[i]);
   }
-  input_.assign(batch * M, 0.0f);
   residual_.assign(batch * c.d_model, 0.0f);
   normed_.assign(batch * c.d_model, 0.0f);
   branch_.assign(batch * c.d_model, 0.0f);
@@ -214,14 +227,9 @@ MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
 
 at::Tensor MambaSession::advance(const at::Tensor& frames) {
   const MambaConfig& c = model_.config;
-  const int64_t rows = frames.size(0), M = model_.n_mels(), D_ = c.d_model;
-  const at::Tensor f = frames.to(at::kFloat).contiguous();
-  const float* in = f.data_ptr<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
-  }
+  const int64_t rows = frames.size(0), D_ = c.d_model;
   float* residual = residual_.data();
-  embedding_.apply(input_.data(), rows, M, residual, D_);
+  embedder_.apply(frames, residual);
   auto add_branch = [&] {
     for (int64_t i = 0; i < rows * D_; ++i) residual[i] += branch_[i];
   };

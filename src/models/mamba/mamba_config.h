@@ -15,6 +15,7 @@ struct MambaConfig {
   int64_t expand = 0;          // E = expand · D
   int64_t dt_rank = 0;         // R, resolved (never 0 here)
   int64_t d_intermediate = 0;  // gated-MLP request; 0 = no MLP
+  int64_t mel_conv_channels = 0;  // MelConv front end's first-layer channels; 0 = Linear(n_mels -> D)
   double dt_min = 0, dt_max = 0, dt_init_floor = 0;
   double norm_eps = 0;
 

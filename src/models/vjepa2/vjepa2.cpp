@@ -20,7 +20,7 @@ std::shared_ptr<SequenceClassifier> make_vjepa2(const nlohmann::json& hyperparam
 namespace vjepa2 {
 namespace {
 
-// Per row: the latest frames (normalised) in a ring, and the patch embeddings of the tubelets it
+// Per row: the latest frames' features (frame_features: normalised, through the MelConv if any) in a ring, and the patch embeddings of the tubelets it
 // has embedded, keyed by the frame count at which each tubelet ends. Tubelets are aligned to the
 // row's newest frame (as the parallel forward aligns them to the clip's end), so a cached tubelet
 // is re-used exactly when the frames seen since it advanced by a multiple of tubelet_frames; the
@@ -31,7 +31,7 @@ class Vjepa2Session : public StreamingSession {
       : model_(model),
         options_(model.options()),
         ring_frames_(options_.window_frames() + options_.tubelet_frames),
-        ring_(at::zeros({batch, ring_frames_, model.n_mels()})),
+        ring_(at::zeros({batch, ring_frames_, model.n_mels() / options_.patch_mels * options_.patch_width()})),
         seen_(batch, 0),
         cache_(batch) {}
 
@@ -47,8 +47,9 @@ class Vjepa2Session : public StreamingSession {
 
   void step(const at::Tensor& frames) override {
     c10::InferenceMode inference;
-    const at::Tensor normalised = model_.normalise(frames.to(at::kFloat));
-    for (int64_t r = 0; r < batch_size(); ++r) ring_[r][seen_[r] % ring_frames_].copy_(normalised[r]);
+    // Features are per frame, so each is computed once, as it arrives.
+    const at::Tensor features = model_.frame_features(frames.to(at::kFloat));
+    for (int64_t r = 0; r < batch_size(); ++r) ring_[r][seen_[r] % ring_frames_].copy_(features[r]);
     for (auto& n : seen_) ++n;
   }
 
@@ -77,15 +78,15 @@ class Vjepa2Session : public StreamingSession {
   // [mel_patches, D] patch embeddings of the tubelet of row r whose last frame is frame end - 1.
   at::Tensor embed_tubelet(int64_t r, int64_t end) {
     const int64_t F = options_.tubelet_frames;
-    at::Tensor tubelet = at::empty({1, F, model_.n_mels()});
+    at::Tensor tubelet = at::empty({1, F, ring_.size(2)});
     for (int64_t f = 0; f < F; ++f) tubelet[0][f].copy_(ring_[r][(end - F + f) % ring_frames_]);
-    return model_.encoder->embed(tubelet_patches(tubelet, options_.patch_mels))[0];
+    return model_.encoder->embed(tubelet_patches(tubelet, options_.patch_width()))[0];
   }
 
   Vjepa2Classifier& model_;
   const Options options_;
   const int64_t ring_frames_;
-  at::Tensor ring_;  // [B, ring_frames_, n_mels]
+  at::Tensor ring_;  // [B, ring_frames_, feature width]
   std::vector<int64_t> seen_;
   std::vector<std::map<int64_t, at::Tensor>> cache_;
 };
@@ -96,6 +97,7 @@ Vjepa2Classifier::Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_
     : SequenceClassifier("vjepa2", hyperparameters, n_mels, n_classes),
       options_(Options::from_json(hyperparameters, n_mels)) {
   const int64_t D = options_.embed_dim;
+  if (options_.mel_conv_channels > 0) mel_conv = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels));
   encoder = register_module("encoder", Encoder(options_, n_mels));
   pool_query = register_parameter("pool_query", at::randn({1, 1, D}) * 0.02);
   pooler = register_module("pooler", CrossAttentionBlock(D, options_.pool_heads, options_.mlp_ratio));
@@ -109,9 +111,23 @@ at::Tensor Vjepa2Classifier::classify_embedded(const at::Tensor& embedded, int64
   return head->forward(pooler->forward(query, tokens).squeeze(1));
 }
 
+at::Tensor Vjepa2Classifier::frame_features(const at::Tensor& frames) {
+  const at::Tensor x = normalise(frames);
+  if (!mel_conv) return x;
+  // MelConv flattens [channels][bands]; tokens want [bands][channels].
+  const int64_t bands = MelConvImpl::output_bands(n_mels()), channels = mel_conv->out_features() / bands;
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
+  shape.push_back(channels);
+  shape.push_back(bands);
+  const at::Tensor by_band = mel_conv->forward(x).reshape(shape).transpose(-1, -2);
+  shape.pop_back();
+  shape.back() = bands * channels;
+  return by_band.reshape(shape);
+}
+
 at::Tensor Vjepa2Classifier::forward(const at::Tensor& frames) {
   const at::Tensor patches =
-      cut_tubelets(normalise(frames), options_.tubelet_frames, options_.patch_mels, options_.max_tubelets);
+      cut_tubelets(frame_features(frames), options_.tubelet_frames, options_.patch_width(), options_.max_tubelets);
   const int64_t tubelets = patches.size(1) / encoder->mel_patches();
   return classify_embedded(encoder->embed(patches), tubelets);
 }

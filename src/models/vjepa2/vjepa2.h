@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "models/common/mel_conv.h"
 #include "models/common/sequence_classifier.h"
 #include "models/vjepa2/encoder.h"
 #include "models/vjepa2/transformer.h"
@@ -21,7 +22,8 @@ std::shared_ptr<SequenceClassifier> make_vjepa2(const nlohmann::json& hyperparam
 
 namespace vjepa2 {
 
-// Registered names: "encoder" (patch_embed, blocks, norm), "pool_query", "pooler", "head".
+// Registered names: "mel_conv" (with mel_conv_channels > 0), "encoder" (patch_embed, blocks, norm),
+// "pool_query", "pooler", "head".
 class Vjepa2Classifier : public SequenceClassifier {
  public:
   Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_t n_mels, int64_t n_classes);
@@ -33,11 +35,17 @@ class Vjepa2Classifier : public SequenceClassifier {
   std::unique_ptr<StreamingSession> start_session(int64_t batch) override;
   bool streams_recurrently() const override { return false; }
 
+  // Raw log-mel [..., T, n_mels] -> what tokens are cut from, [..., T, n_mels / patch_mels *
+  // patch_width()]: the normalised frames, or their MelConv features laid out band by band (all
+  // channels of a band together), so that cutting along the last axis in patch_width() steps gives
+  // every token the same mel range as without the MelConv.
+  at::Tensor frame_features(const at::Tensor& frames);
   // Embedded tokens [B, N, D] of `tubelets` tubelets -> logits [B, n_classes].
   at::Tensor classify_embedded(const at::Tensor& embedded, int64_t tubelets);
 
   const Options& options() const { return options_; }
 
+  MelConv mel_conv{nullptr};  // null: tokens are cut from the normalised log-mel
   Encoder encoder{nullptr};
   at::Tensor pool_query;
   CrossAttentionBlock pooler{nullptr};

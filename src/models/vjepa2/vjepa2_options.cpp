@@ -1,5 +1,7 @@
 #include "models/vjepa2/vjepa2_options.h"
 
+#include "models/common/model_limits.h"
+
 #include <stdexcept>
 #include <string>
 
@@ -10,7 +12,8 @@ nlohmann::json vjepa2_defaults() {
   // x 8 mel patches = 152 tokens of 8 frames x 16 bands, 4 blocks of width 128.
   return {{"embed_dim", 128},     {"depth", 4},         {"heads", 4},           {"mlp_ratio", 4},
           {"tubelet_frames", 8},  {"patch_mels", 16},   {"max_tubelets", 19},   {"pool_heads", 4},
-          {"drop_path", 0.1},     {"predictor_dim", 96}, {"predictor_depth", 2}, {"predictor_heads", 4}};
+          {"drop_path", 0.1},     {"predictor_dim", 96}, {"predictor_depth", 2}, {"predictor_heads", 4},
+          {"mel_conv_channels", 16}};
 }
 
 Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
@@ -27,6 +30,7 @@ Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
     o.drop_path = h.at("drop_path").get<double>();
     o.predictor_dim = h.at("predictor_dim").get<int64_t>();
     o.predictor_depth = h.at("predictor_depth").get<int64_t>();
+    o.mel_conv_channels = h.at("mel_conv_channels").get<int64_t>();
     o.predictor_heads = h.at("predictor_heads").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("vjepa2 hyperparameters: ") + e.what());
@@ -40,6 +44,11 @@ Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
   require(o.tubelet_frames > 0 && o.max_tubelets > 0, "tubelet_frames and max_tubelets must be positive");
   require(o.patch_mels > 0 && n_mels % o.patch_mels == 0,
           "patch_mels must divide n_mels (" + std::to_string(n_mels) + ")");
+  require(o.mel_conv_channels >= 0 && o.mel_conv_channels <= kMaxModelDimension,
+          "mel_conv_channels must be in [0, " + std::to_string(kMaxModelDimension) + "] (0 = raw log-mel tokens)");
+  // The MelConv keeps one band in 8 (three stride-2 layers), so a patch must cover whole output bands.
+  require(o.mel_conv_channels == 0 || (o.patch_mels % 8 == 0 && n_mels % 8 == 0),
+          "with mel_conv_channels, patch_mels and n_mels must be multiples of 8");
   // The sin-cos table splits D in half (time, mel), each half into sin and cos.
   require(o.embed_dim % 4 == 0 && o.predictor_dim % 4 == 0, "embed_dim and predictor_dim must be multiples of 4");
   require(o.drop_path >= 0 && o.drop_path < 1, "drop_path must be in [0, 1)");

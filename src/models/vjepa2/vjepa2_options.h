@@ -20,9 +20,13 @@ struct Options {
   int64_t predictor_dim = 0;   // JEPA predictor width (pretraining only)
   int64_t predictor_depth = 0;
   int64_t predictor_heads = 0;
+  int64_t mel_conv_channels = 0;  // MelConv front end's first-layer channels; 0 = tokens of raw log-mel
 
   int64_t window_frames() const { return max_tubelets * tubelet_frames; }
-  int64_t patch_values() const { return tubelet_frames * patch_mels; }
+  // Values per frame in one token: patch_mels log-mel bands, or with the MelConv (which keeps one
+  // band in 8, in 2C channels) the patch_mels / 8 bands' features.
+  int64_t patch_width() const { return mel_conv_channels > 0 ? patch_mels / 8 * 2 * mel_conv_channels : patch_mels; }
+  int64_t patch_values() const { return tubelet_frames * patch_width(); }
 
   static Options from_json(const nlohmann::json& hyperparameters, int64_t n_mels);
 };

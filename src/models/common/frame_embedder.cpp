@@ -1,0 +1,44 @@
+#include "models/common/frame_embedder.h"
+
+#include <ATen/Functions.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace escd {
+
+FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear,
+                             int64_t batch)
+    : mel_conv_(std::move(mel_conv)), linear_(linear->weight, linear->bias), n_mels_(model.n_mels()) {
+  const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
+  input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + n_mels_);
+  input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + n_mels_);
+  input_.assign(batch * n_mels_, 0.0f);
+  input_view_ = at::from_blob(input_.data(), {batch, n_mels_}, at::kFloat);
+}
+
+void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
+  const int64_t rows = frames.size(0), M = n_mels_, D = width();
+  const at::Tensor f = frames.to(at::kFloat).contiguous();
+  const float* in = f.data_ptr<float>();
+  bool all_rows_equal = rows > 1;
+  for (int64_t r = 1; r < rows && all_rows_equal; ++r) {
+    all_rows_equal = std::memcmp(in, in + r * M, M * sizeof(float)) == 0;
+  }
+  const int64_t distinct = all_rows_equal ? 1 : rows;
+  for (int64_t r = 0; r < distinct; ++r) {
+    for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
+  }
+  if (mel_conv_) {
+    c10::InferenceMode inference;
+    const at::Tensor embedded = mel_conv_->forward(input_view_.narrow(0, 0, distinct)).contiguous();
+    linear_.apply(embedded.data_ptr<float>(), distinct, embedded.size(1), out, D);
+  } else {
+    linear_.apply(input_.data(), distinct, M, out, D);
+  }
+  for (int64_t r = distinct; r < rows; ++r) std::copy(out, out + D, out + r * D);
+}
+
+}  // namespace escd

@@ -1,0 +1,39 @@
+// The input path of a recurrent streaming session, one frame per row: normalise with the training
+// statistics -> [MelConv] -> Linear, written into a caller-owned [rows, width] float buffer.
+// Why one class: Mamba and Liquid-S4 embed frames identically, and the daemon's staggered
+// exact-window rows all receive the same frame, so the embedding (the MelConv is most of its
+// cost) is computed once and copied when every row holds the same frame.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/modules/linear.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/common/mel_conv.h"
+#include "models/common/packed_linear.h"
+#include "models/common/sequence_classifier.h"
+
+namespace escd {
+
+class FrameEmbedder {
+ public:
+  // mel_conv may be null (the Linear reads the normalised frame). The Linear's weights are
+  // snapshotted; the MelConv runs on the module (a few small ATen ops per frame).
+  FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear, int64_t batch);
+
+  // frames: [rows, n_mels] raw log-mel, rows <= batch; out: [rows, width()] floats.
+  void apply(const at::Tensor& frames, float* out);
+
+  int64_t width() const { return linear_.out(); }
+
+ private:
+  MelConv mel_conv_;
+  PackedLinear linear_;
+  int64_t n_mels_;
+  std::vector<float> input_mean_, input_inv_std_, input_;
+  at::Tensor input_view_;  // input_ as a [batch, n_mels] tensor, for the MelConv
+};
+
+}  // namespace escd
