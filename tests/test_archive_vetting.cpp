@@ -38,7 +38,20 @@ TEST(PickleVetting, WellFormedPicklesPass) {
   EXPECT_NO_THROW(vet(bytes("\200\002}q\000X\001\000\000\000aq\001]q\002(K\001G@\004\000\000\000\000\000\000X\002\000\000\000xyq\003N\210es.")));
   EXPECT_NO_THROW(vet(bytes("\200\002ctorch._utils\012_rebuild_tensor_v2\012q\000.")));
   EXPECT_NO_THROW(vet(bytes("\200\004\225\005\000\000\000\000\000\000\000K\007\224N.")));
-  EXPECT_NO_THROW(vet(bytes(".junk after STOP is never read")));
+  EXPECT_NO_THROW(vet(bytes("N.junk after STOP is never read")));
+}
+
+// libtorch's unpickler trusts the stack to hold what each opcode takes (fuzz_checkpoint: BUILD on
+// a one-item stack freed memory it did not own), so the walk counts it.
+TEST(PickleVetting, OpcodesNeedTheStackItemsTheyTake) {
+  expect_refused(bytes("\200\002c__torch__\012Module\012q\000b."), "at byte 22 (opcode 0x62): takes 2 stack item(s), 1 above");
+  expect_refused(bytes("."), "takes 1 stack item(s), 0 above");
+  expect_refused(bytes("N(s."), "takes 3 stack item(s), 0 above the last MARK");
+  expect_refused(bytes("Nt."), "needs a MARK");
+  expect_refused(bytes("(Ne."), "no container below the MARK");
+  expect_refused(bytes("\200\002q\000."), "takes 1 stack item(s)");
+  EXPECT_NO_THROW(vet(bytes("}(NNu.")));   // SETITEMS into the dict below the mark
+  EXPECT_NO_THROW(vet(bytes("(NNt2\206.")));  // TUPLE, DUP, TUPLE2
 }
 
 TEST(PickleVetting, AStringLongerThanTheRecordIsRefused) {

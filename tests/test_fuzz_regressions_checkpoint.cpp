@@ -116,5 +116,16 @@ TEST(FuzzRegressions, AZipEntryClaimingMoreThanTheFileIsRefusedBeforeLibtorchAll
   EXPECT_LT(test::peak_rss_kb() - before_kb, 256 * 1024) << "the load grew the peak RSS by more than 256 MiB";
 }
 
+// fuzz_checkpoint in CI (ASan, bad-free inside torch::jit::import_ir_module): data.pkl cut down to
+// PROTO, GLOBAL, BINPUT, BUILD, STOP. BUILD takes two stack items and had one; libtorch's unpickler
+// does not check. The vetting now counts the stack as the unpickler would.
+TEST(FuzzRegressions, APickleOpcodeTakingMoreStackItemsThanThereAreIsRefused) {
+  const std::string path = test::fixture("fuzz/checkpoint-pickle-build-on-empty-stack.ckpt");
+  const std::string what = test::error_loading(path);
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("data.pkl"), std::string::npos) << what;
+  EXPECT_NE(what.find("takes 2 stack item(s), 1 above the last MARK"), std::string::npos) << what;
+}
+
 }  // namespace
 }  // namespace escd

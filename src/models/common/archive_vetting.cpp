@@ -79,6 +79,38 @@ std::string describe(const std::string& what, size_t offset, uint8_t op) {
   return what + buf;
 }
 
+// How an opcode changes the unpickler's stack: it needs `pop` items above the innermost mark (and
+// leaves `push` in their place), or it works on the items above the mark. libtorch's unpickler
+// trusts the stack to hold what an opcode takes (fuzz_checkpoint found BUILD on a one-item stack
+// freeing memory it did not own), so the walk below counts the stack as the unpickler would.
+struct StackEffect {
+  enum Kind { kFixed, kMark, kToMarkPushOne, kToMarkIntoContainer, kPopMark } kind = kFixed;
+  int pop = 0, push = 0;
+};
+
+StackEffect stack_effect(uint8_t op) {
+  switch (op) {
+    case '(': return {StackEffect::kMark};
+    case 't': case 'l': case 'd': case 0x91: case 'i': case 'o':  // TUPLE LIST DICT FROZENSET INST OBJ
+      return {StackEffect::kToMarkPushOne};
+    case 'e': case 'u': case 0x90:  // APPENDS SETITEMS ADDITEMS: into the container below the mark
+      return {StackEffect::kToMarkIntoContainer};
+    case '1': return {StackEffect::kPopMark};  // POP_MARK
+    case '0': return {StackEffect::kFixed, 1, 0};  // POP
+    case '2': return {StackEffect::kFixed, 1, 2};  // DUP
+    case 'p': case 'q': case 'r': case 0x94:  // PUT BINPUT LONG_BINPUT MEMOIZE read the top
+    case 0x85: case 'Q': case 0x98:  // TUPLE1 BINPERSID READONLY_BUFFER
+      return {StackEffect::kFixed, 1, 1};
+    case 0x86: case 'R': case 'b': case 0x81: case 0x93: case 'a':  // TUPLE2 REDUCE BUILD NEWOBJ STACK_GLOBAL APPEND
+      return {StackEffect::kFixed, 2, 1};
+    case 0x87: case 's': case 0x92:  // TUPLE3 SETITEM NEWOBJ_EX
+      return {StackEffect::kFixed, 3, 1};
+    case 0x80: case 0x95: return {StackEffect::kFixed, 0, 0};  // PROTO FRAME
+    case '.': return {StackEffect::kFixed, 1, 0};  // STOP returns the top
+    default: return {StackEffect::kFixed, 0, 1};  // every other opcode pushes one value
+  }
+}
+
 // The checkpoint's bytes as libtorch's zip reader sees them. libtorch's own MemoryReadAdapter
 // copies whatever range it is asked for; on a truncated file the zip reader asks for ranges past
 // the end (UBSan's finding), so reads here stop at the end and report how much they gave.
@@ -145,6 +177,8 @@ size_t read_archive_bytes(const std::string& bytes, uint64_t pos, void* buf, siz
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
   static const std::vector<OpcodeShape> shapes = opcode_shapes();
   size_t pos = 0;
+  int64_t depth = 0;                  // items above the innermost mark
+  std::vector<int64_t> marks;         // depth below each open mark
   while (pos < size) {
     const size_t at = pos;
     const uint8_t op = data[pos++];
@@ -186,6 +220,28 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what) {
           if (nl == nullptr) fail("text argument without a newline before the end of the record");
           pos = static_cast<size_t>(static_cast<const uint8_t*>(nl) - data) + 1;
         }
+        break;
+    }
+    const StackEffect effect = stack_effect(op);
+    switch (effect.kind) {
+      case StackEffect::kMark:
+        marks.push_back(depth);
+        depth = 0;
+        break;
+      case StackEffect::kToMarkPushOne:
+      case StackEffect::kToMarkIntoContainer:
+      case StackEffect::kPopMark:
+        if (marks.empty()) fail("needs a MARK and there is none");
+        depth = marks.back();
+        marks.pop_back();
+        if (effect.kind == StackEffect::kToMarkPushOne) ++depth;
+        if (effect.kind == StackEffect::kToMarkIntoContainer && depth < 1) fail("no container below the MARK");
+        break;
+      case StackEffect::kFixed:
+        if (depth < effect.pop) {
+          fail("takes " + std::to_string(effect.pop) + " stack item(s), " + std::to_string(depth) + " above the last MARK");
+        }
+        depth += effect.push - effect.pop;
         break;
     }
     if (op == '.') return;  // STOP: anything after it is never read
