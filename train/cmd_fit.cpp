@@ -1,6 +1,7 @@
 // esc-train fit: trains a model with its recipe (config/<model>.toml), see trainer.h.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "commands.h"
@@ -18,6 +19,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
     int epochs = 0, threads = 0, stop_after = 0;
     int64_t seed = -1;
     bool resume = false, cv = false, partial_data = false;
+    std::vector<int> cv_folds = {1, 2, 3, 4, 5};
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
@@ -31,6 +33,12 @@ std::function<int()> add_fit_command(CLI::App& app) {
   cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last completed epoch");
   cmd->add_option("--init", args->init, "Start from this checkpoint's weights (same architecture)");
   cmd->add_flag("--cv", args->cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
+  cmd->add_option("--cv-folds", args->cv_folds,
+                 "With --cv, train only these test folds (e.g. 1,2,3 and 4,5 in two processes); cv.json is "
+                 "written when all five are done: a later --cv --resume collects the finished folds")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 5))
+      ->needs("--cv");
   cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
   cmd->add_flag("--partial-data", args->partial_data,
                 "Accept a dataset that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
@@ -67,6 +75,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
     nlohmann::json summary = nlohmann::json::array();
     double sum = 0.0;
     for (int k = 1; k <= 5; ++k) {
+      if (std::find(args->cv_folds.begin(), args->cv_folds.end(), k) == args->cv_folds.end()) continue;
       FitOptions fold = options;
       fold.run_dir = args->out + "/fold" + std::to_string(k);
       fold.config.test_folds = {k};
@@ -76,9 +85,15 @@ std::function<int()> add_fit_command(CLI::App& app) {
         if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
       }
       const nlohmann::json result = fit(fold, data);
+      if (!result.contains("test")) return 0;  // --stop-after ended this fold early
       const double acc = result.at("test").at("accuracy").get<double>();
       summary.push_back({{"test_fold", k}, {"accuracy", acc}});
       sum += acc;
+    }
+    if (summary.size() < 5) {
+      spdlog::info("cross-validation folds {} done; cv.json needs all five (--cv --resume collects them)",
+                   nlohmann::json(args->cv_folds).dump());
+      return 0;
     }
     spdlog::info("5-fold cross-validation: mean test accuracy {:.4f}", sum / 5);
     write_file_atomic(args->out + "/cv.json", nlohmann::json{{"folds", summary}, {"mean_accuracy", sum / 5}}.dump(1));

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "features/vector_log.h"
+
 namespace escd {
 
 // FFTW's planner is not thread-safe (execution is): serialise plan creation and destruction.
@@ -39,7 +41,7 @@ LogMelFrameComputer::LogMelFrameComputer(const FrontEndConfig& config)
     : config_(config),
       filterbank_(config),
       window_(config.n_fft),
-      power_(config.n_bins()),
+      power_(filterbank_.input_size(), 0.0f),  // the bins past n_bins stay 0
       fft_(std::make_unique<Fftw>(config.n_fft)) {
   // Periodic Hann (torch.hann_window(periodic=True)): the DFT-even window an STFT wants.
   const double pi = 3.14159265358979323846;
@@ -59,7 +61,7 @@ void LogMelFrameComputer::compute(const float* samples, float* out) {
     power_[k] = re * re + im * im;
   }
   filterbank_.apply(power_.data(), out);
-  for (int m = 0; m < config_.n_mels; ++m) out[m] = std::log(out[m] + config_.log_offset);
+  log_with_offset(out, config_.log_offset, out, config_.n_mels);
 }
 
 }  // namespace escd

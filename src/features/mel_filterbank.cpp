@@ -40,15 +40,33 @@ MelFilterbank::MelFilterbank(const FrontEndConfig& config) : n_bins_(config.n_bi
     }
     if (filter.first_bin < 0) filter.first_bin = 0;  // a filter narrower than one bin: all zero
   }
+
+  // The padded copy: zeros after each filter's weights up to a whole number of blocks. The last
+  // blocks may reach past the last bin, which is why apply() takes input_size() values.
+  input_size_ = n_bins_;
+  for (const MelFilter& filter : filters_) {
+    const int blocks = std::max<int>(1, (static_cast<int>(filter.weights.size()) + kBlock - 1) / kBlock);
+    padded_.push_back({filter.first_bin, static_cast<int>(padded_weights_.size()), blocks});
+    padded_weights_.resize(padded_weights_.size() + static_cast<size_t>(blocks) * kBlock, 0.0f);
+    std::copy(filter.weights.begin(), filter.weights.end(), padded_weights_.begin() + padded_.back().offset);
+    input_size_ = std::max(input_size_, filter.first_bin + blocks * kBlock);
+  }
 }
 
 void MelFilterbank::apply(const float* power, float* mel) const {
-  for (size_t m = 0; m < filters_.size(); ++m) {
-    const MelFilter& filter = filters_[m];
+  for (size_t m = 0; m < padded_.size(); ++m) {
+    const PaddedFilter& filter = padded_[m];
     const float* p = power + filter.first_bin;
-    float sum = 0.0f;
-    for (size_t i = 0; i < filter.weights.size(); ++i) sum += filter.weights[i] * p[i];
-    mel[m] = sum;
+    const float* w = padded_weights_.data() + filter.offset;
+    // kBlock independent sums: the compiler turns the block into vector multiply-adds, and no sum
+    // waits on the previous add.
+    float sums[kBlock] = {};
+    for (int b = 0; b < filter.blocks; ++b, p += kBlock, w += kBlock) {
+      for (int j = 0; j < kBlock; ++j) sums[j] += w[j] * p[j];
+    }
+    float total = 0.0f;
+    for (int j = 0; j < kBlock; ++j) total += sums[j];
+    mel[m] = total;
   }
 }
 

@@ -6,6 +6,9 @@ validated on fold 4. A GRU in PyTorch trains in seconds per epoch, the real mode
 
   /usr/bin/python3 train/experiments/front_end_proxy.py {linear|fconv|fconv_ln|tconv|tconv_ln} EPOCHS [SEED]
 
+PROXY_CHANNELS (default 16,32,32) sets the per-frame conv's channels, one stride-2 layer each (kernels 5,
+then 3 for the last); PROXY_POOL=meanmax pools mean and max over time instead of the mean.
+
 ESC50_DIR (default ../shared/esc50) is decoded once into ESC50_PROXY_CACHE (default /tmp/esc50-proxy.pt).
 """
 import csv
@@ -56,9 +59,11 @@ class Embed(nn.Module):
         super().__init__(); s.v = v
         if v == 'linear': s.l = nn.Linear(128, D)
         elif v in ('fconv', 'fconv_ln'):  # per-frame conv over mel
-            s.c = nn.ModuleList([nn.Conv1d(1, 16, 5, 2, 2), nn.Conv1d(16, 32, 5, 2, 2), nn.Conv1d(32, 32, 3, 2, 1)])
-            s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in (16, 32, 32)]) if v == 'fconv_ln' else None
-            s.l = nn.Linear(32 * 16, D)
+            ch = [int(c) for c in os.environ.get("PROXY_CHANNELS", "16,32,32").split(",")]
+            ks = [5] * (len(ch) - 1) + [3]
+            s.c = nn.ModuleList([nn.Conv1d(i, o, k, 2, k // 2) for i, o, k in zip([1] + ch[:-1], ch, ks)])
+            s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in ch]) if v == 'fconv_ln' else None
+            s.l = nn.Linear(ch[-1] * (128 >> len(ch)), D)
         elif v in ('tconv', 'tconv_ln'):  # causal 2-D conv, time kernel 3
             s.c = nn.ModuleList([nn.Conv2d(1, 16, (3, 5), (1, 2), (0, 2)), nn.Conv2d(16, 32, (3, 5), (1, 2), (0, 2)), nn.Conv2d(32, 32, (3, 3), (1, 2), (0, 1))])
             s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in (16, 32, 32)]) if v == 'tconv_ln' else None
@@ -84,9 +89,11 @@ class Embed(nn.Module):
         return s.l(h.permute(0, 2, 1, 3).reshape(B, T, -1))
 class Net(nn.Module):
     def __init__(s):
-        super().__init__(); s.e = Embed(variant); s.g = nn.GRU(D, D, batch_first=True); s.n = nn.LayerNorm(D); s.o = nn.Linear(D, 50)
+        super().__init__(); s.e = Embed(variant); s.g = nn.GRU(D, D, batch_first=True); s.n = nn.LayerNorm(D)
+        s.pool = os.environ.get("PROXY_POOL", "mean"); s.o = nn.Linear(D * (2 if s.pool == 'meanmax' else 1), 50)
     def forward(s, x):
-        h, _ = s.g(s.e(x)); return s.o(s.n(h).mean(1))
+        h, _ = s.g(s.e(x)); h = s.n(h)
+        return s.o(torch.cat([h.mean(1), h.amax(1)], -1) if s.pool == 'meanmax' else h.mean(1))
 net = Net()
 print(variant, sum(p.numel() for p in net.parameters()))
 opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=0.05)
