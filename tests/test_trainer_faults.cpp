@@ -2,7 +2,7 @@
 // --resume until it finishes: after every kill each checkpoint in the run directory loads and
 // metrics.jsonl is whole, no completed epoch is ever lost, and the run ends with exactly the weights
 // and per-epoch losses of an uninterrupted run. A tiny Mamba on the 80 clips of two ESC-50 classes
-// keeps one run to a few seconds. Skips without ESC-50.
+// keeps one run to a few seconds. Skips without ESC-50. Also: cross-validation split over processes.
 #include <gtest/gtest.h>
 
 #include <ATen/Functions.h>
@@ -85,10 +85,12 @@ class TrainerKill : public ::testing::Test {
                                           << "warmup_epochs = 1\nema_decay = 0.9\nthreads = 1\nseed = 7\n"
                                           << "mix_prob = 0.5\n";
   }
-  std::unique_ptr<test::ChildProcess> fit(const std::string& run, bool resume) {
+  std::unique_ptr<test::ChildProcess> fit(const std::string& run, bool resume,
+                                          const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{"fit", "--model", "mamba", "--data", dir_.path("esc50"), "--partial-data",
                                   "--config", dir_.path("tiny.toml"), "--out", run};
     if (resume) args.push_back("--resume");
+    args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<test::ChildProcess>(ESC_TRAIN_BIN, args, run + ".log");
   }
   std::string log(const std::string& run) const {
@@ -159,6 +161,36 @@ TEST_F(TrainerKill, KilledAtRandomMomentsAndResumedEndsLikeAnUninterruptedRun) {
     }
     EXPECT_TRUE(fs::exists(run + "/final.json"));
     EXPECT_TRUE(temporaries(run).empty()) << "left behind: " << temporaries(run)[0];
+  }
+}
+
+// --cv split over two processes (--cv-folds), then collected by --cv --resume, gives the cv.json of one
+// --cv run: the same folds, each trained exactly as in the single run. Same tiny model and data.
+class CrossValidation : public TrainerKill {};
+
+TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
+  const std::vector<std::string> cv{"--cv", "--epochs", "2"};
+  const std::string whole = dir_.path("cv-whole"), split = dir_.path("cv-split");
+  ASSERT_EQ(fit(whole, false, cv)->wait(300s), 0) << log(whole);
+  const auto expected = nlohmann::json::parse(std::ifstream(whole + "/cv.json"));
+  ASSERT_EQ(expected["folds"].size(), 5u);
+
+  auto part = cv;
+  part.insert(part.end(), {"--cv-folds", "4,2"});
+  ASSERT_EQ(fit(split, false, part)->wait(300s), 0) << log(split);
+  EXPECT_TRUE(fs::exists(split + "/fold2/final.json") && fs::exists(split + "/fold4/final.json"));
+  EXPECT_FALSE(fs::exists(split + "/fold1")) << "a fold that was not asked for was trained";
+  EXPECT_FALSE(fs::exists(split + "/cv.json")) << "cv.json written from 2 of 5 folds";
+  part.back() = "1,3,5";
+  ASSERT_EQ(fit(split, false, part)->wait(300s), 0) << log(split);
+  EXPECT_FALSE(fs::exists(split + "/cv.json"));
+  ASSERT_EQ(fit(split, true, cv)->wait(300s), 0) << log(split);  // collects the five finished folds
+  const auto collected = nlohmann::json::parse(std::ifstream(split + "/cv.json"));
+  EXPECT_EQ(collected, expected);
+  for (int k = 1; k <= 5; ++k) {
+    const auto summary = nlohmann::json::parse(std::ifstream(split + "/fold" + std::to_string(k) + "/summary.json"));
+    EXPECT_EQ(summary["test_folds"], nlohmann::json::array({k}));
+    EXPECT_EQ(summary["val_folds"], nlohmann::json::array({k % 5 + 1}));
   }
 }
 
