@@ -61,6 +61,7 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
              o.models.push_back(m.get<std::string>());
            }
          }},
+        {"ensemble", boolean(&DaemonOptions::ensemble)},
         {"pub", str(&DaemonOptions::pub)},
         {"send_hwm", integer(&DaemonOptions::send_hwm)},
         {"hop_ms", real(&DaemonOptions::hop_ms)},
@@ -157,6 +158,10 @@ void validate(const DaemonOptions& o) {
     throw ConfigError("curve_client_keys: needs curve_server_key too (escd's own key pair, from escd --generate-curve-keypair)");
   }
   if (!o.checkpoint.empty() && o.models.size() != 1) throw ConfigError("--checkpoint needs exactly one --model");
+  if (o.ensemble && o.models.size() < 2) {
+    throw ConfigError("ensemble: needs at least two models (e.g. --model mamba,liquid_s4,vjepa2), got " +
+                      std::to_string(o.models.size()));
+  }
   if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
     throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");
   }

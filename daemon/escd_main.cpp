@@ -42,9 +42,11 @@ int main(int argc, char** argv) {
   std::string curve_server_key, curve_client_keys, generate_keypair;
   double hop_ms = 0;
   int rate = 0, channels = 0, threads = 0;
-  bool fast = false, list_devices = false;
+  bool fast = false, list_devices = false, ensemble = false;
   app.add_option("--config", config, "Config file (default /etc/escd/escd.toml or config/escd.toml)");
   app.add_option("--model", models, "Model(s), comma-separated: liquid_s4, mamba, vjepa2 (default mamba)");
+  app.add_flag("--ensemble", ensemble,
+               "With several models: also publish their mean probability as model 'ensemble' (esc.scores.ensemble)");
   app.add_option("--checkpoint", checkpoint, "Checkpoint file (with a single --model)");
   app.add_flag("--list-devices", list_devices, "List audio input devices and exit");
   app.add_option("--device", device, "Input device: index or name substring");
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
     if (rate) options.rate = rate;
     if (channels) options.channels = channels;
     if (fast) options.fast = true;
+    if (ensemble) options.ensemble = true;
     if (hop_ms) options.hop_ms = hop_ms;
     if (threads) options.threads = threads;
     if (!log_level.empty()) options.log_level = log_level;

@@ -58,6 +58,18 @@ Pipeline::Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, P
     runners_.push_back(std::make_unique<ModelRunner>(model, path, hop_frames, options_.events));
     spdlog::info("model {}: {} ({})", model, path, runners_.back()->health()["mode"].get<std::string>());
   }
+  if (options_.ensemble) {
+    const std::vector<std::string>& names = runners_.front()->checkpoint().class_names;
+    for (const auto& runner : runners_) {
+      if (runner->checkpoint().class_names != names) {
+        throw std::runtime_error("--ensemble: model " + runner->name() + " has different classes from " +
+                                 runners_.front()->name() + "; an ensemble needs the same classes in the same order");
+      }
+    }
+    ensemble_ = std::make_unique<EnsembleWindow>(runners_.size());
+    ensemble_events_ = std::make_unique<EventDetector>(options_.events, names);
+    spdlog::info("ensemble of {} models: mean probability on esc.scores.ensemble", runners_.size());
+  }
   // Files and stdin get the offline (best) converter, so that a file through escd gives the same
   // frames as esc-train's decoding; a live microphone gets the 3x cheaper medium one.
   const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
@@ -68,38 +80,56 @@ Pipeline::Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, P
 
 Pipeline::~Pipeline() = default;
 
+void Pipeline::publish_window(const std::string& model, const std::vector<std::string>& names,
+                              const WindowResult& window, const std::vector<float>& p, EventDetector& events) {
+  // Stream times of the window's first and last samples (frame j of the current segment covers
+  // [512 j, 512 j + 1024) after the segment's start).
+  const auto segment = static_cast<double>(state_->segment_start);
+  const double end_t = (segment + static_cast<double>((window.end_frame - 1) * 512 + 1024)) / 16000.0;
+  const double start_t = (segment + static_cast<double>((window.end_frame - window.frames) * 512)) / 16000.0;
+  std::vector<size_t> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  const size_t k = std::min<size_t>(options_.top_k, p.size());
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+  nlohmann::json top = nlohmann::json::array();
+  for (size_t i = 0; i < k; ++i) top.push_back({{"label", names[order[i]]}, {"p", p[order[i]]}});
+  nlohmann::json body = {{"model", model},
+                         {"window", {{"start", start_t}, {"end", end_t}, {"frames", window.frames}}},
+                         {"warming_up", window.warming_up},
+                         {"top", top}};
+  if (options_.full_scores) body["scores"] = p;
+  publisher_.publish("esc.scores." + model, std::move(body), end_t);
+  if (window.warming_up) return;  // events only from full windows
+  for (const DetectionEvent& e : events.update(p, end_t)) {
+    publisher_.publish("esc.event." + model,
+                       {{"model", model}, {"type", e.kind == DetectionEvent::Kind::kStart ? "start" : "end"},
+                        {"label", e.label}, {"class", e.class_index}, {"score", e.score}, {"started_at", e.started_at}},
+                       e.t);
+  }
+}
+
 void Pipeline::process_frame(const float* frame) {
+  if (ensemble_) ensemble_->begin_frame();
   for (auto& runner : runners_) {
     const std::optional<WindowResult> result = runner->push(frame);
     if (!result) continue;
-    // Stream times of the window's first and last samples (frame j of the current segment covers
-    // [512 j, 512 j + 1024) after the segment's start).
-    const auto segment = static_cast<double>(state_->segment_start);
-    const double end_t = (segment + static_cast<double>((result->end_frame - 1) * 512 + 1024)) / 16000.0;
-    const double start_t = (segment + static_cast<double>((result->end_frame - result->frames) * 512)) / 16000.0;
     const at::Tensor probabilities = at::softmax(result->logits, 0);
     const std::vector<float> p(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + probabilities.numel());
-    const auto& names = runner->checkpoint().class_names;
-    std::vector<size_t> order(p.size());
-    std::iota(order.begin(), order.end(), 0);
-    const size_t k = std::min<size_t>(options_.top_k, p.size());
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
-    nlohmann::json top = nlohmann::json::array();
-    for (size_t i = 0; i < k; ++i) top.push_back({{"label", names[order[i]]}, {"p", p[order[i]]}});
-    nlohmann::json body = {{"model", runner->name()},
-                           {"window", {{"start", start_t}, {"end", end_t}, {"frames", result->frames}}},
-                           {"warming_up", result->warming_up},
-                           {"top", top}};
-    if (options_.full_scores) body["scores"] = p;
-    publisher_.publish("esc.scores." + runner->name(), std::move(body), end_t);
-    if (result->warming_up) continue;  // events only from full windows
-    for (const DetectionEvent& e : runner->events().update(p, end_t)) {
-      publisher_.publish("esc.event." + runner->name(),
-                         {{"model", runner->name()}, {"type", e.kind == DetectionEvent::Kind::kStart ? "start" : "end"},
-                          {"label", e.label}, {"class", e.class_index}, {"score", e.score}, {"started_at", e.started_at}},
-                         e.t);
-    }
+    publish_window(runner->name(), runner->checkpoint().class_names, *result, p, runner->events());
+    if (ensemble_) ensemble_->add(*result, p);
   }
+  if (!ensemble_) return;
+  if (const std::optional<std::vector<float>> mean = ensemble_->finish_frame()) {
+    publish_window("ensemble", runners_.front()->checkpoint().class_names, ensemble_->window(), *mean,
+                   *ensemble_events_);
+  }
+}
+
+std::vector<std::pair<std::string, EventDetector*>> Pipeline::event_detectors() {
+  std::vector<std::pair<std::string, EventDetector*>> out;
+  for (auto& runner : runners_) out.emplace_back(runner->name(), &runner->events());
+  if (ensemble_events_) out.emplace_back("ensemble", ensemble_events_.get());
+  return out;
 }
 
 void Pipeline::process_samples(const float* samples, size_t n) {
@@ -142,6 +172,9 @@ void Pipeline::publish_health() {
   const SourceStats in = source_->stats();
   nlohmann::json models = nlohmann::json::object();
   for (const auto& r : runners_) models[r->name()] = r->health();
+  if (ensemble_) {
+    models["ensemble"] = {{"windows", ensemble_->windows()}, {"mismatched_windows", ensemble_->mismatched()}};
+  }
   nlohmann::json body = {
       {"uptime_s", std::chrono::duration<double>(now - s.started).count()},
       {"input", {{"device", in.device}, {"rate", source_->sample_rate()}, {"channels", source_->channels()},
@@ -179,10 +212,10 @@ void Pipeline::reload_config() {
   options_.events = fresh.events;
   options_.top_k = fresh.top_k;
   options_.full_scores = fresh.full_scores;
-  for (auto& runner : runners_) {
-    for (const DetectionEvent& e : runner->events().reconfigure(options_.events, state_->now())) {
-      publisher_.publish("esc.event." + runner->name(),
-                         {{"model", runner->name()}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
+  for (auto& [model, events] : event_detectors()) {
+    for (const DetectionEvent& e : events->reconfigure(options_.events, state_->now())) {
+      publisher_.publish("esc.event." + model,
+                         {{"model", model}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
                           {"score", e.score}, {"started_at", e.started_at}, {"reason", "reconfigured"}},
                          e.t);
     }
@@ -191,10 +224,10 @@ void Pipeline::reload_config() {
 }
 
 void Pipeline::end_events(const std::string& reason) {
-  for (auto& runner : runners_) {
-    for (const DetectionEvent& e : runner->events().finish(state_->now())) {
-      publisher_.publish("esc.event." + runner->name(),
-                         {{"model", runner->name()}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
+  for (auto& [model, events] : event_detectors()) {
+    for (const DetectionEvent& e : events->finish(state_->now())) {
+      publisher_.publish("esc.event." + model,
+                         {{"model", model}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
                           {"score", e.score}, {"started_at", e.started_at}, {"reason", reason}},
                          e.t);
     }

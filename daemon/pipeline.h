@@ -9,6 +9,7 @@
 
 #include "audio/audio_source.h"
 #include "daemon_options.h"
+#include "ensemble_window.h"
 #include "model_runner.h"
 #include "publisher.h"
 
@@ -36,6 +37,11 @@ class Pipeline {
   struct State;
   void process_samples(const float* samples, size_t n);
   void process_frame(const float* frame);
+  // Scores on esc.scores.<model>, and the events they trigger on esc.event.<model>.
+  void publish_window(const std::string& model, const std::vector<std::string>& class_names,
+                      const WindowResult& window, const std::vector<float>& probabilities, EventDetector& events);
+  // Every event detector with the model name it publishes under (the runners', then the ensemble's).
+  std::vector<std::pair<std::string, EventDetector*>> event_detectors();
   void publish_health();
   void reload_config();
   void watch_input();
@@ -46,6 +52,8 @@ class Pipeline {
   std::unique_ptr<AudioSource> source_;
   Publisher& publisher_;
   std::vector<std::unique_ptr<ModelRunner>> runners_;
+  std::unique_ptr<EnsembleWindow> ensemble_;         // with --ensemble
+  std::unique_ptr<EventDetector> ensemble_events_;
   std::unique_ptr<State> state_;
 };
 

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -125,6 +127,63 @@ TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
   const auto got = (*full_window)["scores"].get<std::vector<float>>();
   const at::Tensor streamed = at::tensor(got);
   EXPECT_LT((streamed - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>() + 1e-6);
+}
+
+// --ensemble publishes, for every window that all models close, the mean of their probabilities
+// under model "ensemble", next to each model's own scores; its events come from that mean.
+TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
+  auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
+  vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+  std::vector<std::string> names;
+  for (int i = 0; i < 50; ++i) names.push_back("class" + std::to_string(i));
+  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, names);
+  std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
+                                               "[scores]\nfull = true\ntop_k = 3\n"
+                                               "[models.mamba]\ncheckpoint = \"" << dir_.path("mamba.ckpt") << "\"\n"
+                                               "[models.vjepa2]\ncheckpoint = \"" << dir_.path("vjepa2.ckpt") << "\"\n";
+  const DecodedAudio clip = decode_audio_file(test::fixture("synthetic_16k.wav"));
+  Escd escd({"--config", dir_.path("ensemble.toml"), "--pub", endpoint_, "--input", "-", "--fast", "--format",
+             "s16le", "--rate", "16000", "--channels", "1", "--hop-ms", "512"},
+            dir_.path("escd.log"));
+  Subscriber sub(endpoint_);
+  auto messages = sub.collect(30s, [](const Message& m) { return m.topic == "esc.health"; });
+  ASSERT_FALSE(messages.empty()) << "no health message within 30 s: " << log();
+  escd.write_samples(clip.samples);
+  escd.close_stdin();
+  for (const auto& m : sub.collect(5s)) messages.push_back(m);
+  ASSERT_EQ(escd.wait(10s), 0) << log();
+
+  // Window end time -> scores, per model.
+  std::map<std::string, std::map<double, nlohmann::json>> by_model;
+  const nlohmann::json* last_health = nullptr;
+  for (const auto& m : messages) {
+    if (m.topic.rfind("esc.scores.", 0) == 0) by_model[m.body["model"].get<std::string>()][m.body["window"]["end"].get<double>()] = m.body;
+    if (m.topic == "esc.health") last_health = &m.body;
+  }
+  ASSERT_EQ(by_model["mamba"].size(), 10u) << log();
+  ASSERT_EQ(by_model["vjepa2"].size(), 10u);
+  ASSERT_EQ(by_model["ensemble"].size(), 10u);
+  for (const auto& [end, body] : by_model["ensemble"]) {
+    ASSERT_TRUE(by_model["mamba"].count(end) && by_model["vjepa2"].count(end)) << "no member window ending at " << end;
+    const auto& a = by_model["mamba"][end];
+    const auto& b = by_model["vjepa2"][end];
+    EXPECT_EQ(body["window"], a["window"]);
+    EXPECT_EQ(body["warming_up"], a["warming_up"]);
+    const auto mean = body["scores"].get<std::vector<float>>();
+    const auto pa = a["scores"].get<std::vector<float>>(), pb = b["scores"].get<std::vector<float>>();
+    ASSERT_EQ(mean.size(), 50u);
+    double largest_difference = 0, members_differ = 0;
+    for (size_t c = 0; c < 50; ++c) {
+      largest_difference = std::max<double>(largest_difference, std::abs(mean[c] - 0.5f * (pa[c] + pb[c])));
+      members_differ = std::max<double>(members_differ, std::abs(pa[c] - pb[c]));
+    }
+    EXPECT_LT(largest_difference, 1e-6) << "window ending at " << end;
+    EXPECT_GT(members_differ, 1e-4) << "the two models agree exactly: the test would not see a wrong mean";
+    EXPECT_EQ(body["top"][0]["label"], "class" + std::to_string(std::max_element(mean.begin(), mean.end()) - mean.begin()));
+  }
+  ASSERT_NE(last_health, nullptr);
+  EXPECT_EQ((*last_health)["models"]["ensemble"]["windows"].get<int>(), 10);
+  EXPECT_EQ((*last_health)["models"]["ensemble"]["mismatched_windows"].get<int>(), 0);
 }
 
 // How fast is for bench/: on a loaded machine libtorch's teardown alone takes seconds (measured

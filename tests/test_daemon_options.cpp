@@ -58,6 +58,10 @@ TEST(DaemonOptions, MistakesAreNamed) {
   EXPECT_NE(error_of("[daemon]\npub = \"localhost:5556\"\n").find("ZeroMQ endpoint"), std::string::npos);
   EXPECT_NE(error_of("[events]\ninclude = [1]\n").find("class names"), std::string::npos);
   EXPECT_NE(error_of("[daemon\n").find("e.toml:1:"), std::string::npos);  // TOML syntax: line and column
+  EXPECT_NE(error_of("[daemon]\nensemble = true\n").find("ensemble: needs at least two models"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nensemble = \"yes\"\n").find("[daemon] ensemble: expected true or false"),
+            std::string::npos);
+  EXPECT_EQ(error_of("[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"), "no error");
 }
 
 // The lookup order of checkpoints: --checkpoint, then the config's [models.<name>], then the

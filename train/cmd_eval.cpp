@@ -17,41 +17,89 @@
 
 namespace escd::train {
 
+namespace {
+
+void print_result(const std::string& title, const EvalResult& result, const std::vector<std::string>& class_names,
+                  const std::vector<int>& folds) {
+  std::printf("%s on fold(s) %s: accuracy %.4f (%lld clips), loss %.4f\n", title.c_str(),
+              nlohmann::json(folds).dump().c_str(), result.accuracy, static_cast<long long>(result.clips),
+              result.loss);
+  // The most confused pairs, the part of a confusion matrix people read first.
+  for (const Confusion& c : worst_confusions(result.confusion, 5)) {
+    std::printf("  confused: %-18s -> %-18s %lld\n", class_names[c.true_class].c_str(),
+                class_names[c.predicted_class].c_str(), static_cast<long long>(c.count));
+  }
+}
+
+}  // namespace
+
 std::function<int()> add_eval_command(CLI::App& app) {
   struct Args {
-    std::string checkpoint, data = "../shared/esc50", json;
+    std::vector<std::string> checkpoints;
+    std::string data = "../shared/esc50", json;
     std::vector<int> folds{5};
     bool streaming = false;
+    int time_shifts = 1;
     int threads = 2;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on ESC-50 folds");
-  cmd->add_option("--checkpoint", args->checkpoint, "Checkpoint file")->required();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint (or an ensemble of several) on ESC-50 folds");
+  cmd->add_option("--checkpoint", args->checkpoints,
+                  "Checkpoint file; give it more than once to also evaluate the ensemble (mean probability)")
+      ->required();
   cmd->add_option("--data", args->data, "ESC-50 directory")->capture_default_str();
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--json", args->json, "Write the full result (confusion matrix...) here");
   cmd->add_flag("--streaming", args->streaming, "Also evaluate frame by frame through streaming sessions");
+  cmd->add_option("--time-shifts", args->time_shifts,
+                  "Test-time averaging: mean probability over this many circular time shifts of each clip")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   return [args] {
+    if (args->streaming && (args->checkpoints.size() > 1 || args->time_shifts > 1)) {
+      spdlog::error("eval: --streaming compares one checkpoint's sessions with its plain forward; "
+                    "it takes one --checkpoint and no --time-shifts");
+      return 2;
+    }
     set_compute_threads(args->threads);
-    const Checkpoint ckpt = load_checkpoint(args->checkpoint);
+    std::vector<Checkpoint> checkpoints;
+    for (const std::string& path : args->checkpoints) {
+      checkpoints.push_back(load_checkpoint(path));
+      if (checkpoints.back().class_names != checkpoints.front().class_names) {
+        spdlog::error("eval: {} has different classes from {}: an ensemble needs the same classes in the same order",
+                      path, args->checkpoints.front());
+        return 2;
+      }
+    }
+    const std::vector<std::string>& class_names = checkpoints.front().class_names;
     Esc50Index index = read_esc50_index(args->data);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
     const Esc50Dataset data = load_esc50(std::move(index), {}, clips);
-    const EvalResult result = evaluate(*ckpt.model, data, clips);
-    std::printf("%s (%s) on fold(s) %s: accuracy %.4f (%lld clips), loss %.4f\n", args->checkpoint.c_str(),
-                ckpt.model->architecture().c_str(), nlohmann::json(args->folds).dump().c_str(), result.accuracy,
-                static_cast<long long>(result.clips), result.loss);
-    // The most confused pairs, the part of a confusion matrix people read first.
-    for (const Confusion& c : worst_confusions(result.confusion, 5)) {
-      std::printf("  confused: %-18s -> %-18s %lld\n", ckpt.class_names[c.true_class].c_str(),
-                  ckpt.class_names[c.predicted_class].c_str(), static_cast<long long>(c.count));
+
+    std::vector<EvalResult> results;
+    nlohmann::json members = nlohmann::json::array();
+    for (size_t i = 0; i < checkpoints.size(); ++i) {
+      results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));
+      print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", results.back(),
+                   class_names, args->folds);
+      members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", results.back().accuracy},
+                         {"loss", results.back().loss}});
     }
-    nlohmann::json out = result.to_json(ckpt.class_names);
-    out["checkpoint"] = args->checkpoint;
+    const EvalResult result = results.size() == 1 ? results.front() : ensemble(results);
+    if (results.size() > 1) print_result("ensemble of " + std::to_string(results.size()), result, class_names, args->folds);
+
+    nlohmann::json out = result.to_json(class_names);
+    if (results.size() == 1) {
+      out["checkpoint"] = args->checkpoints.front();
+    } else {
+      out["ensemble"] = members;
+    }
     out["folds"] = args->folds;
+    out["time_shifts"] = args->time_shifts;
     if (args->streaming) {
-      const EvalResult streamed = evaluate_streaming(*ckpt.model, data, clips);
+      SequenceClassifier& model = *checkpoints.front().model;
+      const EvalResult streamed = evaluate_streaming(model, data, clips);
       int64_t agree = 0;
       for (size_t i = 0; i < result.predictions.size(); ++i) agree += result.predictions[i] == streamed.predictions[i];
       const double agreement = static_cast<double>(agree) / std::max<int64_t>(result.clips, 1);

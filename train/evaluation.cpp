@@ -6,6 +6,7 @@
 #include "data/batch_loader.h"
 #include "features/log_mel.h"
 
+#include <stdexcept>
 #include <tuple>
 
 namespace escd::train {
@@ -51,7 +52,8 @@ std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>&
 }
 
 EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
-                    int batch_size) {
+                    int batch_size, int time_shifts) {
+  if (time_shifts < 1) throw std::invalid_argument("evaluate: time_shifts must be at least 1");
   at::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -65,7 +67,19 @@ EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const s
   std::vector<int64_t> labels;
   for (size_t b = 0; b < loader.batches_per_epoch(); ++b) {
     const Batch batch = loader.make_batch(0, b, computer);
-    logits.push_back(model.forward(batch.features));
+    if (time_shifts == 1) {
+      logits.push_back(model.forward(batch.features));
+    } else {
+      // Averaging probabilities rather than logits keeps one confident copy from outvoting the rest
+      // by its scale alone.
+      const int64_t frames = batch.features.size(1);
+      at::Tensor probability_sum = at::zeros({batch.features.size(0), model.n_classes()});
+      for (int k = 0; k < time_shifts; ++k) {
+        const int64_t shift = k * frames / time_shifts;
+        probability_sum += at::softmax(model.forward(at::roll(batch.features, {shift}, {1})), 1);
+      }
+      logits.push_back(at::log(probability_sum / time_shifts));
+    }
     for (size_t clip : batch.clips) labels.push_back(data.index.clips[clip].target);
   }
   model.train(was_training);
@@ -106,6 +120,19 @@ EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& dat
   }
   model.train(was_training);
   return summarise(logits.empty() ? at::zeros({0, model.n_classes()}) : at::cat(logits), labels, model.n_classes());
+}
+
+EvalResult ensemble(const std::vector<EvalResult>& members) {
+  if (members.empty()) throw std::invalid_argument("ensemble: no members");
+  at::Tensor probability_sum = at::zeros_like(members.front().logits);
+  for (const EvalResult& m : members) {
+    if (m.labels != members.front().labels) {
+      throw std::invalid_argument("ensemble: the members were evaluated on different clips");
+    }
+    probability_sum += at::softmax(m.logits, 1);
+  }
+  return summarise(at::log(probability_sum / static_cast<double>(members.size())), members.front().labels,
+                   members.front().logits.size(1));
 }
 
 nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) const {

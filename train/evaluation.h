@@ -25,8 +25,15 @@ struct EvalResult {
   nlohmann::json to_json(const std::vector<std::string>& class_names) const;
 };
 
+// time_shifts > 1: test-time averaging. Each clip's log-mel frames are also rolled circularly by
+// k * T / time_shifts frames (k = 1 .. time_shifts - 1), and the clip's logits are the log of the mean
+// class probability over the shifted copies. 1: the plain forward, raw logits.
 EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
-                    int batch_size = 64);
+                    int batch_size = 64, int time_shifts = 1);
+
+// An ensemble of models evaluated on the same clips: log of the mean of the members' class
+// probabilities. members: each model's EvalResult on the same clips, in the same order.
+EvalResult ensemble(const std::vector<EvalResult>& members);
 
 // Streams each clip's samples through StreamingLogMel (blocks of `block` samples) and a batched
 // session (`rows` clips at a time), frame by frame; logits after the last frame.

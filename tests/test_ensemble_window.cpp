@@ -1,0 +1,60 @@
+// The daemon's ensemble of models: the mean of the members' probabilities for the window they all
+// closed on a frame, and nothing (counted) when they did not close the same window.
+#include <gtest/gtest.h>
+
+#include <ATen/Functions.h>
+
+#include "ensemble_window.h"
+
+namespace escd::daemon {
+namespace {
+
+WindowResult window(int64_t end_frame, int64_t frames) { return WindowResult{at::Tensor(), end_frame, frames, frames < 155}; }
+
+TEST(EnsembleWindow, MeanOfTheMembersWhenAllCloseTheSameWindow) {
+  EnsembleWindow ensemble(3);
+  ensemble.begin_frame();
+  ensemble.add(window(171, 155), {0.6f, 0.3f, 0.1f});
+  ensemble.add(window(171, 155), {0.0f, 0.9f, 0.1f});
+  ensemble.add(window(171, 155), {0.3f, 0.3f, 0.4f});
+  const auto mean = ensemble.finish_frame();
+  ASSERT_TRUE(mean.has_value());
+  ASSERT_EQ(mean->size(), 3u);
+  EXPECT_NEAR((*mean)[0], 0.3f, 1e-6);
+  EXPECT_NEAR((*mean)[1], 0.5f, 1e-6);
+  EXPECT_NEAR((*mean)[2], 0.2f, 1e-6);
+  EXPECT_EQ(ensemble.window().end_frame, 171);
+  EXPECT_EQ(ensemble.window().frames, 155);
+  EXPECT_EQ(ensemble.windows(), 1u);
+  EXPECT_EQ(ensemble.mismatched(), 0u);
+}
+
+TEST(EnsembleWindow, FramesWithoutWindowsGiveNothingAndCountNothing) {
+  EnsembleWindow ensemble(2);
+  ensemble.begin_frame();
+  EXPECT_FALSE(ensemble.finish_frame().has_value());
+  EXPECT_EQ(ensemble.windows(), 0u);
+  EXPECT_EQ(ensemble.mismatched(), 0u);
+}
+
+TEST(EnsembleWindow, MissingOrDifferentWindowsAreCountedNotAveraged) {
+  EnsembleWindow ensemble(2);
+  ensemble.begin_frame();  // one member closed a window, the other did not
+  ensemble.add(window(16, 16), {1.0f, 0.0f});
+  EXPECT_FALSE(ensemble.finish_frame().has_value());
+  ensemble.begin_frame();  // both closed one, but not the same
+  ensemble.add(window(32, 32), {1.0f, 0.0f});
+  ensemble.add(window(32, 16), {0.0f, 1.0f});
+  EXPECT_FALSE(ensemble.finish_frame().has_value());
+  ensemble.begin_frame();  // the next frame is fine again: the sum was not carried over
+  ensemble.add(window(48, 48), {1.0f, 0.0f});
+  ensemble.add(window(48, 48), {0.5f, 0.5f});
+  const auto mean = ensemble.finish_frame();
+  ASSERT_TRUE(mean.has_value());
+  EXPECT_NEAR((*mean)[0], 0.75f, 1e-6);
+  EXPECT_EQ(ensemble.mismatched(), 2u);
+  EXPECT_EQ(ensemble.windows(), 1u);
+}
+
+}  // namespace
+}  // namespace escd::daemon

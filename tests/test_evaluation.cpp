@@ -1,0 +1,76 @@
+// esc-train eval's averaging: ensembles average the members' probabilities (not their logits), and
+// test-time shifts average the model over circularly rolled copies of each clip.
+#include <gtest/gtest.h>
+
+#include <ATen/Functions.h>
+#include <ATen/core/grad_mode.h>
+
+#include <random>
+
+#include "evaluation.h"
+#include "features/log_mel_tensor.h"
+#include "model_fixtures.h"
+#include "models/common/registry.h"
+
+namespace escd::train {
+namespace {
+
+// A case where the mean of the logits and the mean of the probabilities disagree: one member is
+// sure of class 0, two lean to class 1.
+TEST(Evaluation, EnsembleAveragesProbabilitiesNotLogits) {
+  EvalResult sure, leaning;
+  sure.logits = at::tensor({4.f, 0.f, 0.f}).reshape({1, 3});
+  leaning.logits = at::tensor({0.f, 1.5f, 0.f}).reshape({1, 3});
+  sure.labels = leaning.labels = {1};
+  const EvalResult e = ensemble({sure, leaning, leaning});
+  EXPECT_EQ(e.predictions, std::vector<int64_t>{1});
+  EXPECT_EQ((sure.logits + 2 * leaning.logits).argmax(1).item<int64_t>(), 0);  // what logits would say
+  const at::Tensor mean_p = (at::softmax(sure.logits, 1) + 2 * at::softmax(leaning.logits, 1)) / 3;
+  EXPECT_TRUE(at::allclose(e.logits, at::log(mean_p), 1e-6, 1e-6));
+  EXPECT_DOUBLE_EQ(e.accuracy, 1.0);
+
+  EvalResult other = leaning;
+  other.labels = {2};
+  EXPECT_THROW(ensemble({sure, other}), std::invalid_argument);
+  EXPECT_THROW(ensemble({}), std::invalid_argument);
+}
+
+TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
+  Esc50Dataset data;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.f, 0.1f);
+  for (int c = 0; c < 3; ++c) {
+    ClipInfo info;
+    info.fold = 5;
+    info.target = c;
+    data.index.clips.push_back(info);
+    std::vector<float> wave(data.clip_samples);
+    // A burst in the first second, so that rolling the clip changes what a causal model sees.
+    for (size_t i = 0; i < wave.size(); ++i) wave[i] = noise(rng) * (i < 16000 ? 5.f : 0.2f);
+    data.waveforms.push_back(wave);
+  }
+  at::manual_seed(2);
+  auto model = create_model("mamba", test::tiny_hyperparameters("mamba"));
+  model->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+  const std::vector<size_t> clips{0, 1, 2};
+
+  const EvalResult plain = evaluate(*model, data, clips, 2, 1);
+  const EvalResult shifted = evaluate(*model, data, clips, 2, 3);  // batches of 2: a partial last batch
+  at::NoGradGuard no_grad;
+  model->eval();
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const at::Tensor x = log_mel_tensor(data.waveforms[i]).unsqueeze(0);
+    const int64_t frames = x.size(1);
+    at::Tensor p = at::zeros({1, model->n_classes()});
+    for (int k = 0; k < 3; ++k) p += at::softmax(model->forward(at::roll(x, {k * frames / 3}, {1})), 1);
+    const at::Tensor expected = at::log(p / 3)[0];
+    EXPECT_TRUE(at::allclose(shifted.logits[i], expected, 1e-6, 2e-6)) << "clip " << i;
+    EXPECT_TRUE(at::allclose(plain.logits[i], model->forward(x)[0], 1e-6, 2e-6)) << "clip " << i;
+    EXPECT_GT((at::log_softmax(plain.logits[i], 0) - shifted.logits[i]).abs().max().item<double>(), 1e-4)
+        << "the shifted copies gave the same answer: the test would not see them ignored";
+  }
+  EXPECT_THROW(evaluate(*model, data, clips, 2, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace escd::train
