@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -187,6 +188,16 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
   ASSERT_EQ(fit(split, true, cv)->wait(300s), 0) << log(split);  // collects the five finished folds
   const auto collected = nlohmann::json::parse(std::ifstream(split + "/cv.json"));
   EXPECT_EQ(collected, expected);
+  // The summary itself: the mean and the spread of the five test accuracies, and each fold's validation fold.
+  double mean = 0.0, squares = 0.0;
+  for (const auto& fold : collected["folds"]) mean += fold["accuracy"].get<double>() / 5;
+  for (const auto& fold : collected["folds"]) squares += std::pow(fold["accuracy"].get<double>() - mean, 2);
+  EXPECT_NEAR(collected["mean_accuracy"].get<double>(), mean, 1e-12);
+  EXPECT_NEAR(collected["std_accuracy"].get<double>(), std::sqrt(squares / 4), 1e-12);
+  for (int k = 1; k <= 5; ++k) {
+    EXPECT_EQ(collected["folds"][k - 1]["test_fold"], k);
+    EXPECT_EQ(collected["folds"][k - 1]["val_fold"], k % 5 + 1);
+  }
   for (int k = 1; k <= 5; ++k) {
     const auto summary = nlohmann::json::parse(std::ifstream(split + "/fold" + std::to_string(k) + "/summary.json"));
     EXPECT_EQ(summary["test_folds"], nlohmann::json::array({k}));
