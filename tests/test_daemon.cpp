@@ -43,9 +43,8 @@ class DaemonTest : public ::testing::Test {
     model_ = create_model("mamba", test::tiny_hyperparameters("mamba"));
     model_->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
     model_->eval();
-    std::vector<std::string> names;
-    for (int i = 0; i < 50; ++i) names.push_back("class" + std::to_string(i));
-    save_checkpoint(dir_.path("mamba.ckpt"), *model_, FrontEndConfig{}, names);
+    for (int i = 0; i < 50; ++i) class_names_.push_back("class" + std::to_string(i));
+    save_checkpoint(dir_.path("mamba.ckpt"), *model_, FrontEndConfig{}, class_names_);
     std::ofstream(dir_.path("escd.toml")) << "[scores]\nfull = true\ntop_k = 3\n";
     endpoint_ = "ipc://" + dir_.path("pub.sock");
   }
@@ -71,23 +70,36 @@ class DaemonTest : public ::testing::Test {
     return false;
   }
 
+  // Runs escd with `escd_args` on the whole of `samples` and returns what a subscriber saw, from
+  // the first health message to escd's exit. Audio goes in only once a health message shows the
+  // subscription is live (ZeroMQ's slow joiner): escd publishes health every second while it waits.
+  // Failures are reported here; the caller checks HasFatalFailure().
+  std::vector<Message> run_on_samples(const std::vector<std::string>& escd_args, const std::vector<float>& samples) {
+    Escd escd(escd_args, dir_.path("escd.log"));
+    Subscriber sub(endpoint_);
+    auto messages = sub.collect(30s, [](const Message& m) { return m.topic == "esc.health"; });
+    if (messages.empty()) {
+      ADD_FAILURE() << "no health message within 30 s: " << log();
+      return messages;
+    }
+    escd.write_samples(samples);
+    escd.close_stdin();
+    for (const auto& m : sub.collect(5s)) messages.push_back(m);
+    const int code = escd.wait(10s);
+    if (code != 0) ADD_FAILURE() << "escd exited with " << code << ": " << log();
+    return messages;
+  }
+
   test::TempDir dir_;
+  std::vector<std::string> class_names_;
   std::shared_ptr<SequenceClassifier> model_;
   std::string endpoint_;
 };
 
 TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
   const DecodedAudio clip = decode_audio_file(test::fixture("synthetic_16k.wav"));
-  Escd escd(args({"--hop-ms", "512"}), dir_.path("escd.log"));
-  Subscriber sub(endpoint_);
-  // Audio goes in only once a health message shows the subscription is live (ZeroMQ's slow
-  // joiner): escd publishes health every second while it waits for audio.
-  auto messages = sub.collect(30s, [](const Message& m) { return m.topic == "esc.health"; });
-  ASSERT_FALSE(messages.empty()) << "no health message within 30 s: " << log();
-  escd.write_samples(clip.samples);
-  escd.close_stdin();
-  for (const auto& m : sub.collect(5s)) messages.push_back(m);
-  ASSERT_EQ(escd.wait(10s), 0) << log();
+  const std::vector<Message> messages = run_on_samples(args({"--hop-ms", "512"}), clip.samples);
+  ASSERT_FALSE(HasFailure());
 
   std::map<std::string, std::vector<uint64_t>> seqs;
   const nlohmann::json* full_window = nullptr;
@@ -134,24 +146,17 @@ TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
 TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
   auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
   vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
-  std::vector<std::string> names;
-  for (int i = 0; i < 50; ++i) names.push_back("class" + std::to_string(i));
-  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, names);
+  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, class_names_);
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
                                                "[scores]\nfull = true\ntop_k = 3\n"
                                                "[models.mamba]\ncheckpoint = \"" << dir_.path("mamba.ckpt") << "\"\n"
                                                "[models.vjepa2]\ncheckpoint = \"" << dir_.path("vjepa2.ckpt") << "\"\n";
   const DecodedAudio clip = decode_audio_file(test::fixture("synthetic_16k.wav"));
-  Escd escd({"--config", dir_.path("ensemble.toml"), "--pub", endpoint_, "--input", "-", "--fast", "--format",
-             "s16le", "--rate", "16000", "--channels", "1", "--hop-ms", "512"},
-            dir_.path("escd.log"));
-  Subscriber sub(endpoint_);
-  auto messages = sub.collect(30s, [](const Message& m) { return m.topic == "esc.health"; });
-  ASSERT_FALSE(messages.empty()) << "no health message within 30 s: " << log();
-  escd.write_samples(clip.samples);
-  escd.close_stdin();
-  for (const auto& m : sub.collect(5s)) messages.push_back(m);
-  ASSERT_EQ(escd.wait(10s), 0) << log();
+  const std::vector<Message> messages =
+      run_on_samples({"--config", dir_.path("ensemble.toml"), "--pub", endpoint_, "--input", "-", "--fast", "--format",
+                      "s16le", "--rate", "16000", "--channels", "1", "--hop-ms", "512"},
+                     clip.samples);
+  ASSERT_FALSE(HasFailure());
 
   // Window end time -> scores, per model.
   std::map<std::string, std::map<double, nlohmann::json>> by_model;

@@ -90,7 +90,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
       const double acc = result.at("test").at("accuracy").get<double>();
       summary.push_back({{"test_fold", k},
                          {"accuracy", acc},
-                         {"val_fold", k % 5 + 1},
+                         {"val_fold", fold.config.val_folds.front()},
                          {"val_accuracy", result.at("val").at("accuracy")},
                          {"best_epoch", result.at("best_epoch")}});
       sum += acc;

@@ -8,8 +8,21 @@
 
 #include <stdexcept>
 #include <tuple>
+#include <vector>
 
 namespace escd::train {
+namespace {
+
+// log of the mean class probability of several [B, classes] logits: how both ensembles and
+// test-time shifts combine. Probabilities rather than logits, so that one member or copy with
+// larger logits does not outvote the rest by its scale alone.
+at::Tensor log_mean_probability(const std::vector<at::Tensor>& logits) {
+  at::Tensor probability_sum = at::zeros_like(logits.front());
+  for (const at::Tensor& l : logits) probability_sum += at::softmax(l, 1);
+  return at::log(probability_sum / static_cast<double>(logits.size()));
+}
+
+}  // namespace
 
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes) {
   EvalResult r;
@@ -70,15 +83,12 @@ EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const s
     if (time_shifts == 1) {
       logits.push_back(model.forward(batch.features));
     } else {
-      // Averaging probabilities rather than logits keeps one confident copy from outvoting the rest
-      // by its scale alone.
       const int64_t frames = batch.features.size(1);
-      at::Tensor probability_sum = at::zeros({batch.features.size(0), model.n_classes()});
+      std::vector<at::Tensor> copies;
       for (int k = 0; k < time_shifts; ++k) {
-        const int64_t shift = k * frames / time_shifts;
-        probability_sum += at::softmax(model.forward(at::roll(batch.features, {shift}, {1})), 1);
+        copies.push_back(model.forward(at::roll(batch.features, {k * frames / time_shifts}, {1})));
       }
-      logits.push_back(at::log(probability_sum / time_shifts));
+      logits.push_back(log_mean_probability(copies));
     }
     for (size_t clip : batch.clips) labels.push_back(data.index.clips[clip].target);
   }
@@ -124,15 +134,14 @@ EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& dat
 
 EvalResult ensemble(const std::vector<EvalResult>& members) {
   if (members.empty()) throw std::invalid_argument("ensemble: no members");
-  at::Tensor probability_sum = at::zeros_like(members.front().logits);
+  std::vector<at::Tensor> logits;
   for (const EvalResult& m : members) {
     if (m.labels != members.front().labels) {
       throw std::invalid_argument("ensemble: the members were evaluated on different clips");
     }
-    probability_sum += at::softmax(m.logits, 1);
+    logits.push_back(m.logits);
   }
-  return summarise(at::log(probability_sum / static_cast<double>(members.size())), members.front().labels,
-                   members.front().logits.size(1));
+  return summarise(log_mean_probability(logits), members.front().labels, members.front().logits.size(1));
 }
 
 nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) const {
