@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <ATen/Functions.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -123,6 +126,41 @@ TEST(Training, ResumeWithOtherSettingsIsRefused) {
   other.resume = true;
   other.config.lr = 1e-2;
   EXPECT_THROW(fit(other, small_dataset()), std::runtime_error);
+}
+
+// A teacher that always says class 2 (its head ignores the input): a student that learns from it
+// alone ends up saying class 2 for the validation clips, whatever their labels.
+TEST(Training, DistillationPullsTheStudentToItsTeachers) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"));
+  {
+    at::NoGradGuard no_grad;
+    auto params = teacher->named_parameters();
+    params["head.weight"].zero_();
+    params["head.bias"].fill_(-5.f);
+    params["head.bias"][2] = 5.f;
+  }
+  save_checkpoint(dir.path("teacher.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
+                  {{"train_config", {{"train_folds", {1, 2, 3}}}}});
+
+  FitOptions o = quick_options(dir.path("run"), 4);
+  o.config.teachers = {dir.path("teacher.ckpt")};
+  o.config.distill_weight = 1.0;
+  const nlohmann::json result = fit(o, small_dataset());
+  const auto predictions = result["val"]["predictions"].get<std::vector<int64_t>>();
+  ASSERT_EQ(predictions.size(), 32u);
+  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), 2), 32);
+  const auto metrics = read_metrics(dir.path("run/metrics.jsonl"));
+  EXPECT_LT(metrics.back()["distill_loss"].get<double>(), 0.5 * metrics.front()["distill_loss"].get<double>());
+
+  // The same teacher listed as trained on the validation fold is refused before any training.
+  save_checkpoint(dir.path("leaky.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
+                  {{"train_config", {{"train_folds", {3, 4}}}}});
+  FitOptions leaky = quick_options(dir.path("leaky-run"), 1);
+  leaky.config.teachers = {dir.path("leaky.ckpt")};
+  EXPECT_THROW(fit(leaky, small_dataset()), std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(dir.path("leaky-run/metrics.jsonl")));
 }
 
 TEST(Training, UnwritableRunDirectoryIsAClearError) {

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config_file.h"
 #include "data/esc50_dataset.h"
+#include "distillation.h"
 #include "models/common/registry.h"
 #include "trainer.h"
 #include "util/atomic_file.h"
@@ -21,6 +22,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
     int64_t seed = -1;
     bool resume = false, cv = false, partial_data = false;
     std::vector<int> cv_folds = {1, 2, 3, 4, 5};
+    std::vector<std::string> teachers;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
@@ -33,6 +35,10 @@ std::function<int()> add_fit_command(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Override the recipe's threads")->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last completed epoch");
   cmd->add_option("--init", args->init, "Start from this checkpoint's weights (same architecture)");
+  cmd->add_option("--teacher", args->teachers,
+                 "Distil from this checkpoint as well as the labels (repeat for an ensemble; replaces the "
+                 "recipe's teachers; weight and temperature: [train] distill_weight, distill_temperature)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--cv", args->cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
   cmd->add_option("--cv-folds", args->cv_folds,
                  "With --cv, train only these test folds (e.g. 1,2,3 and 4,5 in two processes); cv.json is "
@@ -59,6 +65,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
     if (args->epochs > 0) options.config.epochs = args->epochs;
     if (args->seed >= 0) options.config.seed = static_cast<uint64_t>(args->seed);
     if (args->threads > 0) options.config.threads = args->threads;
+    if (!args->teachers.empty()) options.config.teachers = args->teachers;
     options.resume = args->resume;
     options.init_checkpoint = args->init;
     options.stop_after_epochs = args->stop_after;
@@ -73,10 +80,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
       fit(options, data);
       return 0;
     }
-    nlohmann::json summary = nlohmann::json::array();
-    double sum = 0.0;
-    for (int k = 1; k <= 5; ++k) {
-      if (std::find(args->cv_folds.begin(), args->cv_folds.end(), k) == args->cv_folds.end()) continue;
+    auto fold_options = [&](int k) {
       FitOptions fold = options;
       fold.run_dir = args->out + "/fold" + std::to_string(k);
       fold.config.test_folds = {k};
@@ -85,6 +89,24 @@ std::function<int()> add_fit_command(CLI::App& app) {
       for (int f = 1; f <= 5; ++f) {
         if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
       }
+      return fold;
+    };
+    auto selected = [&](int k) {
+      return std::find(args->cv_folds.begin(), args->cv_folds.end(), k) != args->cv_folds.end();
+    };
+    // Teachers must not have trained on any fold's held-out clips: say so now, not hours later
+    // when that fold's turn comes.
+    for (int k = 1; k <= 5; ++k) {
+      if (selected(k) && !options.config.teachers.empty()) {
+        const FitOptions fold = fold_options(k);
+        const Teachers loads_and_checks(fold.config.teachers, data.index.class_names, held_out_folds(fold.config));
+      }
+    }
+    nlohmann::json summary = nlohmann::json::array();
+    double sum = 0.0;
+    for (int k = 1; k <= 5; ++k) {
+      if (!selected(k)) continue;
+      const FitOptions fold = fold_options(k);
       const nlohmann::json result = fit(fold, data);
       if (!result.contains("test")) return 0;  // --stop-after ended this fold early
       const double acc = result.at("test").at("accuracy").get<double>();

@@ -36,6 +36,18 @@ Setter folds(std::vector<int> TrainConfig::*field) {
   };
 }
 
+Setter strings(std::vector<std::string> TrainConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_array()) throw std::invalid_argument("array of strings");
+    std::vector<std::string> out;
+    for (const auto& s : v) {
+      if (!s.is_string() || s.get<std::string>().empty()) throw std::invalid_argument("array of non-empty strings");
+      out.push_back(s.get<std::string>());
+    }
+    c.*field = out;
+  };
+}
+
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> table = {
       {"epochs", number(&TrainConfig::epochs)},
@@ -54,6 +66,9 @@ const std::map<std::string, Setter>& setters() {
       {"train_folds", folds(&TrainConfig::train_folds)},
       {"val_folds", folds(&TrainConfig::val_folds)},
       {"test_folds", folds(&TrainConfig::test_folds)},
+      {"teachers", strings(&TrainConfig::teachers)},
+      {"distill_weight", number(&TrainConfig::distill_weight)},
+      {"distill_temperature", number(&TrainConfig::distill_temperature)},
       {"shift_prob", aug(&AugmentConfig::shift_prob)},
       {"max_shift", aug(&AugmentConfig::max_shift)},
       {"noise_prob", aug(&AugmentConfig::noise_prob)},
@@ -108,7 +123,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"freq_shift_prob", a.freq_shift_prob}, {"freq_shift_max", a.freq_shift_max},
           {"time_mask_prob", a.time_mask_prob}, {"time_mask_max", a.time_mask_max},
           {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max},
-          {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}};
+          {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}, {"teachers", teachers},
+          {"distill_weight", distill_weight}, {"distill_temperature", distill_temperature}};
 }
 
 }  // namespace escd::train

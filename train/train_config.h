@@ -28,6 +28,11 @@ struct TrainConfig {
   std::vector<int> train_folds{1, 2, 3};
   std::vector<int> val_folds{4};
   std::vector<int> test_folds{5};
+  // Knowledge distillation (train/distillation.h): with teachers, the loss is
+  // (1 - distill_weight) x label loss + distill_weight x distillation loss.
+  std::vector<std::string> teachers;  // checkpoints; empty = no distillation
+  double distill_weight = 0.8;
+  double distill_temperature = 1.0;
   AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob);
                                 // mask_value is replaced by the training folds' mean log-mel
 

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "data/batch_loader.h"
+#include "distillation.h"
 #include "evaluation.h"
 #include "invocation.h"
 #include "features/log_mel.h"
@@ -85,11 +86,11 @@ ParamGroups make_param_groups(SequenceClassifier& model, const TrainConfig& cfg)
   return out;
 }
 
-double soft_cross_entropy(const at::Tensor& logits, const at::Tensor& targets, double smoothing, at::Tensor& loss) {
+// Cross-entropy against the (mixed) label distribution, smoothed.
+at::Tensor label_loss(const at::Tensor& logits, const at::Tensor& targets, double smoothing) {
   const int64_t classes = logits.size(1);
   const at::Tensor smoothed = targets * (1.0 - smoothing) + smoothing / static_cast<double>(classes);
-  loss = -(smoothed * at::log_softmax(logits, 1)).sum(1).mean();
-  return loss.item<double>();
+  return -(smoothed * at::log_softmax(logits, 1)).sum(1).mean();
 }
 
 // Rewrites metrics.jsonl keeping only the epochs before `first_epoch` (lines of a run killed after
@@ -269,6 +270,7 @@ void prepare_run_directory(const std::string& run_dir) {
 
 nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const TrainConfig& cfg = o.config;
+  check_distillation_settings(cfg);
   using clock = std::chrono::steady_clock;
   set_compute_threads(cfg.threads);
   prepare_run_directory(o.run_dir);
@@ -292,6 +294,13 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
                                   " (its hyperparameters differ from the recipe's)");
     }
     spdlog::info("initialised from {}", o.init_checkpoint);
+  }
+
+  std::unique_ptr<Teachers> teachers;
+  if (!cfg.teachers.empty()) {
+    teachers = std::make_unique<Teachers>(cfg.teachers, data.index.class_names, held_out_folds(cfg));
+    spdlog::info("distilling from {} teacher(s) at weight {} and temperature {}", teachers->size(),
+                 cfg.distill_weight, cfg.distill_temperature);
   }
 
   ParamGroups groups = make_param_groups(*model, cfg);
@@ -338,7 +347,7 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
     loader.start_epoch(epoch);
     model->train();
     Progress progress(epoch + 1, cfg.epochs, loader.batches_per_epoch());
-    double loss_sum = 0.0;
+    double loss_sum = 0.0, distill_sum = 0.0;
     int64_t correct = 0, seen = 0;
     size_t step = 0;
     double lr_now = 0.0;
@@ -350,8 +359,14 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
       }
       lr_now = cfg.lr * multiplier;
       const at::Tensor logits = model->forward(batch->features);
-      at::Tensor loss;
-      loss_sum += soft_cross_entropy(logits, batch->targets, cfg.label_smoothing, loss) * batch->clips.size();
+      at::Tensor loss = label_loss(logits, batch->targets, cfg.label_smoothing);
+      if (teachers) {
+        const at::Tensor distill = distillation_loss(
+            logits, teachers->probabilities(batch->features, cfg.distill_temperature), cfg.distill_temperature);
+        distill_sum += distill.item<double>() * batch->clips.size();
+        loss = (1.0 - cfg.distill_weight) * loss + cfg.distill_weight * distill;
+      }
+      loss_sum += loss.item<double>() * batch->clips.size();
       optimizer.zero_grad();
       loss.backward();
       if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
@@ -372,6 +387,7 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
                            {"train_seconds", train_seconds},
                            {"data_wait_seconds", loader.wait_seconds() - wait_before},
                            {"clips_per_second", seen / std::max(train_seconds, 1e-9)}};
+    if (teachers) line["distill_loss"] = distill_sum / std::max<int64_t>(seen, 1);
     const bool last_epoch = epoch + 1 == cfg.epochs;
     if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) {
       ema.swap();  // validate (and save) the averaged weights
