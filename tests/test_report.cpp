@@ -104,6 +104,16 @@ TEST(Report, RendersCurvesConfusionAndWorstPairs) {
   EXPECT_NE(html.find("Confusion matrix"), std::string::npos);
   EXPECT_NE(html.find("<td>dog</td><td>rooster</td><td>1</td>"), std::string::npos);  // the one confusion
   EXPECT_EQ(html.find("http"), html.find("http://www.w3.org/2000/svg"));  // nothing fetched from a network
+  EXPECT_EQ(html.find("distillation loss"), std::string::npos);  // only runs with teachers have one
+}
+
+TEST(Report, ADistilledRunAlsoShowsItsDistillationLoss) {
+  test::TempDir dir;
+  std::ofstream(dir.path("metrics.jsonl"))
+      << R"({"epoch":0,"train_loss":3.9,"distill_loss":3.7,"train_accuracy":0.05,"val_accuracy":0.1,"lr":0.001})" "\n"
+      << R"({"epoch":1,"train_loss":2.0,"distill_loss":1.8,"train_accuracy":0.45,"val_accuracy":0.4,"lr":0.002})" "\n";
+  const std::string html = render_report(dir.str());
+  EXPECT_NE(html.find("distillation loss"), std::string::npos);
 }
 
 TEST(Report, MissingOrBrokenMetricsAreNamed) {

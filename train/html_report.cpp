@@ -129,6 +129,7 @@ std::string render_report(const std::string& run_dir) {
   std::ifstream in(metrics_path);
   if (!in) throw std::runtime_error(metrics_path + ": cannot open (is this a run directory of esc-train fit?)");
   Series train_loss{"train loss", "#1f77b4", {}}, val_loss{"val loss", "#d62728", {}};
+  Series distill_loss{"distillation loss (part of the train loss)", "#9467bd", {}};
   Series train_acc{"train accuracy", "#1f77b4", {}}, val_acc{"val accuracy", "#d62728", {}};
   Series lr{"learning rate", "#2ca02c", {}};
   int line_no = 0;
@@ -143,6 +144,7 @@ std::string render_report(const std::string& run_dir) {
     }
     const double epoch = j.value("epoch", 0) + 1;
     if (j.contains("train_loss")) train_loss.points.emplace_back(epoch, j["train_loss"].get<double>());
+    if (j.contains("distill_loss")) distill_loss.points.emplace_back(epoch, j["distill_loss"].get<double>());
     if (j.contains("val_loss")) val_loss.points.emplace_back(epoch, j["val_loss"].get<double>());
     if (j.contains("train_accuracy")) train_acc.points.emplace_back(epoch, j["train_accuracy"].get<double>());
     if (j.contains("val_accuracy")) val_acc.points.emplace_back(epoch, j["val_accuracy"].get<double>());
@@ -171,7 +173,9 @@ std::string render_report(const std::string& run_dir) {
          << fmt(100 * final_json["test"].value("accuracy", 0.0)) << "%</b> (" << final_json["test"].value("clips", 0)
          << " clips).</p>";
   }
-  html << "<div class='charts'>" << line_chart("Loss", {train_loss, val_loss})
+  std::vector<Series> losses = {train_loss, val_loss};
+  if (!distill_loss.points.empty()) losses.push_back(distill_loss);  // runs with --teacher
+  html << "<div class='charts'>" << line_chart("Loss", losses)
        << line_chart("Accuracy", {train_acc, val_acc}) << line_chart("Learning rate", {lr}, true) << "</div>";
   if (!final_json.is_null() && final_json.contains("test")) {
     html << "<h2>Confusion matrix (test fold; rows: true class, columns: predicted)</h2>"
