@@ -128,22 +128,27 @@ TEST(Training, ResumeWithOtherSettingsIsRefused) {
   EXPECT_THROW(fit(other, small_dataset()), std::runtime_error);
 }
 
-// A teacher that always says class 2 (its head ignores the input): a student that learns from it
-// alone ends up saying class 2 for the validation clips, whatever their labels.
-TEST(Training, DistillationPullsTheStudentToItsTeachers) {
-  SKIP_WITHOUT_ESC50();
-  test::TempDir dir;
+// Saves a tiny Mamba that says `favourite` whatever it hears (its head ignores the input), marked
+// as trained on `train_folds`.
+void save_constant_teacher(const std::string& path, int favourite, const std::vector<int>& train_folds) {
   auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"));
   {
     at::NoGradGuard no_grad;
     auto params = teacher->named_parameters();
     params["head.weight"].zero_();
     params["head.bias"].fill_(-5.f);
-    params["head.bias"][2] = 5.f;
+    params["head.bias"][favourite] = 5.f;
   }
-  save_checkpoint(dir.path("teacher.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
-                  {{"train_config", {{"train_folds", {1, 2, 3}}}}});
+  save_checkpoint(path, *teacher, FrontEndConfig{}, small_dataset().index.class_names,
+                  {{"train_config", {{"train_folds", train_folds}}}});
+}
 
+// A student that learns from such a teacher alone ends up saying its class for the validation
+// clips, whatever their labels.
+TEST(Training, DistillationPullsTheStudentToItsTeachers) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3});
   FitOptions o = quick_options(dir.path("run"), 4);
   o.config.teachers = {dir.path("teacher.ckpt")};
   o.config.distill_weight = 1.0;
@@ -153,14 +158,37 @@ TEST(Training, DistillationPullsTheStudentToItsTeachers) {
   EXPECT_EQ(std::count(predictions.begin(), predictions.end(), 2), 32);
   const auto metrics = read_metrics(dir.path("run/metrics.jsonl"));
   EXPECT_LT(metrics.back()["distill_loss"].get<double>(), 0.5 * metrics.front()["distill_loss"].get<double>());
+}
 
-  // The same teacher listed as trained on the validation fold is refused before any training.
-  save_checkpoint(dir.path("leaky.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
-                  {{"train_config", {{"train_folds", {3, 4}}}}});
-  FitOptions leaky = quick_options(dir.path("leaky-run"), 1);
+// Same path, other file: a resumed run would learn from other targets than it started with.
+TEST(Training, ResumeWithAChangedTeacherIsRefused) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3});
+  FitOptions first = quick_options(dir.path("run"), 2);
+  first.config.teachers = {dir.path("teacher.ckpt")};
+  first.stop_after_epochs = 1;
+  fit(first, small_dataset());
+  save_constant_teacher(dir.path("teacher.ckpt"), 3, {1, 2, 3});
+  FitOptions second = first;
+  second.resume = true;
+  second.stop_after_epochs = 0;
+  try {
+    fit(second, small_dataset());
+    FAIL() << "resumed with a changed teacher";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("teacher"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Training, ATeacherTrainedOnTheValidationFoldIsRefusedBeforeTraining) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  save_constant_teacher(dir.path("leaky.ckpt"), 2, {3, 4});
+  FitOptions leaky = quick_options(dir.path("run"), 1);
   leaky.config.teachers = {dir.path("leaky.ckpt")};
   EXPECT_THROW(fit(leaky, small_dataset()), std::invalid_argument);
-  EXPECT_FALSE(std::filesystem::exists(dir.path("leaky-run/metrics.jsonl")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path("run/metrics.jsonl")));
 }
 
 TEST(Training, UnwritableRunDirectoryIsAClearError) {

@@ -4,9 +4,12 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "models/common/checkpoint.h"
+#include "util/fnv_hash.h"
 
 namespace escd::train {
 namespace {
@@ -22,6 +25,14 @@ std::vector<int> training_folds(const Checkpoint& checkpoint, const std::string&
                                 "student's validation or test clips");
   }
   return training["train_config"]["train_folds"].get<std::vector<int>>();
+}
+
+std::string file_fingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Fnv1a hash;
+  hash.feed(bytes.data(), bytes.size());
+  return hash.hex();
 }
 
 }  // namespace
@@ -49,6 +60,7 @@ Teachers::Teachers(const std::vector<std::string>& paths, const std::vector<std:
     }
     checkpoint.model->eval();
     models_.push_back(checkpoint.model);
+    fingerprints_.push_back(file_fingerprint(path));
   }
 }
 

@@ -30,8 +30,12 @@ class Teachers {
 
   size_t size() const { return models_.size(); }
 
+  // FNV-1a of each checkpoint file, in order: a resumed run must learn from the same teachers.
+  const std::vector<std::string>& fingerprints() const { return fingerprints_; }
+
  private:
   std::vector<std::shared_ptr<SequenceClassifier>> models_;
+  std::vector<std::string> fingerprints_;
 };
 
 // The folds a run must keep from its teachers: its validation and test folds.

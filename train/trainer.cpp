@@ -174,6 +174,12 @@ ResumeState load_resume_state(const std::string& path, SequenceClassifier& model
                                "; resume needs the same settings (was " + meta.at(key).dump() + ")");
     }
   }
+  // Same teacher paths are not enough: a checkpoint rewritten in place would change the targets.
+  if (meta.value("teacher_fingerprints", nlohmann::json()) != identity.value("teacher_fingerprints", nlohmann::json())) {
+    throw std::runtime_error(path + ": a teacher checkpoint is not the one the run started with (file fingerprints " +
+                             meta.value("teacher_fingerprints", nlohmann::json()).dump() + ", now " +
+                             identity.value("teacher_fingerprints", nlohmann::json()).dump() + ")");
+  }
   at::NoGradGuard no_grad;
   for (auto& p : model.named_parameters()) {
     at::Tensor t;
@@ -321,8 +327,9 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const double steps_per_epoch = static_cast<double>(loader.batches_per_epoch());
   const double total_steps = steps_per_epoch * cfg.epochs, warmup_steps = steps_per_epoch * cfg.warmup_epochs;
 
-  const nlohmann::json identity = {{"model", o.model}, {"hyperparameters", model->hyperparameters()},
-                                   {"config", cfg.to_json()}};
+  nlohmann::json identity = {{"model", o.model}, {"hyperparameters", model->hyperparameters()},
+                             {"config", cfg.to_json()}};
+  if (teachers) identity["teacher_fingerprints"] = teachers->fingerprints();
   ResumeState state;
   if (o.resume && fs::exists(state_path)) {
     state = load_resume_state(state_path, *model, ema, optimizer, identity);
