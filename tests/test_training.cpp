@@ -143,14 +143,20 @@ void save_constant_teacher(const std::string& path, int favourite, const std::ve
                   {{"train_config", {{"train_folds", train_folds}}}});
 }
 
+// quick_options distilling from dir/teacher.ckpt, a constant teacher of class 2 trained on folds 1-3.
+FitOptions options_with_teacher(const test::TempDir& dir, int epochs) {
+  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3});
+  FitOptions o = quick_options(dir.path("run"), epochs);
+  o.config.teachers = {dir.path("teacher.ckpt")};
+  return o;
+}
+
 // A student that learns from such a teacher alone ends up saying its class for the validation
 // clips, whatever their labels.
 TEST(Training, DistillationPullsTheStudentToItsTeachers) {
   SKIP_WITHOUT_ESC50();
   test::TempDir dir;
-  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3});
-  FitOptions o = quick_options(dir.path("run"), 4);
-  o.config.teachers = {dir.path("teacher.ckpt")};
+  FitOptions o = options_with_teacher(dir, 4);
   o.config.distill_weight = 1.0;
   const nlohmann::json result = fit(o, small_dataset());
   const auto predictions = result["val"]["predictions"].get<std::vector<int64_t>>();
@@ -164,9 +170,7 @@ TEST(Training, DistillationPullsTheStudentToItsTeachers) {
 TEST(Training, ResumeWithAChangedTeacherIsRefused) {
   SKIP_WITHOUT_ESC50();
   test::TempDir dir;
-  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3});
-  FitOptions first = quick_options(dir.path("run"), 2);
-  first.config.teachers = {dir.path("teacher.ckpt")};
+  FitOptions first = options_with_teacher(dir, 2);
   first.stop_after_epochs = 1;
   fit(first, small_dataset());
   save_constant_teacher(dir.path("teacher.ckpt"), 3, {1, 2, 3});
