@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "util/fnv_hash.h"
 
@@ -11,14 +10,6 @@ namespace escd::daemon {
 namespace {
 
 constexpr int64_t kWindowFrames = 155;  // 5 s: the length every model was trained on
-
-std::string file_hash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  Fnv1a hash;  // identifies the file in health reports, not a security hash
-  char buf[1 << 16];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) hash.feed(buf, static_cast<size_t>(in.gcount()));
-  return hash.hex();
-}
 
 }  // namespace
 
@@ -46,7 +37,7 @@ ModelRunner::ModelRunner(const std::string& name, const std::string& checkpoint_
                          const EventConfig& events)
     : name_(name),
       checkpoint_path_(checkpoint_path),
-      checkpoint_hash_(file_hash(checkpoint_path)),
+      checkpoint_hash_(file_fingerprint(checkpoint_path)),  // identifies the file, not a security hash
       checkpoint_(load_checkpoint(checkpoint_path, name)),
       events_(events, checkpoint_.class_names),
       hop_frames_(hop_frames) {

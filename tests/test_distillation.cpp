@@ -6,6 +6,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "distillation.h"
+#include "losses.h"
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"

@@ -94,13 +94,15 @@ std::function<int()> add_fit_command(CLI::App& app) {
     auto selected = [&](int k) {
       return std::find(args->cv_folds.begin(), args->cv_folds.end(), k) != args->cv_folds.end();
     };
-    // Teachers must not have trained on any fold's held-out clips: say so now, not hours later
-    // when that fold's turn comes.
-    for (int k = 1; k <= 5; ++k) {
-      if (selected(k) && !options.config.teachers.empty()) {
-        const FitOptions fold = fold_options(k);
-        const Teachers loads_and_checks(fold.config.teachers, data.index.class_names, held_out_folds(fold.config));
+    // Teachers must not have trained on any selected fold's held-out clips: say so now, not hours
+    // later when that fold's turn comes.
+    if (!options.config.teachers.empty()) {
+      std::vector<int> held_out;
+      for (int k = 1; k <= 5; ++k) {
+        if (!selected(k)) continue;
+        for (int f : held_out_folds(fold_options(k).config)) held_out.push_back(f);
       }
+      const Teachers loads_and_checks(options.config.teachers, data.index.class_names, held_out);
     }
     nlohmann::json summary = nlohmann::json::array();
     double sum = 0.0;

@@ -4,10 +4,9 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
+#include "evaluation.h"
 #include "models/common/checkpoint.h"
 #include "util/fnv_hash.h"
 
@@ -25,14 +24,6 @@ std::vector<int> training_folds(const Checkpoint& checkpoint, const std::string&
                                 "student's validation or test clips");
   }
   return training["train_config"]["train_folds"].get<std::vector<int>>();
-}
-
-std::string file_fingerprint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Fnv1a hash;
-  hash.feed(bytes.data(), bytes.size());
-  return hash.hex();
 }
 
 }  // namespace
@@ -66,24 +57,15 @@ Teachers::Teachers(const std::vector<std::string>& paths, const std::vector<std:
 
 at::Tensor Teachers::probabilities(const at::Tensor& features, double temperature) const {
   at::NoGradGuard no_grad;
-  at::Tensor sum;
-  for (const auto& model : models_) {
-    const at::Tensor p = at::softmax(model->forward(features) / temperature, 1);
-    sum = sum.defined() ? sum + p : p;
-  }
-  return sum / static_cast<double>(models_.size());
+  std::vector<at::Tensor> logits;
+  for (const auto& model : models_) logits.push_back(model->forward(features) / temperature);
+  return mean_probability(logits);
 }
 
 std::vector<int> held_out_folds(const TrainConfig& config) {
   std::vector<int> folds = config.val_folds;
   folds.insert(folds.end(), config.test_folds.begin(), config.test_folds.end());
   return folds;
-}
-
-at::Tensor distillation_loss(const at::Tensor& student_logits, const at::Tensor& teacher_probabilities,
-                             double temperature) {
-  const at::Tensor log_p = at::log_softmax(student_logits / temperature, 1);
-  return -(teacher_probabilities * log_p).sum(1).mean() * (temperature * temperature);
 }
 
 void check_distillation_settings(const TrainConfig& c) {

@@ -41,13 +41,6 @@ class Teachers {
 // The folds a run must keep from its teachers: its validation and test folds.
 std::vector<int> held_out_folds(const TrainConfig& config);
 
-// Cross-entropy of softmax(student_logits / temperature) against the teachers' probabilities (at
-// the same temperature), times temperature², which keeps its gradient on the same scale as the
-// label loss's whatever the temperature (Hinton et al., 2015). It differs from the KL divergence by
-// the teachers' entropy, a constant to the student.
-at::Tensor distillation_loss(const at::Tensor& student_logits, const at::Tensor& teacher_probabilities,
-                             double temperature);
-
 // The distillation settings of a recipe must make sense: a weight in [0, 1], not 0 when there are
 // teachers (they would run for nothing), and a positive temperature. Without teachers the weight is
 // unused. Throws std::invalid_argument saying which key is wrong and why.

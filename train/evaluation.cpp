@@ -11,16 +11,16 @@
 #include <vector>
 
 namespace escd::train {
-namespace {
 
-// log of the mean class probability of several [B, classes] logits: how both ensembles and
-// test-time shifts combine. Probabilities rather than logits, so that one member or copy with
-// larger logits does not outvote the rest by its scale alone.
-at::Tensor log_mean_probability(const std::vector<at::Tensor>& logits) {
+at::Tensor mean_probability(const std::vector<at::Tensor>& logits) {
   at::Tensor probability_sum = at::zeros_like(logits.front());
   for (const at::Tensor& l : logits) probability_sum += at::softmax(l, 1);
-  return at::log(probability_sum / static_cast<double>(logits.size()));
+  return probability_sum / static_cast<double>(logits.size());
 }
+
+namespace {
+
+at::Tensor log_mean_probability(const std::vector<at::Tensor>& logits) { return at::log(mean_probability(logits)); }
 
 }  // namespace
 

@@ -47,6 +47,11 @@ struct Confusion {
 // The `n` largest off-diagonal entries of a confusion matrix, largest first: what people read first.
 std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n);
 
+// The mean class probability of several [B, classes] logits: how ensembles (esc-train eval, escd
+// --ensemble, distillation teachers) and test-time shifts combine. Probabilities rather than
+// logits, so that one member or copy with larger logits does not outvote the rest by its scale alone.
+at::Tensor mean_probability(const std::vector<at::Tensor>& logits);
+
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes);
 
 }  // namespace escd::train

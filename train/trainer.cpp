@@ -20,6 +20,7 @@
 #include "distillation.h"
 #include "evaluation.h"
 #include "invocation.h"
+#include "losses.h"
 #include "features/log_mel.h"
 #include "lr_schedule.h"
 #include "parameter_copy.h"
@@ -84,13 +85,6 @@ ParamGroups make_param_groups(SequenceClassifier& model, const TrainConfig& cfg)
   add(no_decay, cfg.lr, 0.0);
   add(ssm, cfg.ssm_lr, 0.0);
   return out;
-}
-
-// Cross-entropy against the (mixed) label distribution, smoothed.
-at::Tensor label_loss(const at::Tensor& logits, const at::Tensor& targets, double smoothing) {
-  const int64_t classes = logits.size(1);
-  const at::Tensor smoothed = targets * (1.0 - smoothing) + smoothing / static_cast<double>(classes);
-  return -(smoothed * at::log_softmax(logits, 1)).sum(1).mean();
 }
 
 // Rewrites metrics.jsonl keeping only the epochs before `first_epoch` (lines of a run killed after
@@ -168,17 +162,14 @@ ResumeState load_resume_state(const std::string& path, SequenceClassifier& model
   c10::IValue meta_value;
   archive.read("meta", meta_value);
   const nlohmann::json meta = nlohmann::json::parse(meta_value.toStringRef());
-  for (const char* key : {"model", "hyperparameters", "config"}) {
-    if (meta.at(key) != identity.at(key)) {
-      throw std::runtime_error(path + ": the run was started with another " + std::string(key) +
-                               "; resume needs the same settings (was " + meta.at(key).dump() + ")");
+  // Every key of the identity must match; a key the run was started without (an older esc-train's
+  // state) reads as null.
+  for (const auto& [key, value] : identity.items()) {
+    const nlohmann::json was = meta.value(key, nlohmann::json());
+    if (was != value) {
+      throw std::runtime_error(path + ": the run was started with another " + key +
+                               "; resume needs the same settings (was " + was.dump() + ", now " + value.dump() + ")");
     }
-  }
-  // Same teacher paths are not enough: a checkpoint rewritten in place would change the targets.
-  if (meta.value("teacher_fingerprints", nlohmann::json()) != identity.value("teacher_fingerprints", nlohmann::json())) {
-    throw std::runtime_error(path + ": a teacher checkpoint is not the one the run started with (file fingerprints " +
-                             meta.value("teacher_fingerprints", nlohmann::json()).dump() + ", now " +
-                             identity.value("teacher_fingerprints", nlohmann::json()).dump() + ")");
   }
   at::NoGradGuard no_grad;
   for (auto& p : model.named_parameters()) {
@@ -329,6 +320,7 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
 
   nlohmann::json identity = {{"model", o.model}, {"hyperparameters", model->hyperparameters()},
                              {"config", cfg.to_json()}};
+  // Same teacher paths are not enough: a checkpoint rewritten in place would change the targets.
   if (teachers) identity["teacher_fingerprints"] = teachers->fingerprints();
   ResumeState state;
   if (o.resume && fs::exists(state_path)) {
