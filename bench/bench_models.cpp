@@ -31,6 +31,7 @@
 #include "models/liquid_s4/liquid_s4_options.h"
 #include "models/mamba/mamba_config.h"
 #include "models/vjepa2/vjepa2_options.h"
+#include "util/blas_kernel.h"
 
 namespace {
 
@@ -194,6 +195,7 @@ int main(int argc, char** argv) {
     at::set_num_threads(s.threads);
     at::set_num_interop_threads(1);
     nlohmann::json result = {{"threads", at::get_num_threads()},
+                             {"blas_core", escd::openblas_core_name()},
                              {"gemm_gflops", gemm_gflops(s.gemm, s.repeats)},
                              {"models", nlohmann::json::object()}};
     for (const std::string& m : s.models) result["models"][m] = bench_model(m, s);

@@ -22,6 +22,7 @@ Usage: reference_models.py [--batch 32] [--frames 155] [--repeats 3] [--rows 10]
                            [--models mamba,liquid_s4,vjepa2] [--tiny]
 """
 import argparse
+import ctypes
 import json
 import math
 import time
@@ -390,6 +391,16 @@ def bench_model(name, args):
     return out
 
 
+def openblas_core():
+    """The OpenBLAS kernel torch runs ("Prescott", "SkylakeX", ...), or "" for another BLAS."""
+    try:
+        name = ctypes.CDLL("libopenblas.so.0").openblas_get_corename
+    except (OSError, AttributeError):
+        return ""
+    name.restype = ctypes.c_char_p
+    return name().decode()
+
+
 def gemm_gflops(n, repeats):
     a, b = torch.randn(n, n), torch.randn(n, n)
     return 2.0 * n ** 3 / median_seconds(lambda: torch.mm(a, b), repeats) / 1e9
@@ -407,7 +418,7 @@ def main():
     ap.add_argument("--tiny", action="store_true", help="tiny sizes: a smoke run of a few seconds")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    result = {"threads": torch.get_num_threads(), "torch": torch.__version__,
+    result = {"threads": torch.get_num_threads(), "torch": torch.__version__, "blas_core": openblas_core(),
               "gemm_gflops": gemm_gflops(args.gemm, args.repeats), "models": {}}
     for name in args.models.split(","):
         result["models"][name] = bench_model(name, args)

@@ -2,6 +2,9 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
+
+#include "util/blas_kernel.h"
 
 namespace escd {
 
@@ -12,6 +15,7 @@ void set_compute_threads(int n) {
   if (auto set_openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_openblas(n);
   }
+  spdlog::info("compute: {} thread(s); {}", n, describe_blas_kernel());
 }
 
 }  // namespace escd
