@@ -16,15 +16,16 @@
 namespace escd::bench {
 
 // The MelConv front end per frame (C = channels; layers 1→C k5, C→2C k5, 2C→2C k3, stride 2):
-//   per layer  2·in·out·k·L (conv) + 8·out·L (GroupNorm: mean, variance, normalise, affine) + out·L (GELU)
+//   per layer  2·in·out·k·kt·L (conv; kt = time kernel) + 8·out·L (GroupNorm: mean, variance,
+//   normalise, affine) + out·L (GELU)
 // with L the layer's output bands. 0 without the front end.
-inline double mel_conv_flops_per_frame(int64_t channels, int64_t n_mels) {
+inline double mel_conv_flops_per_frame(int64_t channels, int64_t n_mels, int64_t time_kernel) {
   if (channels <= 0) return 0;
   const int64_t kernels[3] = {5, 5, 3}, widths[3] = {channels, 2 * channels, 2 * channels};
   double flops = 0, in = 1, bands = static_cast<double>(n_mels);
   for (int i = 0; i < 3; ++i) {
     bands = std::floor((bands + 2 * (kernels[i] / 2) - kernels[i]) / 2) + 1;
-    flops += 2 * in * widths[i] * kernels[i] * bands + 9 * widths[i] * bands;
+    flops += 2 * in * widths[i] * kernels[i] * time_kernel * bands + 9 * widths[i] * bands;
     in = static_cast<double>(widths[i]);
   }
   return flops;
@@ -48,7 +49,7 @@ inline double mamba_flops_per_clip(const MambaConfig& c, int64_t frames, int64_t
   double layer = 2 * D * 2 * E + 2 * K * E + E + 2 * E * (R + 2 * N) + 2 * R * E + E + 7 * E * N + 6 * E + 2 * E * D +
                  4 * D + D;
   if (c.has_mlp()) layer += 2 * D * 2 * H + 3 * H + 2 * H * D + 5 * D;
-  const double per_frame = mel_conv_flops_per_frame(c.mel_conv_channels, n_mels) +
+  const double per_frame = mel_conv_flops_per_frame(c.mel_conv_channels, n_mels, c.mel_conv_time_kernel) +
                            2 * embedded_width(c.mel_conv_channels, n_mels) * D + c.n_layers * layer + 4 * D + D;
   return frames * per_frame + 2 * D * n_classes;
 }
@@ -80,7 +81,7 @@ inline LiquidS4Flops liquid_s4_flops(const liquid_s4::Options& o, int64_t T, int
   const double liquid = 4.0 * H * T * o.liquid_terms();
   const double layer = 8 * H * T + ffts * fft + products * spectral_product + 2 * H * T + liquid + 8 * H * T +
                        4 * H * H * T + 6 * H * T + H * T;
-  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels) +
+  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels, o.mel_conv_time_kernel) +
                        2.0 * embedded_width(o.mel_conv_channels, n_mels) * H;
   const double total = front * T + o.n_layers * layer + 8 * H * T + H * T + 2 * H * n_classes;
   const double R = kb ? 2 : 1;
@@ -106,7 +107,7 @@ inline double vjepa2_flops_per_clip(const vjepa2::Options& o, int64_t T, int64_t
   const double mlp = 2 * D * r * D + r * D + 2 * r * D * D;
   const double block = 16 * D * N + 8 * D * D * N + 4 * N * N * D + 5 * heads * N * N + mlp * N + 2 * D * N;
   const double pooler = 8 * D * N + 4 * D * D * N + 2 * D * D + 4 * N * D + 5 * o.pool_heads * N + 8 * D + mlp + 2 * D;
-  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels) * tubelets * o.tubelet_frames;
+  const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels, o.mel_conv_time_kernel) * tubelets * o.tubelet_frames;
   return front + 2 * V * D * N + o.depth * block + 8 * D * N + pooler + 2 * D * n_classes;
 }
 

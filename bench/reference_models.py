@@ -32,6 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 N_MELS, N_CLASSES = 128, 50
+# escd's default mel_conv_time_kernel (the models' defaults JSON): frames each MelConv layer sees.
+MEL_CONV_TIME_KERNEL = 1
 
 
 def median_seconds(fn, repeats):
@@ -120,21 +122,55 @@ class MambaMixer(nn.Module):
 
 
 class MelConv(nn.Module):
-    """escd's per-frame front end (src/models/common/mel_conv.h): three stride-2 Conv1d over the mel
-    axis (kernels 5, 5, 3; channels C, 2C, 2C), each with GroupNorm(1) and GELU, flattened."""
+    """escd's front end (src/models/common/mel_conv.h): three stride-2 convolutions over the mel axis
+    (kernels 5, 5, 3; channels C, 2C, 2C), each with GroupNorm(1) per frame and GELU, flattened. With
+    time_kernel k > 1 each is a causal Conv2d over (time, mel) with k frames, zeros before the first."""
 
-    def __init__(self, channels):
+    def __init__(self, channels, time_kernel=MEL_CONV_TIME_KERNEL):
         super().__init__()
-        widths, kernels, layers, cin = (channels, 2 * channels, 2 * channels), (5, 5, 3), [], 1
+        self.k = time_kernel
+        widths, kernels, cin = (channels, 2 * channels, 2 * channels), (5, 5, 3), 1
+        self.convs, self.norms = nn.ModuleList(), nn.ModuleList()
         for w, k in zip(widths, kernels):
-            layers += [nn.Conv1d(cin, w, k, stride=2, padding=k // 2), nn.GroupNorm(1, w), nn.GELU()]
+            self.convs.append(nn.Conv1d(cin, w, k, stride=2, padding=k // 2) if time_kernel == 1 else
+                              nn.Conv2d(cin, w, (time_kernel, k), stride=(1, 2), padding=(0, k // 2)))
+            self.norms.append(nn.GroupNorm(1, w))
             cin = w
-        self.layers = nn.Sequential(*layers)
         self.out_features = cin * (N_MELS // 8)
 
-    def forward(self, frames):  # [..., M] -> [..., out_features]
-        lead = frames.shape[:-1]
-        return self.layers(frames.reshape(-1, 1, frames.shape[-1])).reshape(*lead, self.out_features)
+    def layer(self, i, x):  # [n, C, k - 1 + T, F] -> [n, C', T, F'], normalised per frame
+        y = self.convs[i](x)
+        n, c, t, f = y.shape
+        return F.gelu(self.norms[i](y.transpose(1, 2).reshape(n * t, c, f))).reshape(n, t, c, -1).transpose(1, 2)
+
+    def forward(self, frames):  # [..., M] (time_kernel 1) or [b, T, M] -> [..., out_features]
+        if self.k == 1:
+            lead, h = frames.shape[:-1], frames.reshape(-1, 1, frames.shape[-1])
+            for conv, norm in zip(self.convs, self.norms):
+                h = F.gelu(norm(conv(h)))
+            return h.reshape(*lead, self.out_features)
+        b, t, _ = frames.shape
+        h = frames.unsqueeze(1)
+        for i in range(len(self.convs)):
+            h = self.layer(i, F.pad(h, (0, 0, self.k - 1, 0)))
+        return h.transpose(1, 2).reshape(b, t, self.out_features)
+
+    def make_stepper(self, rows):
+        """frame [rows, M] -> [rows, out_features], keeping each layer's last k - 1 inputs."""
+        if self.k == 1:
+            return self.forward
+        history = [None] * len(self.convs)
+
+        def step(frame):
+            x = frame.unsqueeze(1)  # [rows, 1, M]
+            for i in range(len(self.convs)):
+                if history[i] is None:
+                    history[i] = torch.zeros(rows, x.shape[1], self.k - 1, x.shape[2])
+                window = torch.cat([history[i], x.unsqueeze(2)], 2)
+                history[i] = window[:, :, 1:]
+                x = self.layer(i, window).squeeze(2)
+            return x.reshape(rows, -1)
+        return step
 
 
 def front_end(mel_conv_channels, width):
@@ -143,6 +179,14 @@ def front_end(mel_conv_channels, width):
         return nn.Linear(N_MELS, width)
     conv = MelConv(mel_conv_channels)
     return nn.Sequential(conv, nn.Linear(conv.out_features, width))
+
+
+def front_end_stepper(embedding, rows):
+    """front_end's module one frame at a time: [rows, M] -> [rows, width]."""
+    if isinstance(embedding, nn.Linear):
+        return embedding
+    conv = embedding[0].make_stepper(rows)
+    return lambda frame: embedding[1](conv(frame))
 
 
 class MambaClassifier(nn.Module):
@@ -165,8 +209,10 @@ class MambaClassifier(nn.Module):
         conv = [torch.zeros(rows, m0.E, m0.K) for _ in self.mixers]
         ssm = [torch.zeros(rows, m0.E, m0.N) for _ in self.mixers]
 
+        embed = front_end_stepper(self.embedding, rows)
+
         def step(frame):
-            r = self.embedding(frame)
+            r = embed(frame)
             for i, (norm, mixer) in enumerate(zip(self.norms, self.mixers)):
                 r = r + mixer.step(norm(r), conv[i], ssm[i])
             return self.norm_f(r)
@@ -278,9 +324,10 @@ class LiquidS4Classifier(nn.Module):
 
     def make_stepper(self, rows):
         steps = [layer.make_stepper(rows) for layer in self.layers]
+        embed = front_end_stepper(self.encoder, rows)
 
         def step(frame):
-            x = self.encoder(frame)
+            x = embed(frame)
             for norm, s in zip(self.norms, steps):
                 x = x + s(norm(x))
             return self.final_norm(x)
@@ -341,11 +388,11 @@ class Vjepa2Classifier(nn.Module):
         b, T, M = frames.shape
         n = min(T // self.tubelet, self.max_tubelets)
         P = M // self.patch_mels
-        x = frames[:, T - n * self.tubelet:]
-        if self.mel_conv is not None:
+        x = frames
+        if self.mel_conv is not None:  # on every frame, as escd: with a time kernel the dropped ones are context
             bands = M // 8
-            x = self.mel_conv(x).reshape(b, n * self.tubelet, -1, bands).transpose(-1, -2)
-        x = x.reshape(b, n, self.tubelet, P, self.patch_width)
+            x = self.mel_conv(x).reshape(b, T, -1, bands).transpose(-1, -2)
+        x = x[:, T - n * self.tubelet:].reshape(b, n, self.tubelet, P, self.patch_width)
         x = x.permute(0, 1, 3, 2, 4).reshape(b, n * P, -1)
         x = self.norm(self.blocks(self.patch_embed(x) + self.positions[: n * P]))
         return self.head(self.pooler(self.pool_query.expand(b, -1, -1), x).squeeze(1))

@@ -425,7 +425,7 @@ TEST(LiquidS4Training, AFewAdamStepsLowerTheLossOnATinyBatch) {
 TEST(LiquidS4Hyperparameters, DefaultsAreCompleteAndTheConfigFileMatchesThem) {
   const nlohmann::json defaults = liquid_s4_defaults();
   for (const char* key : {"d_model", "n_layers", "d_state", "dt_min", "dt_max", "liquid_kernel", "liquid_degree",
-                          "liquid_contract", "discretization", "norm", "dropout"}) {
+                          "liquid_contract", "discretization", "norm", "dropout", "mel_conv_time_kernel"}) {
     EXPECT_TRUE(defaults.contains(key)) << key;
   }
   EXPECT_NE(defaults.at("liquid_kernel"), "none");  // the liquid terms are on by default

@@ -78,7 +78,7 @@ int64_t count_parameters(SequenceClassifier& model) {
 TEST(Mamba, DefaultsListEveryKeyAndMatchTheConfigFile) {
   const nlohmann::json defaults = mamba_defaults();
   for (const char* key : {"d_model", "n_layers", "d_state", "d_conv", "expand", "dt_rank", "d_intermediate", "dt_min",
-                          "dt_max", "dt_init_floor", "norm_eps", "mel_conv_channels"}) {
+                          "dt_max", "dt_init_floor", "norm_eps", "mel_conv_channels", "mel_conv_time_kernel"}) {
     EXPECT_TRUE(defaults.contains(key)) << key;
   }
   const nlohmann::json file = load_toml_file(std::string(ESCD_SOURCE_DIR) + "/config/mamba.toml");

@@ -13,6 +13,7 @@
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/mel_conv.h"
+#include "models/common/mel_conv_stream.h"
 #include "models/common/registry.h"
 #include "test_support.h"
 
@@ -81,6 +82,84 @@ TEST(MelConv, MatchesConvGroupNormGeluByHand) {
   EXPECT_TRUE(at::allclose(conv->forward(x), h.reshape({4, -1}), 1e-5, 1e-6));
 }
 
+// With a time kernel k, frame t's features see frames t - 3(k - 1) .. t and nothing later: changing
+// one frame changes that frame and the next 3(k - 1) only, in that sequence only.
+TEST(MelConv, TimeKernelIsCausalWithThreeLayersOfContext) {
+  at::manual_seed(7);
+  MelConv conv(128, 4, 3);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = at::randn({2, 20, 128});
+  const at::Tensor y = conv->forward(x);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 20, conv->out_features()}));
+  at::Tensor x2 = x.clone();
+  x2[1][5] += at::randn({128});
+  const at::Tensor changed = ((conv->forward(x2) - y).abs().amax(-1) > 0).to(at::kLong);
+  at::Tensor expected = at::zeros({2, 20}, at::kLong);
+  expected[1].slice(0, 5, 5 + 1 + 3 * 2).fill_(1);
+  EXPECT_TRUE(at::equal(changed, expected)) << changed;
+  // [T, n_mels] is one sequence.
+  EXPECT_TRUE(at::allclose(conv->forward(x[0]), y[0], 1e-5, 1e-6));
+  int64_t n = 0;
+  for (const auto& p : conv->parameters()) n += p.numel();
+  EXPECT_EQ(n, MelConvImpl::parameter_count(4, 3));
+  EXPECT_THROW(MelConv(128, 4, 0), std::invalid_argument);
+  EXPECT_THROW(create_model("mamba", {{"mel_conv_time_kernel", 0}}), std::invalid_argument);
+  EXPECT_THROW(create_model("liquid_s4", {{"mel_conv_time_kernel", 10}}), std::invalid_argument);
+  EXPECT_THROW(create_model("vjepa2", {{"mel_conv_time_kernel", -1}}), std::invalid_argument);
+}
+
+// The causal layers by hand: each layer's input padded with k - 1 zero frames in front, then
+// conv2d (stride (1, 2), mel padding k/2), GroupNorm(1) over each frame's channels and bands, GELU.
+TEST(MelConv, TimeKernelMatchesCausalConv2dByHand) {
+  at::manual_seed(9);
+  MelConv conv(64, 3, 2);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = at::randn({2, 9, 64});
+  at::Tensor h = x.unsqueeze(1);  // [B, 1, T, M]
+  const auto params = conv->named_parameters();
+  for (int i = 0; i < 3; ++i) {
+    const std::string l = std::to_string(i);
+    const at::Tensor w = params["conv" + l + ".weight"];
+    ASSERT_EQ(w.dim(), 4);
+    const std::vector<int64_t> stride{1, 2}, padding{0, w.size(3) / 2};
+    h = at::conv2d(at::constant_pad_nd(h, {0, 0, 1, 0}), w, params["conv" + l + ".bias"], stride, padding);
+    std::vector<at::Tensor> frames;
+    for (int64_t t = 0; t < h.size(2); ++t) {
+      frames.push_back(at::gelu(at::group_norm(h.select(2, t), 1, params["norm" + l + ".weight"],
+                                               params["norm" + l + ".bias"], 1e-5)));
+    }
+    h = at::stack(frames, 2);
+  }
+  EXPECT_TRUE(at::allclose(conv->forward(x), h.transpose(1, 2).reshape({2, 9, -1}), 1e-5, 1e-6));
+}
+
+// A stream of rows, each reset at its own frame, gives every row the parallel forward over the frames
+// since its reset; with one frame shared by every row (escd's staggered windows) too.
+TEST(MelConv, StreamEqualsTheParallelForwardSinceEachReset) {
+  at::manual_seed(13);
+  MelConv conv(128, 4, 3);
+  conv->eval();
+  at::NoGradGuard no_grad;
+  const int64_t rows = 4, T = 40;
+  for (const bool shared : {false, true}) {
+    SCOPED_TRACE(shared ? "one frame for every row" : "a frame per row");
+    const at::Tensor x = shared ? at::randn({1, T, 128}).expand({rows, T, 128}).contiguous() : at::randn({rows, T, 128});
+    MelConvStream stream(conv, rows);
+    const std::vector<int64_t> reset_at{0, 3, 9, 17};  // rows 2 and 3 reset while others are past their context
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        if (t == reset_at[r]) stream.clear(r);
+      }
+      const at::Tensor step = stream.step(shared ? x[0][t].unsqueeze(0) : x.select(1, t), rows);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (t < reset_at[r]) continue;
+        const at::Tensor expected = conv->forward(x[r].slice(0, reset_at[r], t + 1))[-1];
+        ASSERT_TRUE(at::allclose(step[r], expected, 1e-4, 1e-5)) << "row " << r << " frame " << t;
+      }
+    }
+  }
+}
+
 // Checkpoints written before MelConv existed have no mel_conv_channels; they read raw log-mel.
 TEST(MelConv, CheckpointsWithoutTheKeyLoadWithoutIt) {
   for (const std::string& name : model_names()) {
@@ -97,6 +176,26 @@ TEST(MelConv, CheckpointsWithoutTheKeyLoadWithoutIt) {
     for (const auto& p : old.model->named_parameters()) EXPECT_EQ(p.key().find("mel_conv"), std::string::npos) << p.key();
     // The current default is the front end.
     EXPECT_GT(create_model(name, {})->hyperparameters().at("mel_conv_channels").get<int64_t>(), 0);
+  }
+}
+
+// Checkpoints written before MelConv time kernels existed have no mel_conv_time_kernel: their
+// MelConv sees one frame per layer (Conv1d weights), whatever the default.
+TEST(MelConv, CheckpointsWithoutATimeKernelLoadPerFrame) {
+  for (const std::string& name : model_names()) {
+    SCOPED_TRACE(name);
+    test::TempDir dir;
+    auto model = create_model(name, test::tiny_hyperparameters(name));
+    save_checkpoint(dir.path("old.ckpt"), *model, FrontEndConfig{}, std::vector<std::string>(50, "x"));
+    nlohmann::json meta = load_checkpoint(dir.path("old.ckpt")).meta;
+    meta["hyperparameters"].erase("mel_conv_time_kernel");
+    const Checkpoint old = checkpoint_from_meta(meta.dump(), "old.ckpt");
+    EXPECT_EQ(old.model->hyperparameters().at("mel_conv_time_kernel"), 1);
+    EXPECT_EQ(old.model->named_parameters()["mel_conv.conv0.weight"].dim(), 3);
+    // And every model builds the kernel it is asked for.
+    nlohmann::json with_time = test::tiny_hyperparameters(name);
+    with_time["mel_conv_time_kernel"] = 3;
+    EXPECT_EQ(create_model(name, with_time)->named_parameters()["mel_conv.conv0.weight"].size(2), 3);
   }
 }
 

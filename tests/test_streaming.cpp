@@ -1,5 +1,6 @@
 // Exact 5-second windows: staggered recurrent sessions give, for every window, the model's output
-// on exactly that window's frames, the same as recomputing the window.
+// on exactly that window's frames, the same as recomputing the window; also with a MelConv time
+// kernel, whose per-row time context must restart with each row (MelConvStream).
 #include <gtest/gtest.h>
 
 #include <ATen/Functions.h>
@@ -16,12 +17,15 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
   return (a - b).abs().max().item<double>() / std::max(1e-6, b.abs().max().item<double>());
 }
 
-class StreamingTest : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+// Model, hop in frames, MelConv time kernel.
+class StreamingTest : public ::testing::TestWithParam<std::tuple<std::string, int, int>> {};
 
 TEST_P(StreamingTest, StaggeredSessionsEqualRecomputingEachWindow) {
-  const auto& [name, hop] = GetParam();
+  const auto& [name, hop, time_kernel] = GetParam();
   at::manual_seed(11);
-  auto model = create_model(name, test::tiny_hyperparameters(name));
+  nlohmann::json hyperparameters = test::tiny_hyperparameters(name);
+  hyperparameters["mel_conv_time_kernel"] = time_kernel;
+  auto model = create_model(name, hyperparameters);
   model->set_input_statistics(at::zeros({128}) - 5.0, at::ones({128}) * 3.0);
   model->eval();
   const int64_t window = 31, frames = 3 * window + 7;
@@ -55,9 +59,11 @@ TEST_P(StreamingTest, StaggeredSessionsEqualRecomputingEachWindow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ModelsAndHops, StreamingTest,
-                         ::testing::Combine(::testing::ValuesIn(test::recurrent_models()), ::testing::Values(1, 8, 31, 40)),
+                         ::testing::Combine(::testing::ValuesIn(test::recurrent_models()), ::testing::Values(1, 8, 31, 40),
+                                            ::testing::Values(1, 3)),
                          [](const auto& info) {
-                           return std::get<0>(info.param) + "_hop" + std::to_string(std::get<1>(info.param));
+                           return std::get<0>(info.param) + "_hop" + std::to_string(std::get<1>(info.param)) +
+                                  "_time_kernel" + std::to_string(std::get<2>(info.param));
                          });
 
 }  // namespace

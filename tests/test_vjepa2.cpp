@@ -25,9 +25,11 @@ namespace {
 
 double max_difference(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
-std::shared_ptr<SequenceClassifier> tiny_vjepa2(uint64_t seed = 5) {
+std::shared_ptr<SequenceClassifier> tiny_vjepa2(uint64_t seed = 5, int64_t mel_conv_time_kernel = 1) {
   at::manual_seed(seed);
-  auto model = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
+  nlohmann::json hyperparameters = test::tiny_hyperparameters("vjepa2");
+  hyperparameters["mel_conv_time_kernel"] = mel_conv_time_kernel;
+  auto model = create_model("vjepa2", hyperparameters);
   model->set_input_statistics(at::zeros({128}) - 5.0, at::ones({128}) * 3.0);
   model->eval();
   return model;
@@ -82,8 +84,11 @@ TEST(Vjepa2Pooler, OneVectorPerQueryAndModelGivesLogits) {
   EXPECT_FALSE(model->streams_recurrently());
 }
 
-TEST(Vjepa2Session, LogitsEqualTheParallelForwardOnTheFramesSeen) {
-  auto model = tiny_vjepa2();
+// Also with a MelConv time kernel, whose time context restarts when a row is reset.
+class Vjepa2Session : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(Vjepa2Session, LogitsEqualTheParallelForwardOnTheFramesSeen) {
+  auto model = tiny_vjepa2(5, GetParam());
   const at::Tensor input = at::randn({200, 128}) * 3.0 - 5.0;
   auto session = model->start_session(2);
   at::NoGradGuard no_grad;
@@ -105,9 +110,14 @@ TEST(Vjepa2Session, LogitsEqualTheParallelForwardOnTheFramesSeen) {
   session->reset_row(1);
   EXPECT_EQ(session->frames_seen(1), 0);
   EXPECT_EQ(session->frames_seen(0), 200);
+  for (int64_t f = 0; f < 24; ++f) session->step(at::stack({input[f], input[100 + f]}));
+  const at::Tensor expected_after_reset = model->forward(input.slice(0, 100, 124).unsqueeze(0))[0];
+  EXPECT_LT(max_difference(session->logits()[1], expected_after_reset), 1e-4);
 }
 
-TEST(Vjepa2Session, WindowRecomputeEqualsTheForwardOnEachWindow) {
+INSTANTIATE_TEST_SUITE_P(MelConvTimeKernel, Vjepa2Session, ::testing::Values(1, 3));
+
+TEST(Vjepa2Windows, WindowRecomputeEqualsTheForwardOnEachWindow) {
   auto model = tiny_vjepa2();
   const at::Tensor input = at::randn({300, 128}) * 3.0 - 5.0;
   WindowRecompute windows(*model, 155, 16);

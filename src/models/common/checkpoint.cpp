@@ -60,10 +60,12 @@ double checked_number(const nlohmann::json& j, const char* key, double lo, doubl
 
 // Checkpoints are written with every hyperparameter, so a key they lack did not exist when they
 // were written. Every model defaults to a MelConv front end now; a checkpoint from before it
-// existed reads raw log-mel, which is mel_conv_channels 0.
+// existed reads raw log-mel, which is mel_conv_channels 0; one from before MelConv time kernels
+// existed sees one frame per layer, which is mel_conv_time_kernel 1, whatever the default becomes.
 nlohmann::json with_pre_mel_conv_defaults(nlohmann::json hyperparameters) {
-  if (hyperparameters.is_object() && !hyperparameters.contains("mel_conv_channels")) {
-    hyperparameters["mel_conv_channels"] = 0;
+  if (hyperparameters.is_object()) {
+    if (!hyperparameters.contains("mel_conv_channels")) hyperparameters["mel_conv_channels"] = 0;
+    if (!hyperparameters.contains("mel_conv_time_kernel")) hyperparameters["mel_conv_time_kernel"] = 1;
   }
   return hyperparameters;
 }

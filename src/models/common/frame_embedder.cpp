@@ -11,7 +11,8 @@ namespace escd {
 
 FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear,
                              int64_t batch)
-    : mel_conv_(std::move(mel_conv)), linear_(linear->weight, linear->bias), n_mels_(model.n_mels()) {
+    : linear_(linear->weight, linear->bias), n_mels_(model.n_mels()) {
+  if (mel_conv) mel_conv_.emplace(std::move(mel_conv), batch);
   const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
   input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + n_mels_);
   input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + n_mels_);
@@ -31,14 +32,22 @@ void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
   for (int64_t r = 0; r < distinct; ++r) {
     for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
   }
+  int64_t embedded_rows = distinct;
   if (mel_conv_) {
     c10::InferenceMode inference;
-    const at::Tensor embedded = mel_conv_->forward(input_view_.narrow(0, 0, distinct)).contiguous();
-    linear_.apply(embedded.data_ptr<float>(), distinct, embedded.size(1), out, D);
+    at::Tensor embedded = mel_conv_->step(input_view_.narrow(0, 0, distinct), rows);
+    // Rows whose time context differs (recently reset) get their own features even for a shared frame.
+    embedded_rows = mel_conv_->last_step_uniform() ? 1 : rows;
+    embedded = embedded.narrow(0, 0, embedded_rows).contiguous();
+    linear_.apply(embedded.data_ptr<float>(), embedded_rows, embedded.size(1), out, D);
   } else {
     linear_.apply(input_.data(), distinct, M, out, D);
   }
-  for (int64_t r = distinct; r < rows; ++r) std::copy(out, out + D, out + r * D);
+  for (int64_t r = embedded_rows; r < rows; ++r) std::copy(out, out + D, out + r * D);
+}
+
+void FrameEmbedder::clear(int64_t row) {
+  if (mel_conv_) mel_conv_->clear(row);
 }
 
 }  // namespace escd

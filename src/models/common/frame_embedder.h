@@ -2,16 +2,19 @@
 // statistics -> [MelConv] -> Linear, written into a caller-owned [rows, width] float buffer.
 // Why one class: Mamba and Liquid-S4 embed frames identically, and the daemon's staggered
 // exact-window rows all receive the same frame, so the embedding (the MelConv is most of its
-// cost) is computed once and copied when every row holds the same frame.
+// cost) is computed once and copied when every row holds the same frame (with a time kernel, once
+// for the rows whose time context agrees: MelConvStream).
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "models/common/mel_conv.h"
+#include "models/common/mel_conv_stream.h"
 #include "models/common/packed_linear.h"
 #include "models/common/sequence_classifier.h"
 
@@ -25,11 +28,13 @@ class FrameEmbedder {
 
   // frames: [rows, n_mels] raw log-mel, rows <= batch; out: [rows, width()] floats.
   void apply(const at::Tensor& frames, float* out);
+  // Forgets one row's time context (a MelConv with a time kernel), or every row's when row < 0.
+  void clear(int64_t row);
 
   int64_t width() const { return linear_.out(); }
 
  private:
-  MelConv mel_conv_;
+  std::optional<MelConvStream> mel_conv_;  // none: the Linear reads the normalised frame
   PackedLinear linear_;
   int64_t n_mels_;
   std::vector<float> input_mean_, input_inv_std_, input_;

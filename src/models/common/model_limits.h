@@ -9,6 +9,7 @@ namespace escd {
 
 constexpr double kMaxModelParameters = 1e8;  // 400 MB of float32
 constexpr int64_t kMaxModelDimension = 1 << 16;  // any single width, state size or depth
+constexpr int64_t kMaxMelConvTimeKernel = 9;      // frames per MelConv layer: 3 layers reach 24 frames back
 // Arithmetic on the bounds is done in double, so that absurd values cannot overflow it.
 
 }  // namespace escd

@@ -41,6 +41,7 @@ class LiquidS4Session : public PooledSession {
     return features_;
   }
   void clear(int64_t row) override {
+    embedder_.clear(row);
     for (auto& s : streams_) s.clear(row);
   }
   at::Tensor head(const at::Tensor& pooled) override { return model_.head()->forward(pooled); }
@@ -69,7 +70,7 @@ LiquidS4Classifier::LiquidS4Classifier(const nlohmann::json& hyperparameters, in
   const int64_t H = options_.d_model;
   int64_t embedded = n_mels;
   if (options_.mel_conv_channels > 0) {
-    mel_conv_ = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels));
+    mel_conv_ = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels, options_.mel_conv_time_kernel));
     embedded = mel_conv_->out_features();
   }
   encoder_ = register_module("encoder", torch::nn::Linear(embedded, H));

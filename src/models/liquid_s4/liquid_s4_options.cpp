@@ -82,11 +82,12 @@ Options options_from_json(const nlohmann::json& h) {
   o.dropout = get_double(h, "dropout");
   if (!(o.dropout >= 0.0 && o.dropout < 1.0)) bad("dropout", "should be in [0, 1)");
   o.mel_conv_channels = get_int(h, "mel_conv_channels", 0);
+  o.mel_conv_time_kernel = get_int(h, "mel_conv_time_kernel", 1, kMaxMelConvTimeKernel);
   // Every parameter tensor of a layer (diagonal_ssm.cpp, s4_layer.cpp, frame_norm.cpp), bounded
   // from above, plus the dense N x N HiPPO matrix built once per layer.
   const double H = o.d_model, N = o.d_state;
   const double per_layer = H * (3 * N + 2) + 2 * H * H + 2 * H + H * o.liquid_degree + 2 * H + N * N;
-  const double front_end = o.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(o.mel_conv_channels)) : 0.0;
+  const double front_end = o.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(o.mel_conv_channels, o.mel_conv_time_kernel)) : 0.0;
   if (o.n_layers * per_layer + front_end > kMaxModelParameters) {
     bad("d_model", "with d_state " + std::to_string(o.d_state) + " and n_layers " + std::to_string(o.n_layers) +
                        " makes about " + std::to_string(int64_t(o.n_layers * per_layer / 1e6)) + " M parameters; at most " +
@@ -108,7 +109,8 @@ nlohmann::json options_to_json(const Options& o) {
           {"discretization", o.discretization == Discretization::zoh ? "zoh" : "bilinear"},
           {"norm", o.norm == NormKind::scalar_affine ? "layer" : "layernorm"},
           {"dropout", o.dropout},
-          {"mel_conv_channels", o.mel_conv_channels}};
+          {"mel_conv_channels", o.mel_conv_channels},
+          {"mel_conv_time_kernel", o.mel_conv_time_kernel}};
 }
 
 }  // namespace escd::liquid_s4

@@ -30,7 +30,7 @@ nlohmann::json mamba_defaults() {
       {"d_model", 128},       {"n_layers", 4},         {"d_state", 16},     {"d_conv", 4},
       {"expand", 2},          {"dt_rank", 0},          {"d_intermediate", 0}, {"dt_min", 0.001},
       {"dt_max", 0.1},        {"dt_init_floor", 1e-4}, {"norm_eps", 1e-5},
-      {"mel_conv_channels", 16},
+      {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 1},
   };
 }
 
@@ -51,6 +51,7 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
     c.dt_init_floor = real("dt_init_floor");
     c.norm_eps = real("norm_eps");
     c.mel_conv_channels = integer("mel_conv_channels");
+    c.mel_conv_time_kernel = integer("mel_conv_time_kernel");
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
   }
@@ -68,6 +69,8 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
   require(c.dt_rank > 0, "dt_rank must be positive (or 0 for ceil(d_model / 16))");
   require(c.d_intermediate >= 0, "d_intermediate must be >= 0");
   require(c.mel_conv_channels >= 0, "mel_conv_channels must be >= 0 (0 = a Linear embedding)");
+  require(c.mel_conv_time_kernel >= 1 && c.mel_conv_time_kernel <= kMaxMelConvTimeKernel,
+          "mel_conv_time_kernel must be in [1, " + std::to_string(kMaxMelConvTimeKernel) + "] (1 = per frame)");
   require(c.dt_min > 0 && c.dt_min <= c.dt_max && c.dt_init_floor > 0, "need 0 < dt_min <= dt_max, dt_init_floor > 0");
   require(c.norm_eps > 0, "norm_eps must be positive");
   // Every parameter tensor of a layer (mamba_mixer.cpp, mamba_layers.cpp), bounded from above.
@@ -75,7 +78,7 @@ MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
   const double per_layer = 2 * D * E + E * (c.d_conv + 1) + E * (R + 2 * N) + (R + 1) * E + E * N + E + E * D +
                            2 * D + (c.has_mlp() ? 3 * D * double(c.mlp_hidden()) : 0.0);
   const double parameters =
-      c.n_layers * per_layer + (c.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(c.mel_conv_channels)) : 0.0);
+      c.n_layers * per_layer + (c.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(c.mel_conv_channels, c.mel_conv_time_kernel)) : 0.0);
   require(parameters <= kMaxModelParameters,
           "d_model " + std::to_string(c.d_model) + ", expand " + std::to_string(c.expand) + ", n_layers " +
               std::to_string(c.n_layers) + "... make about " + std::to_string(int64_t(parameters / 1e6)) +
@@ -154,7 +157,7 @@ class MambaClassifier : public SequenceClassifier {
     // except dt_proj (models.md 2.4).
     int64_t embedded = n_mels;
     if (config.mel_conv_channels > 0) {
-      mel_conv = register_module("mel_conv", MelConv(n_mels, config.mel_conv_channels));
+      mel_conv = register_module("mel_conv", MelConv(n_mels, config.mel_conv_channels, config.mel_conv_time_kernel));
       embedded = mel_conv->out_features();
     }
     embedding = register_module("embedding", torch::nn::Linear(embedded, config.d_model));
@@ -259,6 +262,7 @@ at::Tensor MambaSession::advance(const at::Tensor& frames) {
 }
 
 void MambaSession::clear(int64_t row) {
+  embedder_.clear(row);
   for (size_t i = 0; i < conv_states_.size(); ++i) {
     if (row < 0) {
       conv_states_[i].zero_();

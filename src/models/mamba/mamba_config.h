@@ -16,6 +16,7 @@ struct MambaConfig {
   int64_t dt_rank = 0;         // R, resolved (never 0 here)
   int64_t d_intermediate = 0;  // gated-MLP request; 0 = no MLP
   int64_t mel_conv_channels = 0;  // MelConv front end's first-layer channels; 0 = Linear(n_mels -> D)
+  int64_t mel_conv_time_kernel = 1;  // frames each MelConv layer sees (causal); 1 = per frame
   double dt_min = 0, dt_max = 0, dt_init_floor = 0;
   double norm_eps = 0;
 

@@ -4,8 +4,10 @@
 #include <c10/core/InferenceMode.h>
 
 #include <map>
+#include <optional>
 #include <vector>
 
+#include "models/common/mel_conv_stream.h"
 #include "models/vjepa2/tubelets.h"
 
 namespace escd {
@@ -33,7 +35,9 @@ class Vjepa2Session : public StreamingSession {
         ring_frames_(options_.window_frames() + options_.tubelet_frames),
         ring_(at::zeros({batch, ring_frames_, model.n_mels() / options_.patch_mels * options_.patch_width()})),
         seen_(batch, 0),
-        cache_(batch) {}
+        cache_(batch) {
+    if (model.mel_conv) mel_conv_.emplace(model.mel_conv, batch);
+  }
 
   int64_t batch_size() const override { return static_cast<int64_t>(seen_.size()); }
   void reset() override {
@@ -42,13 +46,16 @@ class Vjepa2Session : public StreamingSession {
   void reset_row(int64_t row) override {
     seen_.at(row) = 0;
     cache_.at(row).clear();
+    if (mel_conv_) mel_conv_->clear(row);
   }
   int64_t frames_seen(int64_t row) const override { return seen_.at(row); }
 
   void step(const at::Tensor& frames) override {
     c10::InferenceMode inference;
-    // Features are per frame, so each is computed once, as it arrives.
-    const at::Tensor features = model_.frame_features(frames.to(at::kFloat));
+    // Each frame's features are computed once, as it arrives (with a time kernel, from the row's
+    // time context since its reset, as the parallel forward sees the window from its start).
+    const at::Tensor x = model_.normalise(frames.to(at::kFloat));
+    const at::Tensor features = mel_conv_ ? model_.by_band(mel_conv_->step(x, batch_size())) : x;
     for (int64_t r = 0; r < batch_size(); ++r) ring_[r][seen_[r] % ring_frames_].copy_(features[r]);
     for (auto& n : seen_) ++n;
   }
@@ -89,6 +96,7 @@ class Vjepa2Session : public StreamingSession {
   at::Tensor ring_;  // [B, ring_frames_, feature width]
   std::vector<int64_t> seen_;
   std::vector<std::map<int64_t, at::Tensor>> cache_;
+  std::optional<MelConvStream> mel_conv_;
 };
 
 }  // namespace
@@ -97,7 +105,7 @@ Vjepa2Classifier::Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_
     : SequenceClassifier("vjepa2", hyperparameters, n_mels, n_classes),
       options_(Options::from_json(hyperparameters, n_mels)) {
   const int64_t D = options_.embed_dim;
-  if (options_.mel_conv_channels > 0) mel_conv = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels));
+  if (options_.mel_conv_channels > 0) mel_conv = register_module("mel_conv", MelConv(n_mels, options_.mel_conv_channels, options_.mel_conv_time_kernel));
   encoder = register_module("encoder", Encoder(options_, n_mels));
   pool_query = register_parameter("pool_query", at::randn({1, 1, D}) * 0.02);
   pooler = register_module("pooler", CrossAttentionBlock(D, options_.pool_heads, options_.mlp_ratio));
@@ -113,16 +121,19 @@ at::Tensor Vjepa2Classifier::classify_embedded(const at::Tensor& embedded, int64
 
 at::Tensor Vjepa2Classifier::frame_features(const at::Tensor& frames) {
   const at::Tensor x = normalise(frames);
-  if (!mel_conv) return x;
+  return mel_conv ? by_band(mel_conv->forward(x)) : x;
+}
+
+at::Tensor Vjepa2Classifier::by_band(const at::Tensor& mel_conv_features) const {
   // MelConv flattens [channels][bands]; tokens want [bands][channels].
   const int64_t bands = MelConvImpl::output_bands(n_mels()), channels = mel_conv->out_features() / bands;
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
+  std::vector<int64_t> shape(mel_conv_features.sizes().begin(), mel_conv_features.sizes().end() - 1);
   shape.push_back(channels);
   shape.push_back(bands);
-  const at::Tensor by_band = mel_conv->forward(x).reshape(shape).transpose(-1, -2);
+  const at::Tensor transposed = mel_conv_features.reshape(shape).transpose(-1, -2);
   shape.pop_back();
   shape.back() = bands * channels;
-  return by_band.reshape(shape);
+  return transposed.reshape(shape);
 }
 
 at::Tensor Vjepa2Classifier::forward(const at::Tensor& frames) {

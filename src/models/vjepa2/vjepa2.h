@@ -38,8 +38,11 @@ class Vjepa2Classifier : public SequenceClassifier {
   // Raw log-mel [..., T, n_mels] -> what tokens are cut from, [..., T, n_mels / patch_mels *
   // patch_width()]: the normalised frames, or their MelConv features laid out band by band (all
   // channels of a band together), so that cutting along the last axis in patch_width() steps gives
-  // every token the same mel range as without the MelConv.
+  // every token the same mel range as without the MelConv. The frames are a sequence from its start
+  // (a MelConv with a time kernel sees each frame's predecessors).
   at::Tensor frame_features(const at::Tensor& frames);
+  // MelConv features [..., out_features] ([channels][bands]) -> the band-by-band layout above.
+  at::Tensor by_band(const at::Tensor& mel_conv_features) const;
   // Embedded tokens [B, N, D] of `tubelets` tubelets -> logits [B, n_classes].
   at::Tensor classify_embedded(const at::Tensor& embedded, int64_t tubelets);
 

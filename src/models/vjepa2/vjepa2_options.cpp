@@ -13,7 +13,7 @@ nlohmann::json vjepa2_defaults() {
   return {{"embed_dim", 128},     {"depth", 4},         {"heads", 4},           {"mlp_ratio", 4},
           {"tubelet_frames", 8},  {"patch_mels", 16},   {"max_tubelets", 19},   {"pool_heads", 4},
           {"drop_path", 0.1},     {"predictor_dim", 96}, {"predictor_depth", 2}, {"predictor_heads", 4},
-          {"mel_conv_channels", 16}};
+          {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 1}};
 }
 
 Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
@@ -31,6 +31,7 @@ Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
     o.predictor_dim = h.at("predictor_dim").get<int64_t>();
     o.predictor_depth = h.at("predictor_depth").get<int64_t>();
     o.mel_conv_channels = h.at("mel_conv_channels").get<int64_t>();
+    o.mel_conv_time_kernel = h.at("mel_conv_time_kernel").get<int64_t>();
     o.predictor_heads = h.at("predictor_heads").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("vjepa2 hyperparameters: ") + e.what());
@@ -46,6 +47,8 @@ Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
           "patch_mels must divide n_mels (" + std::to_string(n_mels) + ")");
   require(o.mel_conv_channels >= 0 && o.mel_conv_channels <= kMaxModelDimension,
           "mel_conv_channels must be in [0, " + std::to_string(kMaxModelDimension) + "] (0 = raw log-mel tokens)");
+  require(o.mel_conv_time_kernel >= 1 && o.mel_conv_time_kernel <= kMaxMelConvTimeKernel,
+          "mel_conv_time_kernel must be in [1, " + std::to_string(kMaxMelConvTimeKernel) + "] (1 = per frame)");
   // The MelConv keeps one band in 8 (three stride-2 layers), so a patch must cover whole output bands.
   require(o.mel_conv_channels == 0 || (o.patch_mels % 8 == 0 && n_mels % 8 == 0),
           "with mel_conv_channels, patch_mels and n_mels must be multiples of 8");

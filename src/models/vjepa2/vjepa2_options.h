@@ -21,6 +21,7 @@ struct Options {
   int64_t predictor_depth = 0;
   int64_t predictor_heads = 0;
   int64_t mel_conv_channels = 0;  // MelConv front end's first-layer channels; 0 = tokens of raw log-mel
+  int64_t mel_conv_time_kernel = 1;  // frames each MelConv layer sees (causal); 1 = per frame
 
   int64_t window_frames() const { return max_tubelets * tubelet_frames; }
   // Values per frame in one token: patch_mels log-mel bands, or with the MelConv (which keeps one
