@@ -32,8 +32,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 N_MELS, N_CLASSES = 128, 50
-# escd's default mel_conv_time_kernel (the models' defaults JSON): frames each MelConv layer sees.
-MEL_CONV_TIME_KERNEL = 1
 
 
 def median_seconds(fn, repeats):
@@ -126,7 +124,7 @@ class MelConv(nn.Module):
     (kernels 5, 5, 3; channels C, 2C, 2C), each with GroupNorm(1) per frame and GELU, flattened. With
     time_kernel k > 1 each is a causal Conv2d over (time, mel) with k frames, zeros before the first."""
 
-    def __init__(self, channels, time_kernel=MEL_CONV_TIME_KERNEL):
+    def __init__(self, channels, time_kernel):
         super().__init__()
         self.k = time_kernel
         widths, kernels, cin = (channels, 2 * channels, 2 * channels), (5, 5, 3), 1
@@ -173,11 +171,11 @@ class MelConv(nn.Module):
         return step
 
 
-def front_end(mel_conv_channels, width):
+def front_end(mel_conv_channels, width, time_kernel):
     """MelConv then Linear, or Linear(M -> width) alone when mel_conv_channels is 0."""
     if mel_conv_channels == 0:
         return nn.Linear(N_MELS, width)
-    conv = MelConv(mel_conv_channels)
+    conv = MelConv(mel_conv_channels, time_kernel)
     return nn.Sequential(conv, nn.Linear(conv.out_features, width))
 
 
@@ -190,9 +188,9 @@ def front_end_stepper(embedding, rows):
 
 
 class MambaClassifier(nn.Module):
-    def __init__(self, d_model=128, n_layers=4, d_state=16, mel_conv_channels=16):
+    def __init__(self, d_model=128, n_layers=4, d_state=16, mel_conv_channels=16, mel_conv_time_kernel=3):
         super().__init__()
-        self.embedding = front_end(mel_conv_channels, d_model)
+        self.embedding = front_end(mel_conv_channels, d_model, mel_conv_time_kernel)
         self.norms = nn.ModuleList([RMSNorm(d_model) for _ in range(n_layers)])
         self.mixers = nn.ModuleList([MambaMixer(d_model, d_state) for _ in range(n_layers)])
         self.norm_f = RMSNorm(d_model)
@@ -308,9 +306,9 @@ class TransposedLayerNorm(nn.LayerNorm):
 
 
 class LiquidS4Classifier(nn.Module):
-    def __init__(self, d_model=128, n_layers=4, d_state=64, mel_conv_channels=16):
+    def __init__(self, d_model=128, n_layers=4, d_state=64, mel_conv_channels=16, mel_conv_time_kernel=3):
         super().__init__()
-        self.encoder = front_end(mel_conv_channels, d_model)
+        self.encoder = front_end(mel_conv_channels, d_model, mel_conv_time_kernel)
         self.norms = nn.ModuleList([TransposedLayerNorm(d_model) for _ in range(n_layers)])
         self.layers = nn.ModuleList([S4DLayer(d_model, d_state) for _ in range(n_layers)])
         self.final_norm = TransposedLayerNorm(d_model)
@@ -365,12 +363,12 @@ class CrossAttentionBlock(nn.Module):
 
 class Vjepa2Classifier(nn.Module):
     def __init__(self, D=128, depth=4, heads=4, mlp_ratio=4, tubelet=8, patch_mels=16, max_tubelets=19,
-                 mel_conv_channels=16):
+                 mel_conv_channels=16, mel_conv_time_kernel=1):
         super().__init__()
         self.tubelet, self.patch_mels, self.max_tubelets = tubelet, patch_mels, max_tubelets
         P = N_MELS // patch_mels
         # escd cuts tokens from the MelConv's features laid out band by band: patch_mels / 8 bands of 2C.
-        self.mel_conv = MelConv(mel_conv_channels) if mel_conv_channels else None
+        self.mel_conv = MelConv(mel_conv_channels, mel_conv_time_kernel) if mel_conv_channels else None
         self.patch_width = patch_mels // 8 * 2 * mel_conv_channels if mel_conv_channels else patch_mels
         self.patch_embed = nn.Linear(tubelet * self.patch_width, D)
         layer = nn.TransformerEncoderLayer(D, heads, mlp_ratio * D, dropout=0.0, activation="gelu",

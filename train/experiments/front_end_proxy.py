@@ -4,7 +4,7 @@ LayerNorm -> mean over time -> Linear) with escd's recipe (waveform shift/gain/n
 mel shift, SpecAugment, label smoothing, AdamW 2e-3 with warm-up and cosine), trained on folds 1-3 and
 validated on fold 4. A GRU in PyTorch trains in seconds per epoch, the real models in tens of seconds.
 
-  /usr/bin/python3 train/experiments/front_end_proxy.py {linear|fconv|fconv_ln|tconv|tconv_ln} EPOCHS [SEED]
+  /usr/bin/python3 train/experiments/front_end_proxy.py {linear|fconv|fconv_ln|tconv|tconv_ln|tconv1_ln} EPOCHS [SEED]
 
 PROXY_CHANNELS (default 16,32,32) sets the per-frame conv's channels, one stride-2 layer each (kernels 5,
 then 3 for the last); PROXY_POOL=meanmax pools mean and max over time instead of the mean.
@@ -64,9 +64,10 @@ class Embed(nn.Module):
             s.c = nn.ModuleList([nn.Conv1d(i, o, k, 2, k // 2) for i, o, k in zip([1] + ch[:-1], ch, ks)])
             s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in ch]) if v == 'fconv_ln' else None
             s.l = nn.Linear(ch[-1] * (128 >> len(ch)), D)
-        elif v in ('tconv', 'tconv_ln'):  # causal 2-D conv, time kernel 3
-            s.c = nn.ModuleList([nn.Conv2d(1, 16, (3, 5), (1, 2), (0, 2)), nn.Conv2d(16, 32, (3, 5), (1, 2), (0, 2)), nn.Conv2d(32, 32, (3, 3), (1, 2), (0, 1))])
-            s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in (16, 32, 32)]) if v == 'tconv_ln' else None
+        elif v in ('tconv', 'tconv_ln', 'tconv1_ln'):  # causal 2-D conv, time kernel 3 (tconv1: first layer only)
+            kt = [3, 1, 1] if v == 'tconv1_ln' else [3, 3, 3]
+            s.c = nn.ModuleList([nn.Conv2d(1, 16, (kt[0], 5), (1, 2), (0, 2)), nn.Conv2d(16, 32, (kt[1], 5), (1, 2), (0, 2)), nn.Conv2d(32, 32, (kt[2], 3), (1, 2), (0, 1))])
+            s.n = nn.ModuleList([nn.GroupNorm(1, c) for c in (16, 32, 32)]) if v.endswith('_ln') else None
             s.l = nn.Linear(32 * 16, D)
     def forward(s, x):  # [B, T, 128]
         B, T, _ = x.shape
@@ -80,7 +81,7 @@ class Embed(nn.Module):
             return s.l(h.reshape(B, T, -1))
         h = x.unsqueeze(1)  # [B,1,T,F]
         for i, c in enumerate(s.c):
-            h = c(Fn.pad(h, (0, 0, 2, 0)))
+            h = c(Fn.pad(h, (0, 0, c.kernel_size[0] - 1, 0)))
             if s.n is not None:  # per frame norm over (C, F)
                 hb = h.permute(0, 2, 1, 3)  # B,T,C,F
                 hb = Fn.layer_norm(hb, hb.shape[-2:])

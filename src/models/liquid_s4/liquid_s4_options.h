@@ -33,7 +33,7 @@ struct Options {
   NormKind norm = NormKind::layernorm;
   double dropout = 0.0;
   int64_t mel_conv_channels = 16;  // MelConv front end's first-layer channels; 0 = Linear(n_mels -> H)
-  int64_t mel_conv_time_kernel = 1;  // frames each MelConv layer sees (causal); 1 = per frame
+  int64_t mel_conv_time_kernel = 3;  // frames each MelConv layer sees (causal); 1 = per frame
 
   int64_t modes() const { return d_state / 2; }
   // Extra degrees q = 2..p carried by the liquid term (0 for plain S4).

@@ -30,7 +30,7 @@ nlohmann::json mamba_defaults() {
       {"d_model", 128},       {"n_layers", 4},         {"d_state", 16},     {"d_conv", 4},
       {"expand", 2},          {"dt_rank", 0},          {"d_intermediate", 0}, {"dt_min", 0.001},
       {"dt_max", 0.1},        {"dt_init_floor", 1e-4}, {"norm_eps", 1e-5},
-      {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 1},
+      {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 3},
   };
 }
 
