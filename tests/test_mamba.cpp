@@ -60,11 +60,12 @@ at::Tensor parallel_logits(SequenceClassifier& model, const at::Tensor& frames) 
 // of F channels: convs 1→F (k 5), F→2F (k 5), 2F→2F (k 3) with biases and GroupNorm affines, i.e.
 // (5F + F + 2F) + (10F² + 2F + 4F) + (12F² + 2F + 4F), and the input Linear reads 2F channels x M/8 bands.
 int64_t expected_parameters(int64_t D, int64_t layers, int64_t N, int64_t K, int64_t expand, int64_t R, int64_t H,
-                            int64_t M, int64_t C, int64_t F = 0) {
+                            int64_t M, int64_t C, int64_t F = 0, int64_t time_kernel = 3) {
   const int64_t E = expand * D;
   const int64_t mixer = D * 2 * E + E * K + E + E * (R + 2 * N) + R * E + E + E * N + E + E * D;
   const int64_t block = mixer + D + (H > 0 ? D + D * 2 * H + H * D : 0);
-  const int64_t front_end = F > 0 ? 22 * F * F + 20 * F : 0;
+  // MelConv: conv weights (22F² + 5F per frame of time kernel), biases 5F, GroupNorm affine 10F.
+  const int64_t front_end = F > 0 ? time_kernel * (22 * F * F + 5 * F) + 15 * F : 0;
   const int64_t embedded = F > 0 ? 2 * F * (M / 8) : M;
   return front_end + embedded * D + D + layers * block + D + D * C + C;
 }
@@ -115,6 +116,8 @@ TEST(Mamba, ParameterCountMatchesHandFormula) {
   {
     const auto model = small_model({{"d_intermediate", 0}, {"mel_conv_channels", 8}}, 7);
     EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 16, 4, 2, 2, 0, kMels, 7, 8));
+    const auto per_frame = small_model({{"d_intermediate", 0}, {"mel_conv_channels", 8}, {"mel_conv_time_kernel", 1}}, 7);
+    EXPECT_EQ(count_parameters(*per_frame), expected_parameters(32, 2, 16, 4, 2, 2, 0, kMels, 7, 8, 1));
   }
   {
     // d_intermediate 100 rounds up to a hidden width of 128; dt_rank given explicitly.
