@@ -65,9 +65,17 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
   const at::Tensor features = run_rows(input, index);
   at::Tensor out = at::empty({rows, features.size(1)});
   out.index_copy_(0, index, features);
-  for (const int64_t r : copies) {
-    out[r].copy_(out[representative]);
-    for (at::Tensor& h : history_) h[r].copy_(h[representative]);
+  if (!copies.empty()) {
+    // One copy per tensor for all the rows the representative stands for (not one per row).
+    const at::Tensor targets = at::tensor(copies, at::kLong);
+    const auto n_copies = static_cast<int64_t>(copies.size());
+    auto spread = [&](at::Tensor& t) {
+      std::vector<int64_t> shape = t.sizes().vec();
+      shape[0] = n_copies;
+      t.index_copy_(0, targets, t.narrow(0, representative, 1).clone().expand(shape));
+    };
+    spread(out);
+    for (at::Tensor& h : history_) spread(h);
   }
   for (int64_t r = 0; r < rows; ++r) seen_[r] = std::min(seen_[r] + 1, context_);
   shared_streak_ = shared ? std::min(shared_streak_ + 1, context_) : 0;
