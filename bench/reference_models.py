@@ -363,7 +363,7 @@ class CrossAttentionBlock(nn.Module):
 
 class Vjepa2Classifier(nn.Module):
     def __init__(self, D=128, depth=4, heads=4, mlp_ratio=4, tubelet=8, patch_mels=16, max_tubelets=19,
-                 mel_conv_channels=16, mel_conv_time_kernel=1):
+                 mel_conv_channels=16, mel_conv_time_kernel=3):
         super().__init__()
         self.tubelet, self.patch_mels, self.max_tubelets = tubelet, patch_mels, max_tubelets
         P = N_MELS // patch_mels

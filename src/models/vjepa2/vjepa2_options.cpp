@@ -13,7 +13,7 @@ nlohmann::json vjepa2_defaults() {
   return {{"embed_dim", 128},     {"depth", 4},         {"heads", 4},           {"mlp_ratio", 4},
           {"tubelet_frames", 8},  {"patch_mels", 16},   {"max_tubelets", 19},   {"pool_heads", 4},
           {"drop_path", 0.1},     {"predictor_dim", 96}, {"predictor_depth", 2}, {"predictor_heads", 4},
-          {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 1}};
+          {"mel_conv_channels", 16}, {"mel_conv_time_kernel", 3}};
 }
 
 Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
