@@ -28,12 +28,19 @@ void MelConvStream::clear(int64_t row) {
 at::Tensor MelConvStream::run_rows(const at::Tensor& frames, const at::Tensor& rows) {
   const int64_t k = conv_->time_kernel();
   at::Tensor x = frames.unsqueeze(1);  // [n, 1 channel, n_mels]
+  const int64_t n = frames.size(0);
   for (size_t l = 0; l < conv_->layers(); ++l) {
-    const at::Tensor window = at::cat({history_[l].index_select(0, rows), x.unsqueeze(2)}, 2);  // [n, C, k, F]
-    history_[l].index_copy_(0, rows, window.narrow(2, 1, k - 1));
+    // rows undefined: rows 0..n-1, the common case, read and written in place without gathering.
+    const at::Tensor past = rows.defined() ? history_[l].index_select(0, rows) : history_[l].narrow(0, 0, n);
+    const at::Tensor window = at::cat({past, x.unsqueeze(2)}, 2);  // [n, C, k, F]
+    if (rows.defined()) {
+      history_[l].index_copy_(0, rows, window.narrow(2, 1, k - 1));
+    } else {
+      history_[l].narrow(0, 0, n).copy_(window.narrow(2, 1, k - 1));
+    }
     x = conv_->layer(l, window).squeeze(2);
   }
-  return x.reshape({frames.size(0), -1});
+  return x.reshape({n, -1});
 }
 
 at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
@@ -59,9 +66,15 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
       copies.push_back(r);
     }
   }
-  const at::Tensor index = at::tensor(computed, at::kLong);
   const int64_t n = static_cast<int64_t>(computed.size());
   const at::Tensor input = shared ? frames.expand({n, frames.size(1)}).contiguous() : frames;
+  if (n == rows) {  // every row on its own (computed is 0..rows-1): no gather, no scatter
+    const at::Tensor features = run_rows(input, at::Tensor());
+    advance_counters(rows, shared);
+    uniform_ = false;
+    return features;
+  }
+  const at::Tensor index = at::tensor(computed, at::kLong);
   const at::Tensor features = run_rows(input, index);
   at::Tensor out = at::empty({rows, features.size(1)});
   out.index_copy_(0, index, features);
@@ -77,10 +90,14 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
     spread(out);
     for (at::Tensor& h : history_) spread(h);
   }
+  advance_counters(rows, shared);
+  uniform_ = n == 1;  // rows > 1 here
+  return out;
+}
+
+void MelConvStream::advance_counters(int64_t rows, bool shared) {
   for (int64_t r = 0; r < rows; ++r) seen_[r] = std::min(seen_[r] + 1, context_);
   shared_streak_ = shared ? std::min(shared_streak_ + 1, context_) : 0;
-  uniform_ = n == 1 && rows > 1;
-  return out;
 }
 
 }  // namespace escd

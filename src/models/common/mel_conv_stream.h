@@ -29,8 +29,11 @@ class MelConvStream {
   bool last_step_uniform() const { return uniform_; }
 
  private:
-  // Steps the rows listed in `rows` ([n] indices) on frames [n, n_mels] -> [n, out_features()].
+  // Steps the rows listed in `rows` ([n] indices; undefined = rows 0..n-1) on frames [n, n_mels]
+  // -> [n, out_features()].
   at::Tensor run_rows(const at::Tensor& frames, const at::Tensor& rows);
+  // After a step of `rows` rows: frames since reset, and the run of steps with one shared frame.
+  void advance_counters(int64_t rows, bool shared);
 
   MelConv conv_;
   std::vector<at::Tensor> history_;  // per layer [batch, C_in, k - 1, bands_in] inputs; empty when k = 1
