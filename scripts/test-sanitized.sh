@@ -2,7 +2,7 @@
 # escd under sanitizers, in build directories of their own (clang; the default build in build/ is
 # untouched). docs/RELIABILITY.md ("Sanitizers", "Fuzzing") explains what and why.
 #   scripts/test-sanitized.sh fuzz       build-asan (ASan+UBSan): builds the libFuzzer targets only and
-#                                        runs each for ESCD_FUZZ_SECONDS (default 25) from its seeds
+#                                        runs each for ESCD_FUZZ_SECONDS (default 25) from its seeds, seed ESCD_FUZZ_SEED (default 1; 0 = random)
 #   scripts/test-sanitized.sh ci         build-asan (ASan+UBSan), what CI runs: the fuzzers for a short
 #                                        run, and the suite except the tests that are about timing or
 #                                        the machine rather than memory (real-time subscriber load,

@@ -19,13 +19,13 @@ std::string bytes(const char (&literal)[N]) {
   return std::string(literal, N - 1);
 }
 
-void vet(const std::string& pickle) {
-  vet_pickle(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(), "t.pkl");
+void vet(const std::string& pickle, const RecordSizes& records = {}) {
+  vet_pickle(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(), "t.pkl", records);
 }
 
-void expect_refused(const std::string& pickle, const std::string& fragment) {
+void expect_refused(const std::string& pickle, const std::string& fragment, const RecordSizes& records = {}) {
   try {
-    vet(pickle);
+    vet(pickle, records);
     ADD_FAILURE() << "accepted a pickle that should fail with: " << fragment;
   } catch (const PickleError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("t.pkl", 0), 0u) << e.what();
@@ -52,6 +52,35 @@ TEST(PickleVetting, OpcodesNeedTheStackItemsTheyTake) {
   expect_refused(bytes("\200\002q\000."), "takes 1 stack item(s)");
   EXPECT_NO_THROW(vet(bytes("}(NNu.")));   // SETITEMS into the dict below the mark
   EXPECT_NO_THROW(vet(bytes("(NNt2\206.")));  // TUPLE, DUP, TUPLE2
+}
+
+// A storage reference as libtorch writes it: ('storage', torch.FloatStorage, key, 'cpu', count),
+// with 'storage' memoised and fetched back (BINPUT, BINGET) as in a real data.pkl.
+std::string storage_reference(const std::string& type, const std::string& count_opcodes) {
+  return bytes("\200\002(X\007\000\000\000storageq\000\060h\000c") + type +
+         bytes("q\001X\001\000\000\0000X\003\000\000\000cpu") + count_opcodes + bytes("tQ.");
+}
+
+// libtorch makes a storage of the count the reference claims over the record's bytes, whatever the
+// record holds (fuzz_checkpoint: a count of 0 left a storage with no memory, read at address 0).
+TEST(PickleVetting, StorageReferencesMustMatchTheirRecords) {
+  const std::string four_floats = storage_reference("torch\012FloatStorage\012", bytes("K\004"));
+  EXPECT_NO_THROW(vet(four_floats, {{"data/0", 16}}));
+  expect_refused(four_floats, "storage '0' claims 4 element(s) of 4 bytes, record data/0 holds 12 bytes", {{"data/0", 12}});
+  expect_refused(four_floats, "claims 4 element(s) of 4 bytes, record data/0 holds 20 bytes", {{"data/0", 20}});
+  expect_refused(four_floats, "storage '0' has no record data/0", {{"data/1", 16}});
+  expect_refused(storage_reference("torch\012FloatStorage\012", bytes("K\000")), "claims 0 element(s)", {{"data/0", 16}});
+  // A negative count (BININT -1) and an 8-byte LONG1 count of 2^62 (x 4 would wrap to 0).
+  expect_refused(storage_reference("torch\012FloatStorage\012", bytes("J\377\377\377\377")), "claims -1 element(s)",
+                 {{"data/0", 16}});
+  expect_refused(storage_reference("torch\012FloatStorage\012", bytes("\212\010\000\000\000\000\000\000\000\100")),
+                 "claims 4611686018427387904 element(s)", {{"data/0", 0}});
+  EXPECT_NO_THROW(vet(storage_reference("torch\012DoubleStorage\012", bytes("K\004")), {{"data/0", 32}}));
+  expect_refused(storage_reference("torch\012EvilStorage\012", bytes("K\004")), "storage type 'torch EvilStorage'",
+                 {{"data/0", 16}});
+  // Anything but a flat 5-tuple starting with 'storage' is refused, whatever the records.
+  expect_refused(bytes("NQ."), "persistent reference is not ('storage', type, key, location, element count)");
+  expect_refused(bytes("(X\007\000\000\000storageNNNNtQ."), "persistent reference is not", {{"data/0", 16}});
 }
 
 TEST(PickleVetting, AStringLongerThanTheRecordIsRefused) {

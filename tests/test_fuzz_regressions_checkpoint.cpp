@@ -3,10 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "checkpoint_errors.h"
 #include "models/common/checkpoint.h"
+#include "models/common/json_fields.h"
+#include "models/liquid_s4/liquid_s4_options.h"
+#include "models/mamba/mamba.h"
+#include "models/mamba/mamba_config.h"
+#include "models/vjepa2/vjepa2_options.h"
 #include "test_support.h"
 
 namespace escd {
@@ -74,7 +80,7 @@ TEST(FuzzRegressions, InconsistentShapesAreCheckpointErrors) {
 TEST(FuzzRegressions, AbsurdModelSizesAreRefusedBeforeAllocating) {
   auto meta = valid_meta();
   meta["hyperparameters"]["d_model"] = 1000000;
-  expect_checkpoint_error(meta.dump(), "at most 65536");
+  expect_checkpoint_error(meta.dump(), "'d_model': expected an integer 1..65536, got 1000000");
   meta["hyperparameters"]["d_model"] = 8192;
   meta["hyperparameters"]["expand"] = 16;
   expect_checkpoint_error(meta.dump(), "M parameters; at most 100 M are accepted");
@@ -125,6 +131,125 @@ TEST(FuzzRegressions, APickleOpcodeTakingMoreStackItemsThanThereAreIsRefused) {
   EXPECT_NE(what.find(path), std::string::npos) << what;
   EXPECT_NE(what.find("data.pkl"), std::string::npos) << what;
   EXPECT_NE(what.find("takes 2 stack item(s), 1 above the last MARK"), std::string::npos) << what;
+}
+
+
+// fuzz_checkpoint in CI (2026-11-27; ASan: SEGV reading address 0 in copy_, reproduced locally from
+// seed 1032): one storage reference's element count in data.pkl changed from 4 to 0. libtorch's
+// unpickler makes a storage of the count the pickle claims, without memory when it is 0, and the
+// load copied from it. Storage references are now checked against their records.
+TEST(FuzzRegressions, AStorageClaimingOtherThanItsRecordIsRefusedBeforeLibtorchReadsIt) {
+  for (const auto& [fixture, count] : std::vector<std::pair<std::string, std::string>>{
+           {"fuzz/checkpoint-storage-count-zero.ckpt", "claims 0 element(s)"},
+           {"fuzz/checkpoint-storage-count-larger-than-record.ckpt", "claims 200 element(s)"}}) {
+    const std::string path = test::fixture(fixture);
+    const std::string what = test::error_loading(path);
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find("data.pkl"), std::string::npos) << what;
+    EXPECT_NE(what.find(count + " of 4 bytes, record data/12 holds 16 bytes"), std::string::npos) << what;
+  }
+}
+
+// Found reviewing that fix: the unpickler also sets a tensor's storage offset and strides as the
+// pickle says, unchecked; a tensor that does not lie inside its storage is refused before copying.
+TEST(FuzzRegressions, ATensorOutsideItsStorageIsRefusedBeforeItIsCopied) {
+  for (const std::string fixture : {"fuzz/checkpoint-tensor-offset-outside-storage.ckpt",
+                                    "fuzz/checkpoint-tensor-strides-not-contiguous.ckpt"}) {
+    const std::string path = test::fixture(fixture);
+    const std::string what = test::error_loading(path);
+    EXPECT_NE(what.find(path + ": tensor 'embedding.weight' lies outside its storage"), std::string::npos) << what;
+  }
+}
+
+void expect_invalid(const std::function<void()>& parse, const std::string& fragment) {
+  try {
+    parse();
+    ADD_FAILURE() << "accepted; expected an error containing: " << fragment;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+// Checkpoints and recipes reach the models through merge_hyperparameters, which checks each value's
+// type against the defaults. The models' own readers check again, on their own: nlohmann's
+// get<int64_t>() of 1e300 is undefined behaviour and of 2.5 a truncation, and V-JEPA2 had no bound
+// on the size its numbers multiply to.
+TEST(FuzzRegressions, MambaHyperparametersAreTypeCheckedByTheModelItself) {
+  for (const char* key : {"d_model", "n_layers", "d_state", "d_conv", "expand", "dt_rank", "d_intermediate",
+                          "mel_conv_channels", "mel_conv_time_kernel"}) {
+    for (const nlohmann::json& value : {nlohmann::json(1e300), nlohmann::json(-1e300), nlohmann::json(2.5),
+                                        nlohmann::json("16"), nlohmann::json(true), nlohmann::json(nullptr)}) {
+      auto h = mamba_defaults();
+      h[key] = value;
+      expect_invalid([&] { MambaConfig::from_json(h); }, std::string("mamba hyperparameters: '") + key + "': expected an integer");
+    }
+  }
+  for (const char* key : {"dt_min", "dt_max", "dt_init_floor", "norm_eps"}) {
+    auto h = mamba_defaults();
+    h[key] = "0.1";
+    expect_invalid([&] { MambaConfig::from_json(h); }, std::string("mamba hyperparameters: '") + key + "': expected a number");
+  }
+  EXPECT_NO_THROW(MambaConfig::from_json(mamba_defaults()));
+}
+
+TEST(FuzzRegressions, Vjepa2HyperparametersAreTypeRangeAndSizeChecked) {
+  const int64_t n_mels = 64;
+  for (const char* key : {"embed_dim", "depth", "heads", "mlp_ratio", "tubelet_frames", "patch_mels", "max_tubelets",
+                          "pool_heads", "predictor_dim", "predictor_depth", "predictor_heads", "mel_conv_channels",
+                          "mel_conv_time_kernel"}) {
+    for (const nlohmann::json& value : {nlohmann::json(1e300), nlohmann::json(2.5), nlohmann::json("8")}) {
+      auto h = vjepa2::vjepa2_defaults();
+      h[key] = value;
+      expect_invalid([&] { vjepa2::Options::from_json(h, n_mels); },
+                     std::string("vjepa2 hyperparameters: '") + key + "': expected an integer");
+    }
+  }
+  auto h = vjepa2::vjepa2_defaults();
+  h["drop_path"] = "0.1";
+  expect_invalid([&] { vjepa2::Options::from_json(h, n_mels); }, "vjepa2 hyperparameters: 'drop_path': expected a number");
+  // Each size within bounds, together about 13 G parameters: refused before anything is allocated.
+  h = vjepa2::vjepa2_defaults();
+  h["embed_dim"] = 8192;
+  h["depth"] = 16;
+  h["mlp_ratio"] = 1000;
+  expect_invalid([&] { vjepa2::Options::from_json(h, n_mels); }, "M parameters; at most 100 M are accepted");
+  EXPECT_NO_THROW(vjepa2::Options::from_json(vjepa2::vjepa2_defaults(), n_mels));
+}
+
+TEST(FuzzRegressions, LiquidS4HyperparametersAreTypeChecked) {
+  auto h = liquid_s4::options_to_json(liquid_s4::Options{});
+  h["d_state"] = 1e300;
+  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'd_state': expected an integer 2..2048");
+  h = liquid_s4::options_to_json(liquid_s4::Options{});
+  h["liquid_kernel"] = 3;
+  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'liquid_kernel': expected a string");
+  h = liquid_s4::options_to_json(liquid_s4::Options{});
+  h["d_state"] = 63;
+  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'd_state' should be even");
+}
+
+TEST(JsonFields, IntegersAreCheckedForTypeAndRangeBeforeConversion) {
+  const auto j = nlohmann::json::parse(R"({"a": 3, "big": 18446744073709551615, "neg": -2, "f": 3.0, "s": "3"})");
+  EXPECT_EQ(integer_field(j, "a", 0, 10), 3);
+  EXPECT_EQ(integer_field(j, "neg", -5, 0), -2);
+  // 2^64 - 1 is stored unsigned: it must not wrap to -1 and pass a range that admits -1.
+  EXPECT_THROW(integer_field(j, "big", -5, 10), std::invalid_argument);
+  EXPECT_THROW(integer_field(j, "a", 4, 10), std::invalid_argument);
+  EXPECT_THROW(integer_field(j, "f", 0, 10), std::invalid_argument);
+  EXPECT_THROW(integer_field(j, "s", 0, 10), std::invalid_argument);
+  EXPECT_THROW(integer_field(j, "missing", 0, 10), std::invalid_argument);
+  EXPECT_THROW(integer_field(nlohmann::json::array(), "a", 0, 10), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(number_field(j, "f", 0.0, 10.0), 3.0);
+  EXPECT_DOUBLE_EQ(number_field(j, "a"), 3.0);
+  EXPECT_THROW(number_field(j, "s"), std::invalid_argument);
+  EXPECT_THROW(number_field(j, "f", 4.0, 10.0), std::invalid_argument);
+  EXPECT_EQ(string_field(j, "s"), "3");
+  EXPECT_THROW(string_field(j, "a"), std::invalid_argument);
+  try {
+    integer_field(j, "f", 0, 10);
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "'f': expected an integer 0..10, got 3.0");
+  }
 }
 
 }  // namespace

@@ -4,9 +4,8 @@
 // length or memo index claims (a 7 kB corrupted checkpoint drove the process to 2.6 GB), and its
 // TorchScript importer compiles the class definition in code/__torch__.py, where a mutated line
 // crashed the process inside libtorch (both found by fuzz_checkpoint, docs/RELIABILITY.md).
-//   - Pickles (data.pkl, constants.pkl, *.debug_pkl): every opcode's argument is decoded with the
-//     protocol's own sizes; a length past the record's end, a memo index beyond the record size, an
-//     opcode that is not pickle's, or a missing STOP is refused with the byte offset and opcode.
+//   - Pickles (data.pkl, constants.pkl, *.debug_pkl): vet_pickle (pickle_vetting.h) walks every
+//     opcode, counts the stack and checks each tensor storage reference against its record.
 //   - TorchScript source: only the lines save_checkpoint's archive ever contains are accepted (the
 //     class header, the parameter and buffer name lists, the metadata and tensor annotations).
 //   - Zip entries: each must lie inside the file and claim no more than it can hold (libtorch's reader allocates the
@@ -16,31 +15,25 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 
-namespace escd {
+#include "models/common/pickle_vetting.h"
 
-class PickleError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace escd {
 
 // Copies up to n bytes of `bytes` from `pos` into buf and returns how many: reads past the end stop
 // there (libtorch's own memory adapter copies whatever range it is asked for). The one read used
 // both by the vetting and by load_checkpoint's libtorch parse of the same bytes.
 size_t read_archive_bytes(const std::string& bytes, uint64_t pos, void* buf, size_t n);
 
-// Throws PickleError naming `what` (e.g. "archive/data.pkl"), the byte offset and the opcode.
-void vet_pickle(const uint8_t* data, size_t size, const std::string& what);
-
 // Throws PickleError naming `what` and the line, for any line not of the shapes above.
 void vet_torchscript_source(const std::string& source, const std::string& what);
 
 // Every entry of the zip's central directory must lie inside the file and claim no more than it can
 // hold: stored with equal sizes, or deflated to at most 16 MiB and 1032:1 (libtorch allocates what an
-// entry claims before reading it). Throws PickleError naming `path`.
-void vet_zip_entries(const std::string& bytes, const std::string& path);
+// entry claims before reading it). Returns each record's size by the name libtorch's reader uses
+// (without the archive's top directory). Throws PickleError naming `path`.
+RecordSizes vet_zip_entries(const std::string& bytes, const std::string& path);
 
 // Checks the entries (vet_zip_entries), opens the zip container (libtorch's own reader, which checks the zip structure and sizes) and vets
 // every pickle and every source record; any other .py record is refused. `path` is only used in

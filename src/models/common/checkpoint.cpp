@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <sstream>
 
+#include "models/common/json_fields.h"
 #include "models/common/model_limits.h"
 #include "models/common/archive_vetting.h"
 #include "models/common/registry.h"
@@ -35,29 +36,6 @@ nlohmann::json front_end_to_json(const FrontEndConfig& c) {
 
 namespace {
 
-// Numbers from a file are checked for type and range before conversion: nlohmann's get<int>() of
-// 1e300 or of 5e9 is undefined behaviour or a silent wrap, and either would size allocations.
-int64_t checked_integer(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi) {
-  const auto it = j.find(key);
-  if (it == j.end()) throw std::invalid_argument(std::string("'") + key + "' is missing");
-  if (!it->is_number_integer() || it->get<int64_t>() < lo || it->get<int64_t>() > hi ||
-      (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi))) {
-    throw std::invalid_argument(std::string("'") + key + "': expected an integer " + std::to_string(lo) + ".." +
-                                std::to_string(hi) + ", got " + it->dump());
-  }
-  return it->get<int64_t>();
-}
-
-double checked_number(const nlohmann::json& j, const char* key, double lo, double hi) {
-  const auto it = j.find(key);
-  if (it == j.end()) throw std::invalid_argument(std::string("'") + key + "' is missing");
-  if (!it->is_number() || !(it->get<double>() >= lo && it->get<double>() <= hi)) {
-    throw std::invalid_argument(std::string("'") + key + "': expected a number in [" + std::to_string(lo) + ", " +
-                                std::to_string(hi) + "], got " + it->dump());
-  }
-  return it->get<double>();
-}
-
 // Checkpoints are written with every hyperparameter, so a key they lack did not exist when they
 // were written. Every model defaults to a MelConv front end now; a checkpoint from before it
 // existed reads raw log-mel, which is mel_conv_channels 0; one from before MelConv time kernels
@@ -75,13 +53,13 @@ nlohmann::json with_pre_mel_conv_defaults(nlohmann::json hyperparameters) {
 FrontEndConfig front_end_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("front_end: expected an object, got " + j.dump());
   FrontEndConfig c;
-  c.sample_rate = static_cast<int>(checked_integer(j, "sample_rate", 1000, 384000));
-  c.n_fft = static_cast<int>(checked_integer(j, "n_fft", 16, 65536));
-  c.hop = static_cast<int>(checked_integer(j, "hop", 1, c.n_fft));
-  c.n_mels = static_cast<int>(checked_integer(j, "n_mels", 1, kMaxMels));
-  c.f_min = static_cast<float>(checked_number(j, "f_min", 0.0, c.sample_rate / 2.0));
-  c.f_max = static_cast<float>(checked_number(j, "f_max", c.f_min, c.sample_rate / 2.0));
-  c.log_offset = static_cast<float>(checked_number(j, "log_offset", 1e-30, 1.0));
+  c.sample_rate = static_cast<int>(integer_field(j, "sample_rate", 1000, 384000));
+  c.n_fft = static_cast<int>(integer_field(j, "n_fft", 16, 65536));
+  c.hop = static_cast<int>(integer_field(j, "hop", 1, c.n_fft));
+  c.n_mels = static_cast<int>(integer_field(j, "n_mels", 1, kMaxMels));
+  c.f_min = static_cast<float>(number_field(j, "f_min", 0.0, c.sample_rate / 2.0));
+  c.f_max = static_cast<float>(number_field(j, "f_max", c.f_min, c.sample_rate / 2.0));
+  c.log_offset = static_cast<float>(number_field(j, "log_offset", 1e-30, 1.0));
   if (!(c.f_max > c.f_min)) throw std::invalid_argument("front_end: expected f_min < f_max");
   return c;
 }
@@ -132,8 +110,8 @@ Checkpoint checkpoint_from_meta(const std::string& meta_text, const std::string&
   }
   try {
     ckpt.front_end = front_end_from_json(meta.at("front_end"));
-    const int64_t n_mels = checked_integer(meta, "n_mels", 1, kMaxMels);
-    const int64_t n_classes = checked_integer(meta, "n_classes", 1, kMaxClasses);
+    const int64_t n_mels = integer_field(meta, "n_mels", 1, kMaxMels);
+    const int64_t n_classes = integer_field(meta, "n_classes", 1, kMaxClasses);
     if (n_mels != ckpt.front_end.n_mels) {
       throw std::invalid_argument("the model takes " + std::to_string(n_mels) + " mel bands, its front end makes " +
                                   std::to_string(ckpt.front_end.n_mels));
@@ -175,6 +153,25 @@ std::string read_checkpoint_bytes(const std::string& path) {
   return bytes;
 }
 
+// libtorch's unpickler gives a stored tensor the offset and strides its pickle says without
+// checking them against the storage (the vetting has checked the storage against its record), so
+// copying from it could read anywhere. Only what save_checkpoint writes is accepted: the model's
+// type, contiguous, inside its storage. Returns why not, or "".
+std::string stored_layout_problem(const at::Tensor& stored, const at::Tensor& dest) {
+  if (stored.scalar_type() != dest.scalar_type()) {
+    return std::string("is stored as ") + c10::toString(stored.scalar_type()) + ", the model expects " +
+           c10::toString(dest.scalar_type());
+  }
+  const uint64_t element = stored.element_size(), capacity = stored.storage().nbytes() / element;
+  const int64_t offset = stored.storage_offset(), count = stored.numel();
+  if (!stored.is_contiguous() || offset < 0 || uint64_t(offset) > capacity || uint64_t(count) > capacity - uint64_t(offset) ||
+      (count > 0 && stored.storage().data() == nullptr)) {
+    return "lies outside its storage (offset " + std::to_string(offset) + ", strides " + c10::str(stored.strides()) +
+           ", " + std::to_string(capacity) + " element(s) stored)";
+  }
+  return "";
+}
+
 }  // namespace
 
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_architecture) {
@@ -212,6 +209,8 @@ Checkpoint load_checkpoint(const std::string& path, const std::string& expected_
       throw CheckpointError(path + ": tensor '" + key.substr(2) + "' has shape " + c10::str(stored.sizes()) +
                             ", the model expects " + c10::str(dest.sizes()));
     }
+    const std::string problem = stored_layout_problem(stored, dest);
+    if (!problem.empty()) throw CheckpointError(path + ": tensor '" + key.substr(2) + "' " + problem);
     dest.copy_(stored);
   };
   for (auto& p : ckpt.model->named_parameters()) load_into("p." + p.key(), p.value(), false);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/json_fields.h"
 #include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 
@@ -10,79 +11,50 @@ namespace escd::liquid_s4 {
 namespace {
 
 [[noreturn]] void bad(const std::string& key, const std::string& why) {
-  throw std::invalid_argument("liquid_s4: hyperparameter '" + key + "' " + why);
+  throw std::invalid_argument("'" + key + "' " + why);
 }
 
-const nlohmann::json& need(const nlohmann::json& h, const std::string& key) {
-  if (!h.contains(key)) bad(key, "is missing");
-  return h.at(key);
-}
-
-int64_t get_int(const nlohmann::json& h, const std::string& key, int64_t min, int64_t max = kMaxModelDimension) {
-  const auto& v = need(h, key);
-  if (!v.is_number_integer()) bad(key, "should be an integer, got " + v.dump());
-  const auto x = v.get<int64_t>();
-  if (x < min || x > max || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max))) {
-    bad(key, "should be in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + v.dump());
-  }
-  return x;
-}
-
-double get_double(const nlohmann::json& h, const std::string& key) {
-  const auto& v = need(h, key);
-  if (!v.is_number()) bad(key, "should be a number, got " + v.dump());
-  return v.get<double>();
-}
-
-std::string get_string(const nlohmann::json& h, const std::string& key) {
-  const auto& v = need(h, key);
-  if (!v.is_string()) bad(key, "should be a string, got " + v.dump());
-  return v.get<std::string>();
-}
-
-}  // namespace
-
-Options options_from_json(const nlohmann::json& h) {
-  if (!h.is_object()) throw std::invalid_argument("liquid_s4: hyperparameters must be a JSON object");
+// Every check, with errors that name the key; options_from_json adds the model.
+Options parse_options(const nlohmann::json& h) {
   Options o;
-  o.d_model = get_int(h, "d_model", 1);
-  o.n_layers = get_int(h, "n_layers", 1);
+  o.d_model = integer_field(h, "d_model", 1, kMaxModelDimension);
+  o.n_layers = integer_field(h, "n_layers", 1, kMaxModelDimension);
   // HiPPO-LegS is diagonalised as a dense N x N matrix: N beyond a few thousand is minutes of work.
-  o.d_state = get_int(h, "d_state", 2, 2048);
+  o.d_state = integer_field(h, "d_state", 2, 2048);
   // The state is stored as N/2 complex modes standing for N real dimensions (conjugate pairs).
   if (o.d_state % 2 != 0) bad("d_state", "should be even, got " + std::to_string(o.d_state));
-  o.dt_min = get_double(h, "dt_min");
-  o.dt_max = get_double(h, "dt_max");
+  o.dt_min = number_field(h, "dt_min");
+  o.dt_max = number_field(h, "dt_max");
   if (!(o.dt_min > 0.0)) bad("dt_min", "should be > 0");
   if (!(o.dt_max >= o.dt_min)) bad("dt_max", "should be >= dt_min");
 
-  const std::string kernel = get_string(h, "liquid_kernel");
+  const std::string kernel = string_field(h, "liquid_kernel");
   if (kernel == "none") o.liquid_kernel = LiquidKernel::none;
   else if (kernel == "polyb") o.liquid_kernel = LiquidKernel::polyb;
   else if (kernel == "kb") o.liquid_kernel = LiquidKernel::kb;
   else bad("liquid_kernel", "should be \"none\", \"polyb\" or \"kb\", got \"" + kernel + "\"");
   // Degree q uses B (1^T B)^(2^(q-1) - 1): beyond 8 the powers say nothing a float can hold.
-  o.liquid_degree = get_int(h, "liquid_degree", 2, 8);
+  o.liquid_degree = integer_field(h, "liquid_degree", 2, 8);
 
-  const std::string contract = get_string(h, "liquid_contract");
+  const std::string contract = string_field(h, "liquid_contract");
   if (contract == "none") o.liquid_tanh = false;
   else if (contract == "tanh") o.liquid_tanh = true;
   else bad("liquid_contract", "should be \"none\" or \"tanh\", got \"" + contract + "\"");
 
-  const std::string disc = get_string(h, "discretization");
+  const std::string disc = string_field(h, "discretization");
   if (disc == "zoh") o.discretization = Discretization::zoh;
   else if (disc == "bilinear") o.discretization = Discretization::bilinear;
   else bad("discretization", "should be \"zoh\" or \"bilinear\", got \"" + disc + "\"");
 
-  const std::string norm = get_string(h, "norm");
+  const std::string norm = string_field(h, "norm");
   if (norm == "layer") o.norm = NormKind::scalar_affine;
   else if (norm == "layernorm") o.norm = NormKind::layernorm;
   else bad("norm", "should be \"layer\" or \"layernorm\", got \"" + norm + "\"");
 
-  o.dropout = get_double(h, "dropout");
+  o.dropout = number_field(h, "dropout");
   if (!(o.dropout >= 0.0 && o.dropout < 1.0)) bad("dropout", "should be in [0, 1)");
-  o.mel_conv_channels = get_int(h, "mel_conv_channels", 0);
-  o.mel_conv_time_kernel = get_int(h, "mel_conv_time_kernel", 1, kMaxMelConvTimeKernel);
+  o.mel_conv_channels = integer_field(h, "mel_conv_channels", 0, kMaxModelDimension);
+  o.mel_conv_time_kernel = integer_field(h, "mel_conv_time_kernel", 1, kMaxMelConvTimeKernel);
   // Every parameter tensor of a layer (diagonal_ssm.cpp, s4_layer.cpp, frame_norm.cpp), bounded
   // from above, plus the dense N x N HiPPO matrix built once per layer.
   const double H = o.d_model, N = o.d_state;
@@ -94,6 +66,17 @@ Options options_from_json(const nlohmann::json& h) {
                        std::to_string(int64_t(kMaxModelParameters / 1e6)) + " M are accepted");
   }
   return o;
+}
+
+}  // namespace
+
+Options options_from_json(const nlohmann::json& h) {
+  if (!h.is_object()) throw std::invalid_argument("liquid_s4: hyperparameters must be a JSON object");
+  try {
+    return parse_options(h);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("liquid_s4: hyperparameter ") + e.what());
+  }
 }
 
 nlohmann::json options_to_json(const Options& o) {

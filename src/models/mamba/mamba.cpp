@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/common/frame_embedder.h"
+#include "models/common/json_fields.h"
 #include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 #include "models/common/packed_linear.h"
@@ -36,41 +37,28 @@ nlohmann::json mamba_defaults() {
 
 MambaConfig MambaConfig::from_json(const nlohmann::json& j) {
   MambaConfig c;
-  auto integer = [&](const char* key) { return j.at(key).get<int64_t>(); };
-  auto real = [&](const char* key) { return j.at(key).get<double>(); };
-  try {
-    c.d_model = integer("d_model");
-    c.n_layers = integer("n_layers");
-    c.d_state = integer("d_state");
-    c.d_conv = integer("d_conv");
-    c.expand = integer("expand");
-    c.dt_rank = integer("dt_rank");
-    c.d_intermediate = integer("d_intermediate");
-    c.dt_min = real("dt_min");
-    c.dt_max = real("dt_max");
-    c.dt_init_floor = real("dt_init_floor");
-    c.norm_eps = real("norm_eps");
-    c.mel_conv_channels = integer("mel_conv_channels");
-    c.mel_conv_time_kernel = integer("mel_conv_time_kernel");
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
-  }
   auto require = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument("mamba hyperparameters: " + what);
   };
-  for (const int64_t v :
-       {c.d_model, c.n_layers, c.d_state, c.d_conv, c.expand, c.dt_rank, c.d_intermediate, c.mel_conv_channels}) {
-    require(v <= kMaxModelDimension, "sizes must be at most " + std::to_string(kMaxModelDimension) + ", got " +
-                                         std::to_string(v));
+  try {
+    // Typed and range-checked before conversion (models/common/json_fields.h).
+    c.d_model = integer_field(j, "d_model", 1, kMaxModelDimension);
+    c.n_layers = integer_field(j, "n_layers", 1, kMaxModelDimension);
+    c.d_state = integer_field(j, "d_state", 1, kMaxModelDimension);
+    c.d_conv = integer_field(j, "d_conv", 1, kMaxModelDimension);
+    c.expand = integer_field(j, "expand", 1, kMaxModelDimension);
+    c.dt_rank = integer_field(j, "dt_rank", 0, kMaxModelDimension);  // 0: ceil(d_model / 16)
+    c.d_intermediate = integer_field(j, "d_intermediate", 0, kMaxModelDimension);
+    c.dt_min = number_field(j, "dt_min");
+    c.dt_max = number_field(j, "dt_max");
+    c.dt_init_floor = number_field(j, "dt_init_floor");
+    c.norm_eps = number_field(j, "norm_eps");
+    c.mel_conv_channels = integer_field(j, "mel_conv_channels", 0, kMaxModelDimension);  // 0: a Linear embedding
+    c.mel_conv_time_kernel = integer_field(j, "mel_conv_time_kernel", 1, kMaxMelConvTimeKernel);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("mamba hyperparameters: ") + e.what());
   }
   if (c.dt_rank == 0) c.dt_rank = (c.d_model + 15) / 16;
-  require(c.d_model > 0 && c.n_layers > 0 && c.d_state > 0 && c.d_conv > 0 && c.expand > 0,
-          "d_model, n_layers, d_state, d_conv and expand must be positive");
-  require(c.dt_rank > 0, "dt_rank must be positive (or 0 for ceil(d_model / 16))");
-  require(c.d_intermediate >= 0, "d_intermediate must be >= 0");
-  require(c.mel_conv_channels >= 0, "mel_conv_channels must be >= 0 (0 = a Linear embedding)");
-  require(c.mel_conv_time_kernel >= 1 && c.mel_conv_time_kernel <= kMaxMelConvTimeKernel,
-          "mel_conv_time_kernel must be in [1, " + std::to_string(kMaxMelConvTimeKernel) + "] (1 = per frame)");
   require(c.dt_min > 0 && c.dt_min <= c.dt_max && c.dt_init_floor > 0, "need 0 < dt_min <= dt_max, dt_init_floor > 0");
   require(c.norm_eps > 0, "norm_eps must be positive");
   // Every parameter tensor of a layer (mamba_mixer.cpp, mamba_layers.cpp), bounded from above.

@@ -1,5 +1,7 @@
 #include "models/vjepa2/vjepa2_options.h"
 
+#include "models/common/json_fields.h"
+#include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 
 #include <stdexcept>
@@ -19,45 +21,51 @@ nlohmann::json vjepa2_defaults() {
 Options Options::from_json(const nlohmann::json& h, int64_t n_mels) {
   Options o;
   try {
-    o.embed_dim = h.at("embed_dim").get<int64_t>();
-    o.depth = h.at("depth").get<int64_t>();
-    o.heads = h.at("heads").get<int64_t>();
-    o.mlp_ratio = h.at("mlp_ratio").get<int64_t>();
-    o.tubelet_frames = h.at("tubelet_frames").get<int64_t>();
-    o.patch_mels = h.at("patch_mels").get<int64_t>();
-    o.max_tubelets = h.at("max_tubelets").get<int64_t>();
-    o.pool_heads = h.at("pool_heads").get<int64_t>();
-    o.drop_path = h.at("drop_path").get<double>();
-    o.predictor_dim = h.at("predictor_dim").get<int64_t>();
-    o.predictor_depth = h.at("predictor_depth").get<int64_t>();
-    o.mel_conv_channels = h.at("mel_conv_channels").get<int64_t>();
-    o.mel_conv_time_kernel = h.at("mel_conv_time_kernel").get<int64_t>();
-    o.predictor_heads = h.at("predictor_heads").get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
+    // Typed and range-checked before conversion (models/common/json_fields.h).
+    o.embed_dim = integer_field(h, "embed_dim", 1, kMaxModelDimension);
+    o.depth = integer_field(h, "depth", 1, kMaxModelDimension);
+    o.heads = integer_field(h, "heads", 1, kMaxModelDimension);
+    o.mlp_ratio = integer_field(h, "mlp_ratio", 1, kMaxModelDimension);
+    o.tubelet_frames = integer_field(h, "tubelet_frames", 1, kMaxModelDimension);
+    o.patch_mels = integer_field(h, "patch_mels", 1, kMaxModelDimension);
+    o.max_tubelets = integer_field(h, "max_tubelets", 1, kMaxModelDimension);
+    o.pool_heads = integer_field(h, "pool_heads", 1, kMaxModelDimension);
+    o.drop_path = number_field(h, "drop_path", 0.0, 1.0);
+    o.predictor_dim = integer_field(h, "predictor_dim", 1, kMaxModelDimension);
+    o.predictor_depth = integer_field(h, "predictor_depth", 1, kMaxModelDimension);
+    o.mel_conv_channels = integer_field(h, "mel_conv_channels", 0, kMaxModelDimension);  // 0: raw log-mel tokens
+    o.mel_conv_time_kernel = integer_field(h, "mel_conv_time_kernel", 1, kMaxMelConvTimeKernel);
+    o.predictor_heads = integer_field(h, "predictor_heads", 1, kMaxModelDimension);
+  } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("vjepa2 hyperparameters: ") + e.what());
   }
   auto require = [](bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument("vjepa2 hyperparameters: " + what);
   };
-  require(o.embed_dim > 0 && o.depth > 0 && o.heads > 0 && o.mlp_ratio > 0, "sizes must be positive");
   require(o.embed_dim % o.heads == 0, "embed_dim must be divisible by heads");
-  require(o.pool_heads > 0 && o.embed_dim % o.pool_heads == 0, "embed_dim must be divisible by pool_heads");
-  require(o.tubelet_frames > 0 && o.max_tubelets > 0, "tubelet_frames and max_tubelets must be positive");
-  require(o.patch_mels > 0 && n_mels % o.patch_mels == 0,
+  require(o.embed_dim % o.pool_heads == 0, "embed_dim must be divisible by pool_heads");
+  require(n_mels % o.patch_mels == 0,
           "patch_mels must divide n_mels (" + std::to_string(n_mels) + ")");
-  require(o.mel_conv_channels >= 0 && o.mel_conv_channels <= kMaxModelDimension,
-          "mel_conv_channels must be in [0, " + std::to_string(kMaxModelDimension) + "] (0 = raw log-mel tokens)");
-  require(o.mel_conv_time_kernel >= 1 && o.mel_conv_time_kernel <= kMaxMelConvTimeKernel,
-          "mel_conv_time_kernel must be in [1, " + std::to_string(kMaxMelConvTimeKernel) + "] (1 = per frame)");
   // The MelConv keeps one band in 8 (three stride-2 layers), so a patch must cover whole output bands.
   require(o.mel_conv_channels == 0 || (o.patch_mels % 8 == 0 && n_mels % 8 == 0),
           "with mel_conv_channels, patch_mels and n_mels must be multiples of 8");
   // The sin-cos table splits D in half (time, mel), each half into sin and cos.
   require(o.embed_dim % 4 == 0 && o.predictor_dim % 4 == 0, "embed_dim and predictor_dim must be multiples of 4");
-  require(o.drop_path >= 0 && o.drop_path < 1, "drop_path must be in [0, 1)");
-  require(o.predictor_dim > 0 && o.predictor_depth > 0 && o.predictor_heads > 0 &&
-              o.predictor_dim % o.predictor_heads == 0,
-          "predictor sizes must be positive, predictor_dim divisible by predictor_heads");
+  require(o.drop_path < 1, "drop_path must be in [0, 1)");
+  require(o.predictor_dim % o.predictor_heads == 0, "predictor_dim must be divisible by predictor_heads");
+  // Every parameter tensor (encoder and predictor blocks, pooler, patch embedding, MelConv) and the
+  // position table, bounded from above before anything is allocated: sizes that are each within
+  // kMaxModelDimension can still multiply to terabytes.
+  const double D = o.embed_dim, P = o.predictor_dim, r = o.mlp_ratio;
+  auto block = [r](double width) { return (4 + 2 * r) * width * width + (9 + r) * width; };
+  const double tokens = double(o.max_tubelets) * double(n_mels / o.patch_mels);
+  const double parameters =
+      o.depth * block(D) + o.predictor_depth * block(P) + 2 * D * P + block(D) + double(o.patch_values()) * D +
+      tokens * D + (o.mel_conv_channels > 0 ? double(MelConvImpl::parameter_count(o.mel_conv_channels, o.mel_conv_time_kernel)) : 0.0);
+  require(parameters <= kMaxModelParameters,
+          "embed_dim " + std::to_string(o.embed_dim) + ", depth " + std::to_string(o.depth) + ", mlp_ratio " +
+              std::to_string(o.mlp_ratio) + "... make about " + std::to_string(int64_t(parameters / 1e6)) +
+              " M parameters; at most " + std::to_string(int64_t(kMaxModelParameters / 1e6)) + " M are accepted");
   return o;
 }
 
