@@ -17,7 +17,7 @@ enum class Arg {
   kCounted,        // a little-endian length of `width` bytes, then that many bytes
   kLine,           // bytes up to and including a newline
   kTwoLines,       // two such lines (GLOBAL, INST)
-  kMemoIndex,      // a little-endian memo index of `width` bytes (BINPUT, LONG_BINPUT)
+  kMemoIndex,      // a little-endian memo index of `width` bytes (BINGET, BINPUT and their LONG_ forms)
   kFrame,          // an 8-byte frame length: the frame must fit in the rest of the record
 };
 
@@ -41,8 +41,8 @@ std::vector<OpcodeShape> opcode_shapes() {
   set(0x82, Arg::kFixed, 1);  // EXT1
   set(0x83, Arg::kFixed, 2);  // EXT2
   set(0x84, Arg::kFixed, 4);  // EXT4
-  set('h', Arg::kFixed, 1);   // BINGET: libtorch bounds-checks reads from the memo
-  set('j', Arg::kFixed, 4);   // LONG_BINGET
+  set('h', Arg::kMemoIndex, 1);  // BINGET
+  set('j', Arg::kMemoIndex, 4);  // LONG_BINGET
   set('q', Arg::kMemoIndex, 1);  // BINPUT
   set('r', Arg::kMemoIndex, 4);  // LONG_BINPUT
   set('U', Arg::kCounted, 1);    // SHORT_BINSTRING
@@ -223,7 +223,8 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         if (left < size_t(shape.width)) fail("argument runs past the end of the record");
         const uint64_t index = little_endian(data + pos, shape.width);
         // Every memo entry in a real pickle costs at least one opcode byte before it, so an index
-        // beyond the record size cannot come from a writer; libtorch would reserve a table that large.
+        // beyond the record size cannot come from a writer; libtorch would reserve a table that large
+        // for a PUT (and a GET of it names nothing).
         if (index > size) fail("memo index " + std::to_string(index) + " in a record of " + std::to_string(size) + " bytes");
         arg_size = shape.width;
         pos += shape.width;
@@ -253,6 +254,14 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         break;
     }
 
+    // The memo slot a GET or a PUT names: the binary forms carry it, GET and PUT as a decimal line,
+    // and MEMOIZE takes the next one.
+    auto memo_slot = [&]() -> int64_t {
+      if (op == 0x94) return int64_t(memo.size());
+      if (op == 'g' || op == 'p') return line_index(arg, arg_size - 1);
+      return int64_t(little_endian(arg, shape.width));
+    };
+
     // The stack, as the Unpickler would have it.
     const size_t base = marks.empty() ? 0 : marks.back();
     const size_t above_mark = stack.size() - base;
@@ -276,8 +285,8 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         }
         break;
       case 'c': {  // GLOBAL: "module\nname\n" -> "module name"
-        std::string global(reinterpret_cast<const char*>(arg), arg_size);
-        if (global.size() <= kMaxText) {
+        if (arg_size <= kMaxText) {
+          std::string global(reinterpret_cast<const char*>(arg), arg_size);
           global.pop_back();
           global[global.find('\n')] = ' ';
           pushed = text_value(reinterpret_cast<const uint8_t*>(global.data()), global.size());
@@ -285,7 +294,7 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         break;
       }
       case 'h': case 'j': case 'g': {  // BINGET LONG_BINGET GET
-        const int64_t index = op == 'g' ? line_index(arg, arg_size - 1) : int64_t(little_endian(arg, shape.width));
+        const int64_t index = memo_slot();
         const auto it = memo.find(uint64_t(index));
         if (index >= 0 && it != memo.end()) pushed = it->second;
         break;
@@ -319,9 +328,7 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
           if (!problem.empty()) fail(problem);
         }
         if (op == 'p' || op == 'q' || op == 'r' || op == 0x94) {  // PUT BINPUT LONG_BINPUT MEMOIZE
-          const int64_t index = op == 0x94 ? int64_t(memo.size())
-                                : op == 'p' ? line_index(arg, arg_size - 1)
-                                            : int64_t(little_endian(arg, shape.width));
+          const int64_t index = memo_slot();
           if (index >= 0) memo[uint64_t(index)] = stack.back();
           if (memo.size() > kMaxMemoEntries) fail("more than " + std::to_string(kMaxMemoEntries) + " memo entries");
           break;  // the top stays
