@@ -10,15 +10,10 @@
 #include <cstring>
 #include <new>
 
-// Everything here must inline into the kernels' AVX2 entry points to be compiled for AVX2.
-// (GCC warns that passing 64-byte vectors by value has an ABI that depends on the ISA; these
-// functions never exist as calls, so the warning does not apply.)
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#define ESCD_LANES_INLINE inline __attribute__((always_inline))
-#else
-#define ESCD_LANES_INLINE inline
-#endif
+#include "models/mamba/exp_approx.h"
+
+// Everything here must inline into the kernels' AVX2 entry points to be compiled for AVX2:
+// ESCD_LANES_INLINE, from exp_approx.h (which also silences GCC's -Wpsabi for these functions).
 
 namespace escd::mamba_detail {
 
@@ -103,31 +98,12 @@ ESCD_LANES_INLINE T sum_lanes(const Lanes<T>& v) {
   return s;
 }
 
-// exp() on every lane. float: range reduction to r in [-ln2/2, ln2/2], a degree-7 Taylor
-// polynomial (truncation error ~5e-9, below float rounding) and 2^k built from exponent bits;
-// inputs are clamped to [-87, 88] so 2^k stays a normal float (exp under/overflows there anyway).
+// exp() on every lane: exp_approx's arithmetic (exp_approx.h), 2^k built from the lanes' bits.
 ESCD_LANES_INLINE Lanes<float> exp_lanes(Lanes<float> x) {
-  using F = Lanes<float>;
-  using I = LanesOf<float>::int_type;
-  const F lo = F{} - 87.0f, hi = F{} + 88.0f;
-  x = x < lo ? lo : x;
-  x = x > hi ? hi : x;
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f;  // ln 2 split in two so that k·kLn2Hi is exact
-  constexpr float kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  const F k = (x * kLog2e + kRound) - kRound;
-  const F r = (x - k * kLn2Hi) - k * kLn2Lo;
-  F p = F{} + 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const I bits = (__builtin_convertvector(k, I) + 127) << 23;
-  return p * (F)bits;  // a vector cast reinterprets the bits
+  Lanes<float> k;
+  const Lanes<float> p = exp_reduce(x, k);
+  const LanesOf<float>::int_type bits = (__builtin_convertvector(k, LanesOf<float>::int_type) + 127) << 23;
+  return p * (Lanes<float>)bits;  // a vector cast reinterprets the bits
 }
 
 // double is for tests, where accuracy matters and speed does not: the library exp per lane.
