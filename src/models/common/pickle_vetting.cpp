@@ -211,6 +211,7 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
     if (!shape.known) fail("not a pickle opcode");
     const uint8_t* arg = data + pos;  // the argument (after a count, for counted ones) and its size
     uint64_t arg_size = 0;
+    uint64_t binary_memo_index = 0;  // a kMemoIndex argument, decoded once
     switch (shape.arg) {
       case Arg::kNone:
         break;
@@ -221,11 +222,13 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         break;
       case Arg::kMemoIndex: {
         if (left < size_t(shape.width)) fail("argument runs past the end of the record");
-        const uint64_t index = little_endian(data + pos, shape.width);
+        binary_memo_index = little_endian(data + pos, shape.width);
         // Every memo entry in a real pickle costs at least one opcode byte before it, so an index
         // beyond the record size cannot come from a writer; libtorch would reserve a table that large
         // for a PUT (and a GET of it names nothing).
-        if (index > size) fail("memo index " + std::to_string(index) + " in a record of " + std::to_string(size) + " bytes");
+        if (binary_memo_index > size) {
+          fail("memo index " + std::to_string(binary_memo_index) + " in a record of " + std::to_string(size) + " bytes");
+        }
         arg_size = shape.width;
         pos += shape.width;
         break;
@@ -254,12 +257,12 @@ void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const
         break;
     }
 
-    // The memo slot a GET or a PUT names: the binary forms carry it, GET and PUT as a decimal line,
-    // and MEMOIZE takes the next one.
+    // The memo slot a GET or a PUT names: the binary forms carry it (checked above), GET and PUT as
+    // a decimal line, and MEMOIZE takes the next one.
     auto memo_slot = [&]() -> int64_t {
       if (op == 0x94) return int64_t(memo.size());
       if (op == 'g' || op == 'p') return line_index(arg, arg_size - 1);
-      return int64_t(little_endian(arg, shape.width));
+      return int64_t(binary_memo_index);
     };
 
     // The stack, as the Unpickler would have it.

@@ -12,11 +12,8 @@
 #include <cstring>
 
 // Functions on GCC vector types must inline into the kernels' AVX2 entry points to be compiled for
-// AVX2 (simd_lanes.h); exp_reduce below is one of them. (GCC warns that passing 64-byte vectors by
-// value has an ABI that depends on the ISA; these functions never exist as calls, so the warning
-// does not apply.)
+// AVX2 (simd_lanes.h); exp_reduce below is one of them, when called on lanes.
 #if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"
 #define ESCD_LANES_INLINE inline __attribute__((always_inline))
 #else
 #define ESCD_LANES_INLINE inline

@@ -10,10 +10,16 @@
 #include <cstring>
 #include <new>
 
-#include "models/mamba/exp_approx.h"
+// Everything here must inline into the kernels' AVX2 entry points to be compiled for AVX2
+// (ESCD_LANES_INLINE, defined with exp_reduce in exp_approx.h). GCC warns that passing 64-byte
+// vectors by value has an ABI that depends on the ISA; these functions never exist as calls, so the
+// warning does not apply. Silenced before exp_approx.h, whose exp_reduce is instantiated on lanes
+// here, and only for the files that use lanes.
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
-// Everything here must inline into the kernels' AVX2 entry points to be compiled for AVX2:
-// ESCD_LANES_INLINE, from exp_approx.h (which also silences GCC's -Wpsabi for these functions).
+#include "models/mamba/exp_approx.h"
 
 namespace escd::mamba_detail {
 
@@ -100,9 +106,10 @@ ESCD_LANES_INLINE T sum_lanes(const Lanes<T>& v) {
 
 // exp() on every lane: exp_approx's arithmetic (exp_approx.h), 2^k built from the lanes' bits.
 ESCD_LANES_INLINE Lanes<float> exp_lanes(Lanes<float> x) {
+  using I = LanesOf<float>::int_type;
   Lanes<float> k;
   const Lanes<float> p = exp_reduce(x, k);
-  const LanesOf<float>::int_type bits = (__builtin_convertvector(k, LanesOf<float>::int_type) + 127) << 23;
+  const I bits = (__builtin_convertvector(k, I) + 127) << 23;
   return p * (Lanes<float>)bits;  // a vector cast reinterprets the bits
 }
 
