@@ -36,7 +36,9 @@ def main():
     copy_atomic(os.path.join(run, "summary.json"), os.path.join(models, name + ".json"))
     copy_atomic(os.path.join(run, "metrics.jsonl"), os.path.join(models, name + ".metrics.jsonl"))
     copy_atomic(os.path.join(run, "final.json"), os.path.join(models, name + ".final.json"))
-    print(f"shipped {name}: val {summary['val_accuracy']:.4f} test {summary['test_accuracy']:.4f} "
+    val = summary["val_accuracy"]  # null for fit --refit, which trains on the validation fold
+    val = "none (refit)" if val is None else f"{val:.4f}"
+    print(f"shipped {name}: val {val} test {summary['test_accuracy']:.4f} "
           f"({summary['parameters']} parameters, {summary['training_wall_seconds'] / 60:.1f} min)")
 
 

@@ -20,7 +20,8 @@ namespace {
 
 TEST(TrainConfig, KnownKeysApplyUnknownKeysAndBadTypesAreNamed) {
   TrainConfig c;
-  apply_train_table(c, {{"epochs", 7}, {"lr", 0.01}, {"mix_prob", 0.5}, {"val_folds", {2}}}, "x.toml [train]");
+  apply_train_table(c, {{"epochs", 7}, {"lr", 0.01}, {"mix_prob", 0.5}, {"train_folds", {1, 3, 4}}, {"val_folds", {2}}},
+                    "x.toml [train]");
   EXPECT_EQ(c.epochs, 7);
   EXPECT_DOUBLE_EQ(c.lr, 0.01);
   EXPECT_DOUBLE_EQ(c.augment.mix_prob, 0.5);

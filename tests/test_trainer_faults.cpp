@@ -205,5 +205,39 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
   }
 }
 
+// The recipe can be changed from the command line (--set key=value) and a shipped model refitted on
+// the validation fold (--refit); mistakes in either are refused before any training.
+class FitCommandLine : public TrainerKill {};
+
+TEST_F(FitCommandLine, SetOverridesRecipeKeysAndRefitTrainsOnTheValidationFold) {
+  const std::string run = dir_.path("refit");
+  ASSERT_EQ(fit(run, false, {"--refit", "--set", "epochs=2", "--set", "lr=1e-3"})->wait(120s), 0) << log(run);
+  const auto summary = nlohmann::json::parse(std::ifstream(run + "/summary.json"));
+  EXPECT_EQ(summary["train_folds"], nlohmann::json::array({1, 2, 3, 4}));
+  EXPECT_EQ(summary["val_folds"], nlohmann::json::array());
+  EXPECT_TRUE(summary["val_accuracy"].is_null());
+  EXPECT_EQ(summary["epochs"], 2);
+  EXPECT_EQ(read_metrics(run + "/metrics.jsonl").size(), 2u);
+  const Checkpoint kept = load_checkpoint(run + "/best.ckpt");
+  EXPECT_DOUBLE_EQ(kept.training["train_config"]["lr"].get<double>(), 1e-3);
+  EXPECT_EQ(kept.training["train_clips"], 64);  // 2 classes x 8 clips x folds 1-4
+  expect_same_weights(run + "/best.ckpt", run + "/last.ckpt");
+
+  const std::pair<std::vector<std::string>, std::string> refused[] = {
+      {{"--set", "train_folds=[1,2,3,4]"}, "--set: fold 4 is in both train_folds and val_folds"},
+      {{"--set", "lr"}, "--set lr: expected key=value"},
+      {{"--set", "lr=fast"}, "--set: key 'lr': expected number, got \"fast\""},
+      {{"--set", "epoch=3"}, "--set: unknown key 'epoch'"},
+      {{"--refit", "--cv"}, "--cv excludes --refit"},
+  };
+  int n = 0;
+  for (const auto& [extra, message] : refused) {
+    const std::string bad = dir_.path("bad" + std::to_string(n++));
+    EXPECT_NE(fit(bad, false, extra)->wait(60s), 0) << extra[0] << " " << extra[1];
+    EXPECT_NE(log(bad).find(message), std::string::npos) << "expected \"" << message << "\" in:\n" << log(bad);
+    EXPECT_FALSE(fs::exists(bad + "/metrics.jsonl")) << "trained despite " << extra[1];
+  }
+}
+
 }  // namespace
 }  // namespace escd

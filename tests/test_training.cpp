@@ -14,6 +14,7 @@
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "test_support.h"
+#include "html_report.h"
 #include "trainer.h"
 
 namespace escd::train {
@@ -193,6 +194,67 @@ TEST(Training, ATeacherTrainedOnTheValidationFoldIsRefusedBeforeTraining) {
   leaky.config.teachers = {dir.path("leaky.ckpt")};
   EXPECT_THROW(fit(leaky, small_dataset()), std::invalid_argument);
   EXPECT_FALSE(std::filesystem::exists(dir.path("run/metrics.jsonl")));
+}
+
+TEST(Training, RefitTrainsOnTheValidationFoldsAndKeepsTheLastEpoch) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  FitOptions o = quick_options(dir.path("run"), 3);
+  merge_validation_into_training(o.config);
+  ASSERT_EQ(o.config.train_folds, (std::vector<int>{1, 2, 3, 4}));
+  ASSERT_TRUE(o.config.val_folds.empty());
+  const nlohmann::json result = fit(o, small_dataset());
+  EXPECT_TRUE(result["val"].is_null());
+  EXPECT_EQ(result["test"]["clips"], 32);
+
+  for (const auto& m : read_metrics(dir.path("run/metrics.jsonl"))) EXPECT_FALSE(m.contains("val_accuracy"));
+  // The kept model is the last epoch's, and says which clips it learnt from.
+  const Checkpoint kept = load_checkpoint(dir.path("run/best.ckpt"), "mamba");
+  const Checkpoint last = load_checkpoint(dir.path("run/last.ckpt"), "mamba");
+  auto pk = kept.model->named_parameters(), pl = last.model->named_parameters();
+  for (const auto& p : pk) EXPECT_TRUE(at::equal(p.value(), pl[p.key()])) << p.key();
+  EXPECT_EQ(kept.training["epoch"], 3);
+  EXPECT_EQ(kept.training["train_clips"], 128);  // 4 classes x 8 clips x folds 1-4
+  EXPECT_TRUE(kept.training["val_accuracy"].is_null());
+  EXPECT_EQ(kept.training["test_accuracy"], result["test"]["accuracy"]);
+
+  std::ifstream summary_file(dir.path("run/summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(summary_file);
+  EXPECT_TRUE(summary["val_accuracy"].is_null());
+  EXPECT_EQ(summary["train_folds"], nlohmann::json({1, 2, 3, 4}));
+  EXPECT_EQ(summary["epoch_selection"], "last epoch (no validation fold)");
+  EXPECT_NE(render_report(dir.path("run")).find("no validation fold"), std::string::npos);
+}
+
+TEST(Training, FoldsThatOverlapAreRefusedBeforeTraining) {
+  TrainConfig config;
+  try {
+    apply_train_table(config, {{"train_folds", {1, 2, 3, 4}}}, "recipe.toml [train]");
+    FAIL() << "train_folds [1,2,3,4] with val_folds [4] was accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    for (const char* part : {"recipe.toml [train]", "fold 4", "train_folds", "val_folds", "--refit"}) {
+      EXPECT_NE(what.find(part), std::string::npos) << part << " not in: " << what;
+    }
+  }
+  auto apply_to_defaults = [](const nlohmann::json& table) {
+    TrainConfig fresh;
+    apply_train_table(fresh, table, "r");
+  };
+  EXPECT_THROW(apply_to_defaults({{"val_folds", {5}}}), std::invalid_argument);
+  EXPECT_THROW(apply_to_defaults({{"train_folds", nlohmann::json::array()}}), std::invalid_argument);
+  EXPECT_NO_THROW(apply_to_defaults({{"train_folds", {2, 3, 4}}, {"val_folds", {1}}}));
+  EXPECT_NO_THROW(apply_to_defaults({{"val_folds", nlohmann::json::array()}}));  // what --refit leaves
+
+  FitOptions o = quick_options("/proc/escd-never-created", 1);
+  o.config.test_folds = {3};
+  try {
+    fit(o, Esc50Dataset{});
+    FAIL() << "a test fold that is also a training fold was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("fold 3 is in both train_folds and test_folds"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Training, UnwritableRunDirectoryIsAClearError) {

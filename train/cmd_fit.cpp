@@ -15,14 +15,34 @@
 
 namespace escd::train {
 
+namespace {
+
+// --set key=value pairs as one [train] table, applied at once so that keys which must agree (the
+// folds) can change together. A value that is not JSON (e.g. a bare word) is taken as a string.
+nlohmann::json settings_table(const std::vector<std::string>& settings) {
+  nlohmann::json table = nlohmann::json::object();
+  for (const std::string& s : settings) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
+      throw std::invalid_argument("--set " + s + ": expected key=value, e.g. --set lr=5e-4");
+    }
+    const std::string key = s.substr(0, eq), text = s.substr(eq + 1);
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+    table[key] = value.is_discarded() ? nlohmann::json(text) : value;
+  }
+  return table;
+}
+
+}  // namespace
+
 std::function<int()> add_fit_command(CLI::App& app) {
   struct Args {
     std::string model, data = "../shared/esc50", out, config, init;
     int epochs = 0, threads = 0, stop_after = 0;
     int64_t seed = -1;
-    bool resume = false, cv = false, partial_data = false;
+    bool resume = false, cv = false, refit = false, partial_data = false;
     std::vector<int> cv_folds = {1, 2, 3, 4, 5};
-    std::vector<std::string> teachers;
+    std::vector<std::string> teachers, settings;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
@@ -46,6 +66,13 @@ std::function<int()> add_fit_command(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::Range(1, 5))
       ->needs("--cv");
+  cmd->add_option("--set", args->settings,
+                 "Override one [train] key of the recipe, as key=value (repeatable; value in TOML/JSON "
+                 "syntax: --set lr=5e-4 --set train_folds=[1,2,3])");
+  cmd->add_flag("--refit", args->refit,
+                "Train on the validation folds as well and keep the last epoch (no validation): for the "
+                "shipped model, once the recipe and its epochs were chosen on the validation fold")
+      ->excludes("--cv");
   cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
   cmd->add_flag("--partial-data", args->partial_data,
                 "Accept a dataset that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
@@ -62,10 +89,12 @@ std::function<int()> add_fit_command(CLI::App& app) {
     options.model = args->model;
     options.hyperparameters = file.model;
     apply_train_table(options.config, file.train, config_path + " [train]");
+    apply_train_table(options.config, settings_table(args->settings), "--set");
     if (args->epochs > 0) options.config.epochs = args->epochs;
     if (args->seed >= 0) options.config.seed = static_cast<uint64_t>(args->seed);
     if (args->threads > 0) options.config.threads = args->threads;
     if (!args->teachers.empty()) options.config.teachers = args->teachers;
+    if (args->refit) merge_validation_into_training(options.config);
     options.resume = args->resume;
     options.init_checkpoint = args->init;
     options.stop_after_epochs = args->stop_after;

@@ -167,11 +167,16 @@ std::string render_report(const std::string& run_dir) {
     } catch (const std::exception& e) {
       throw std::runtime_error(final_path + ": not JSON: " + e.what());
     }
-    html << "<p>Model <b>" << escape(final_json.value("model", "?")) << "</b>, best epoch "
-         << final_json.value("best_epoch", 0) << ": validation accuracy <b>"
-         << fmt(100 * final_json["val"].value("accuracy", 0.0)) << "%</b>, test accuracy <b>"
-         << fmt(100 * final_json["test"].value("accuracy", 0.0)) << "%</b> (" << final_json["test"].value("clips", 0)
-         << " clips).</p>";
+    const nlohmann::json& val = final_json["val"];
+    html << "<p>Model <b>" << escape(final_json.value("model", "?")) << "</b>, ";
+    if (val.is_object()) {
+      html << "best epoch " << final_json.value("best_epoch", 0) << ": validation accuracy <b>"
+           << fmt(100 * val.value("accuracy", 0.0)) << "%</b>";
+    } else {  // fit --refit: the validation folds were trained on
+      html << "last epoch " << final_json.value("best_epoch", 0) << " (no validation fold)";
+    }
+    html << ", test accuracy <b>" << fmt(100 * final_json["test"].value("accuracy", 0.0)) << "%</b> ("
+         << final_json["test"].value("clips", 0) << " clips).</p>";
   }
   std::vector<Series> losses = {train_loss, val_loss};
   if (!distill_loss.points.empty()) losses.push_back(distill_loss);  // runs with --teacher

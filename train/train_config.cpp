@@ -1,5 +1,6 @@
 #include "train_config.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -109,6 +110,33 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
   }
+  check_folds(config, where);
+}
+
+void check_folds(const TrainConfig& config, const std::string& where) {
+  const std::pair<const char*, const std::vector<int>*> sets[] = {
+      {"train_folds", &config.train_folds}, {"val_folds", &config.val_folds}, {"test_folds", &config.test_folds}};
+  if (config.train_folds.empty() || config.test_folds.empty()) {
+    throw std::invalid_argument(where + ": train_folds and test_folds need at least one fold each");
+  }
+  for (size_t a = 0; a < 3; ++a) {
+    for (size_t b = a + 1; b < 3; ++b) {
+      for (int fold : *sets[a].second) {
+        if (std::find(sets[b].second->begin(), sets[b].second->end(), fold) != sets[b].second->end()) {
+          throw std::invalid_argument(where + ": fold " + std::to_string(fold) + " is in both " + sets[a].first +
+                                      " and " + sets[b].first + " (expected disjoint folds; --refit trains on the "
+                                      "validation folds without validating)");
+        }
+      }
+    }
+  }
+}
+
+void merge_validation_into_training(TrainConfig& config) {
+  config.train_folds.insert(config.train_folds.end(), config.val_folds.begin(), config.val_folds.end());
+  std::sort(config.train_folds.begin(), config.train_folds.end());
+  config.train_folds.erase(std::unique(config.train_folds.begin(), config.train_folds.end()), config.train_folds.end());
+  config.val_folds.clear();
 }
 
 nlohmann::json TrainConfig::to_json() const {

@@ -26,7 +26,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   int threads = 2;
   std::vector<int> train_folds{1, 2, 3};
-  std::vector<int> val_folds{4};
+  std::vector<int> val_folds{4};  // empty: no validation, the last epoch is kept (fit --refit)
   std::vector<int> test_folds{5};
   // Knowledge distillation (train/distillation.h): with teachers, the loss is
   // (1 - distill_weight) x label loss + distill_weight x distillation loss.
@@ -42,5 +42,15 @@ struct TrainConfig {
 // Applies the keys of a [train] table to `config`. Unknown keys and wrong types are errors that
 // name `where` (e.g. "config/mamba.toml [train]") and the key.
 void apply_train_table(TrainConfig& config, const nlohmann::json& table, const std::string& where);
+
+// Training, validation and test folds must not share a fold: a model scored on clips it trained on
+// reports a number nobody can use. Training and test folds must not be empty. Throws
+// std::invalid_argument naming `where` and the shared fold.
+void check_folds(const TrainConfig& config, const std::string& where);
+
+// `fit --refit`: the validation folds join the training folds and validation ends, so the last
+// epoch is kept. For the shipped model once a recipe has been chosen on the validation fold: the
+// test fold stays unseen, and the model learns from a third more clips.
+void merge_validation_into_training(TrainConfig& config);
 
 }  // namespace escd::train

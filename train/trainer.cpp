@@ -267,6 +267,7 @@ void prepare_run_directory(const std::string& run_dir) {
 
 nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const TrainConfig& cfg = o.config;
+  check_folds(cfg, "fit");
   check_distillation_settings(cfg);
   using clock = std::chrono::steady_clock;
   set_compute_threads(cfg.threads);
@@ -280,6 +281,8 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   const std::vector<size_t> val_clips = clips_in_folds(data.index, cfg.val_folds);
   const std::vector<size_t> test_clips = clips_in_folds(data.index, cfg.test_folds);
   if (train_clips.empty()) throw std::runtime_error("no training clips in folds " + nlohmann::json(cfg.train_folds).dump());
+  // Without validation folds (fit --refit) nothing can pick an epoch: the last one is kept.
+  const bool validating = !cfg.val_folds.empty();
   const auto [mean, std] = input_statistics(data, train_clips);
   model->set_input_statistics(mean, std);
   if (!o.init_checkpoint.empty()) {
@@ -333,7 +336,7 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   std::vector<std::string> metrics = read_metrics(metrics_path, state.next_epoch);
   const std::string fingerprint = data_fingerprint(data);
   const std::string revision = git_revision();
-  auto training_meta = [&](int epoch, double val_acc) {
+  auto training_meta = [&](int epoch, const nlohmann::json& val_acc) {
     return nlohmann::json{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", cfg.to_json()},
                           {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
                           {"train_clips", train_clips.size()}};
@@ -390,21 +393,30 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
     const bool last_epoch = epoch + 1 == cfg.epochs;
     if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) {
       ema.swap();  // validate (and save) the averaged weights
-      const EvalResult val = evaluate(*model, data, val_clips);
-      line["val_accuracy"] = val.accuracy;
-      line["val_loss"] = val.loss;
-      if (val.accuracy > state.best_val) {
-        state.best_val = val.accuracy;
-        save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, data.index.class_names,
-                        training_meta(epoch, val.accuracy));
-        line["best"] = true;
+      nlohmann::json val_accuracy = nullptr;
+      if (validating) {
+        const EvalResult val = evaluate(*model, data, val_clips);
+        val_accuracy = line["val_accuracy"] = val.accuracy;
+        line["val_loss"] = val.loss;
+        if (val.accuracy > state.best_val) {
+          state.best_val = val.accuracy;
+          save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, data.index.class_names,
+                          training_meta(epoch, val.accuracy));
+          line["best"] = true;
+        }
       }
       save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, data.index.class_names,
-                      training_meta(epoch, val.accuracy));
+                      training_meta(epoch, val_accuracy));
       ema.swap();
-      spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} val acc {:.3f} (best {:.3f}) lr {:.2e} {:.1f}s",
-                   epoch + 1, cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(),
-                   val.accuracy, state.best_val, lr_now, train_seconds);
+      if (validating) {
+        spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} val acc {:.3f} (best {:.3f}) lr {:.2e} {:.1f}s",
+                     epoch + 1, cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(),
+                     val_accuracy.get<double>(), state.best_val, lr_now, train_seconds);
+      } else {
+        spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} (no validation fold) lr {:.2e} {:.1f}s", epoch + 1,
+                     cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(), lr_now,
+                     train_seconds);
+      }
     }
     line["seconds"] = std::chrono::duration<double>(clock::now() - t0).count();
     metrics.push_back(line.dump());
@@ -417,18 +429,26 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
     }
   }
 
-  const Checkpoint best = load_checkpoint(o.run_dir + "/best.ckpt", o.model);
-  const EvalResult val = evaluate(*best.model, data, val_clips);
+  // The kept model: the best validated epoch, or the last one when nothing was validated.
+  const Checkpoint best = load_checkpoint(o.run_dir + (validating ? "/best.ckpt" : "/last.ckpt"), o.model);
+  nlohmann::json val_json = nullptr, val_accuracy = nullptr;
+  if (validating) {
+    const EvalResult val = evaluate(*best.model, data, val_clips);
+    val_json = val.to_json(data.index.class_names);
+    val_accuracy = val.accuracy;
+  }
   const EvalResult test = evaluate(*best.model, data, test_clips);
+  const char* selection = validating ? "best validation accuracy" : "last epoch (no validation fold)";
   nlohmann::json final_json = {{"model", o.model},
-                               {"val", val.to_json(data.index.class_names)},
+                               {"val", val_json},
                                {"test", test.to_json(data.index.class_names)},
                                {"best_epoch", best.training.value("epoch", 0)},
+                               {"epoch_selection", selection},
                                {"data_fingerprint", fingerprint}};
   write_file_atomic(o.run_dir + "/final.json", final_json.dump(1));
   // The shipped checkpoint carries its own measured accuracy.
   nlohmann::json training = best.training;
-  training["val_accuracy"] = val.accuracy;
+  training["val_accuracy"] = val_accuracy;
   training["test_accuracy"] = test.accuracy;
   training["test_folds"] = cfg.test_folds;
   save_checkpoint(o.run_dir + "/best.ckpt", *best.model, best.front_end, best.class_names, training);
@@ -437,11 +457,13 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   int64_t parameters = 0;
   for (const auto& p : best.model->parameters()) parameters += p.numel();
   const nlohmann::json summary = {{"model", o.model},
-                                  {"val_accuracy", val.accuracy},
+                                  {"val_accuracy", val_accuracy},
                                   {"test_accuracy", test.accuracy},
+                                  {"train_folds", cfg.train_folds},
                                   {"val_folds", cfg.val_folds},
                                   {"test_folds", cfg.test_folds},
                                   {"best_epoch", best.training.value("epoch", 0)},
+                                  {"epoch_selection", selection},
                                   {"epochs", cfg.epochs},
                                   {"parameters", parameters},
                                   {"hyperparameters", best.model->hyperparameters()},
@@ -454,8 +476,8 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
                                   {"git_revision", revision},
                                   {"data_fingerprint", fingerprint}};
   write_file_atomic(o.run_dir + "/summary.json", summary.dump(1));
-  spdlog::info("best epoch {}: val accuracy {:.4f}, test accuracy {:.4f} (folds {})", best.training.value("epoch", 0),
-               val.accuracy, test.accuracy, nlohmann::json(cfg.test_folds).dump());
+  spdlog::info("kept epoch {} ({}): val accuracy {}, test accuracy {:.4f} (folds {})", best.training.value("epoch", 0),
+               selection, val_accuracy.dump(), test.accuracy, nlohmann::json(cfg.test_folds).dump());
   return final_json;
 }
 

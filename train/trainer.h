@@ -3,7 +3,8 @@
 //
 // Run directory:
 //   metrics.jsonl    one JSON line per epoch (loss, accuracies, learning rate, time, data wait)
-//   best.ckpt        self-describing checkpoint with the best validation accuracy (EMA weights)
+//   best.ckpt        self-describing checkpoint with the best validation accuracy (EMA weights);
+//                    without validation folds (fit --refit), the last epoch's
 //   last.ckpt        the same for the last completed epoch
 //   resume.state     everything --resume needs: weights, EMA, optimiser, epoch
 //   final.json       test-fold evaluation of best.ckpt, with the confusion matrix
