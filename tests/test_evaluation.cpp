@@ -72,5 +72,18 @@ TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
   EXPECT_THROW(evaluate(*model, data, clips, 2, 0), std::invalid_argument);
 }
 
+// eval warns when a fold it scores was one the checkpoint trained on (fit --refit trains on fold 4).
+TEST(Evaluation, FoldsACheckpointTrainedOnAreNamed) {
+  const nlohmann::json refit = {{"train_config", {{"train_folds", {1, 2, 3, 4}}}}};
+  EXPECT_EQ(folds_trained_on(refit, {4, 5}), std::vector<int>{4});
+  EXPECT_TRUE(folds_trained_on(refit, {5}).empty());
+  EXPECT_EQ(trained_folds(refit), (std::vector<int>{1, 2, 3, 4}));
+  // Metadata that does not say: nothing is claimed either way.
+  EXPECT_FALSE(trained_folds(nlohmann::json::object()).has_value());
+  EXPECT_FALSE(trained_folds({{"train_config", {{"train_folds", "1-4"}}}}).has_value());
+  EXPECT_FALSE(trained_folds({{"train_config", {{"train_folds", {1, "x"}}}}}).has_value());
+  EXPECT_TRUE(folds_trained_on({{"train_config", 3}}, {4}).empty());
+}
+
 }  // namespace
 }  // namespace escd::train

@@ -140,7 +140,9 @@ TEST_F(TrainerKill, KilledAtRandomMomentsAndResumedEndsLikeAnUninterruptedRun) {
       if (!fs::exists(run)) continue;  // killed before it made the directory
       // Whatever is there is whole: checkpoints load, every metrics line parses, epochs in order.
       for (const char* name : {"best.ckpt", "last.ckpt"}) {
-        if (fs::exists(run + "/" + name)) EXPECT_NO_THROW(load_checkpoint(run + "/" + name)) << name;
+        if (fs::exists(run + "/" + name)) {
+          EXPECT_NO_THROW(load_checkpoint(run + "/" + name)) << name;
+        }
       }
       const auto metrics = read_metrics(run + "/metrics.jsonl");
       for (size_t i = 0; i < metrics.size(); ++i) EXPECT_EQ(metrics[i]["epoch"].get<size_t>(), i);

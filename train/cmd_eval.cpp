@@ -85,6 +85,12 @@ std::function<int()> add_eval_command(CLI::App& app) {
                    class_names, args->folds);
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", results.back().accuracy},
                          {"loss", results.back().loss}});
+      const std::vector<int> seen = folds_trained_on(checkpoints[i].training, args->folds);
+      if (!seen.empty()) {
+        spdlog::warn("{} was trained on fold(s) {}: its accuracy there measures fitting, not generalisation",
+                     args->checkpoints[i], nlohmann::json(seen).dump());
+        members.back()["trained_on_evaluated_folds"] = seen;
+      }
     }
     const EvalResult result = results.size() == 1 ? results.front() : ensemble(results);
     if (results.size() > 1) print_result("ensemble of " + std::to_string(results.size()), result, class_names, args->folds);
@@ -92,6 +98,9 @@ std::function<int()> add_eval_command(CLI::App& app) {
     nlohmann::json out = result.to_json(class_names);
     if (results.size() == 1) {
       out["checkpoint"] = args->checkpoints.front();
+      if (members[0].contains("trained_on_evaluated_folds")) {
+        out["trained_on_evaluated_folds"] = members[0]["trained_on_evaluated_folds"];
+      }
     } else {
       out["ensemble"] = members;
     }

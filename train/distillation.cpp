@@ -15,15 +15,14 @@ namespace {
 
 // The folds a checkpoint was trained on, from the metadata esc-train writes into it.
 std::vector<int> training_folds(const Checkpoint& checkpoint, const std::string& path) {
-  const nlohmann::json& training = checkpoint.training;
-  if (!training.contains("train_config") || !training["train_config"].contains("train_folds") ||
-      !training["train_config"]["train_folds"].is_array()) {
+  std::optional<std::vector<int>> folds = trained_folds(checkpoint.training);
+  if (!folds) {
     throw std::invalid_argument("teacher " + path +
                                 ": its metadata does not say which folds it was trained on (no "
                                 "train_config.train_folds), so it cannot be shown not to have seen the "
                                 "student's validation or test clips");
   }
-  return training["train_config"]["train_folds"].get<std::vector<int>>();
+  return *folds;
 }
 
 }  // namespace

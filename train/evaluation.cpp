@@ -6,6 +6,7 @@
 #include "data/batch_loader.h"
 #include "features/log_mel.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -152,6 +153,28 @@ nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) 
   return {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
           {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
           {"labels", labels},        {"predictions", predictions}};
+}
+
+std::optional<std::vector<int>> trained_folds(const nlohmann::json& training) {
+  if (!training.is_object() || !training.contains("train_config")) return std::nullopt;
+  const nlohmann::json& config = training["train_config"];
+  if (!config.is_object() || !config.contains("train_folds") || !config["train_folds"].is_array()) return std::nullopt;
+  std::vector<int> folds;
+  for (const auto& f : config["train_folds"]) {
+    if (!f.is_number_integer()) return std::nullopt;
+    folds.push_back(f.get<int>());
+  }
+  return folds;
+}
+
+std::vector<int> folds_trained_on(const nlohmann::json& training, const std::vector<int>& folds) {
+  const std::optional<std::vector<int>> trained = trained_folds(training);
+  std::vector<int> seen;
+  if (!trained) return seen;
+  for (int f : folds) {
+    if (std::find(trained->begin(), trained->end(), f) != trained->end()) seen.push_back(f);
+  }
+  return seen;
 }
 
 }  // namespace escd::train

@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,13 @@ std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>&
 at::Tensor mean_probability(const std::vector<at::Tensor>& logits);
 
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes);
+
+// The folds a checkpoint trained on, from the metadata esc-train writes into it
+// (training.train_config.train_folds); nullopt when it does not say (a checkpoint from elsewhere).
+std::optional<std::vector<int>> trained_folds(const nlohmann::json& training);
+
+// Those of `folds` that the checkpoint trained on: accuracy there measures fitting, not
+// generalisation (e.g. fold 4 for a model trained with fit --refit). Empty when unknown.
+std::vector<int> folds_trained_on(const nlohmann::json& training, const std::vector<int>& folds);
 
 }  // namespace escd::train
