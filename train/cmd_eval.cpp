@@ -81,8 +81,6 @@ std::function<int()> add_eval_command(CLI::App& app) {
     nlohmann::json members = nlohmann::json::array();
     for (size_t i = 0; i < checkpoints.size(); ++i) {
       results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));
-      print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", results.back(),
-                   class_names, args->folds);
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", results.back().accuracy},
                          {"loss", results.back().loss}});
       const std::vector<int> seen = folds_trained_on(checkpoints[i].training, args->folds);
@@ -91,6 +89,8 @@ std::function<int()> add_eval_command(CLI::App& app) {
                      args->checkpoints[i], nlohmann::json(seen).dump());
         members.back()["trained_on_evaluated_folds"] = seen;
       }
+      print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", results.back(),
+                   class_names, args->folds);
     }
     const EvalResult result = results.size() == 1 ? results.front() : ensemble(results);
     if (results.size() > 1) print_result("ensemble of " + std::to_string(results.size()), result, class_names, args->folds);
