@@ -408,15 +408,12 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
       save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, data.index.class_names,
                       training_meta(epoch, val_accuracy));
       ema.swap();
-      if (validating) {
-        spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} val acc {:.3f} (best {:.3f}) lr {:.2e} {:.1f}s",
-                     epoch + 1, cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(),
-                     val_accuracy.get<double>(), state.best_val, lr_now, train_seconds);
-      } else {
-        spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} (no validation fold) lr {:.2e} {:.1f}s", epoch + 1,
-                     cfg.epochs, line["train_loss"].get<double>(), line["train_accuracy"].get<double>(), lr_now,
-                     train_seconds);
-      }
+      const std::string val_text = validating ? fmt::format("val acc {:.3f} (best {:.3f})", val_accuracy.get<double>(),
+                                                            state.best_val)
+                                              : "(no validation fold)";
+      spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} {} lr {:.2e} {:.1f}s", epoch + 1, cfg.epochs,
+                   line["train_loss"].get<double>(), line["train_accuracy"].get<double>(), val_text, lr_now,
+                   train_seconds);
     }
     line["seconds"] = std::chrono::duration<double>(clock::now() - t0).count();
     metrics.push_back(line.dump());
