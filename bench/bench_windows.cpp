@@ -4,8 +4,10 @@
 // One torch thread, as escd runs. Reports CPU and wall µs per 32 ms frame, the ratio, and the
 // largest logit difference between the two on full windows (they compute the same thing).
 //
-// Usage: bench_windows [--hop-frames N (16 = 500 ms)] [--seconds S (30)] [--audio file] [--json] ckpt...
-// (--json: one JSON object per model instead of the table, for bench/run.sh)
+// Usage: bench_windows [--hop-frames N (16 = 500 ms)] [--seconds S (30)] [--audio file] [--json]
+//                      [--profile stagger|recompute] ckpt...
+// (--json: one JSON object per model instead of the table, for bench/run.sh; --profile: run only
+// that scheduler over the frames and print its cost, so that `perf record` sees nothing else)
 // Without --audio the frames come from a deterministic synthetic signal (the cost does not depend
 // on the content).
 #include <ATen/Functions.h>
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
   double seconds = 30.0;
   std::string audio_path;
   bool json = false;
+  std::string profile;  // empty: both schedulers and the comparison
   std::vector<std::string> checkpoints;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -87,17 +90,23 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[++i]);
     } else if (a == "--audio" && i + 1 < argc) {
       audio_path = argv[++i];
+    } else if (a == "--profile" && i + 1 < argc) {
+      profile = argv[++i];
+      if (profile != "stagger" && profile != "recompute") {
+        std::fprintf(stderr, "bench_windows: --profile expects stagger or recompute, got '%s'\n", profile.c_str());
+        return 2;
+      }
     } else if (a == "--json") {
       json = true;
     } else if (a == "-h" || a == "--help" || a.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] checkpoint...\n");
+      std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] checkpoint...\n");
       return a == "-h" || a == "--help" ? 0 : 2;
     } else {
       checkpoints.push_back(a);
     }
   }
   if (checkpoints.empty() || hop < 1) {
-    std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] checkpoint...\n");
+    std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] checkpoint...\n");
     return 2;
   }
   at::set_num_threads(1);
@@ -105,10 +114,10 @@ int main(int argc, char** argv) {
   std::vector<float> audio = audio_path.empty() ? synthetic_audio(seconds) : escd::decode_audio_file(audio_path).samples;
   if (audio.size() > static_cast<size_t>(seconds * 16000)) audio.resize(static_cast<size_t>(seconds * 16000));
 
-  if (!json) std::printf("exact %lld-frame windows, hop %lld frames (%lld ms), %.1f s of %s audio, 1 thread\n",
+  if (!json && profile.empty()) std::printf("exact %lld-frame windows, hop %lld frames (%lld ms), %.1f s of %s audio, 1 thread\n",
               static_cast<long long>(kWindow), static_cast<long long>(hop), static_cast<long long>(hop * 32),
               audio.size() / 16000.0, audio_path.empty() ? "synthetic" : audio_path.c_str());
-  if (!json) std::printf("%-10s %6s %5s | %14s %14s | %14s %14s | %10s %10s | %9s\n", "model", "frames", "rows",
+  if (!json && profile.empty()) std::printf("%-10s %6s %5s | %14s %14s | %14s %14s | %10s %10s | %9s\n", "model", "frames", "rows",
               "stagger cpu us", "stagger wall", "recomp cpu us", "recomp wall", "cpu ratio", "rt load %", "max |dl|");
   for (const std::string& path : checkpoints) {
     escd::Checkpoint ckpt = escd::load_checkpoint(path);
@@ -123,6 +132,12 @@ int main(int argc, char** argv) {
       const at::Tensor warm = frames.narrow(0, 0, std::min<int64_t>(frames.size(0), kWindow + hop));
       run(w1, warm);
       run(w2, warm);
+    }
+    if (!profile.empty()) {
+      const Run p = profile == "stagger" ? run(staggered, frames) : run(recompute, frames);
+      std::printf("%s %s: %.1f us CPU per frame\n", ckpt.model->architecture().c_str(), profile.c_str(),
+                  p.cpu_us_per_frame);
+      continue;
     }
     const Run s = run(staggered, frames);
     const Run r = run(recompute, frames);
@@ -148,6 +163,6 @@ int main(int argc, char** argv) {
       std::printf("  note: %zu vs %zu full windows\n", s.full_windows.size(), r.full_windows.size());
     }
   }
-  if (!json) std::printf("cpu ratio = recompute CPU / staggered CPU (> 1: staggered stepping is cheaper)\n");
+  if (!json && profile.empty()) std::printf("cpu ratio = recompute CPU / staggered CPU (> 1: staggered stepping is cheaper)\n");
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "models/liquid_s4/liquid_s4_model.h"
 #include "models/liquid_s4/liquid_terms.h"
 #include "models/liquid_s4/s4_layer.h"
+#include "simd_levels.h"
 #include "test_support.h"
 #include "util/toml_json.h"
 
@@ -256,20 +257,22 @@ class LiquidS4Streaming : public ::testing::TestWithParam<StreamCase> {
 };
 
 TEST_P(LiquidS4Streaming, SessionLogitsEqualParallelForward) {
-  auto model = make();
-  const int64_t B = 2, T = 155;
-  const at::Tensor frames = random_frames(B, T, 31);
-  auto session = model->start_session(B);
-  for (int64_t t = 0; t < T; ++t) {
-    session->step(frames.select(1, t));
-    if (t + 1 == 1 || t + 1 == 40 || t + 1 == T) {
-      at::NoGradGuard no_grad;
-      const at::Tensor parallel = model->forward(frames.narrow(1, 0, t + 1));
-      const at::Tensor streamed = session->logits();
-      EXPECT_LT(relative_error(streamed, parallel), 1e-4) << "after " << t + 1 << " frames";
+  escd::test::at_every_simd_level([&] {
+    auto model = make();
+    const int64_t B = 2, T = 155;
+    const at::Tensor frames = random_frames(B, T, 31);
+    auto session = model->start_session(B);
+    for (int64_t t = 0; t < T; ++t) {
+      session->step(frames.select(1, t));
+      if (t + 1 == 1 || t + 1 == 40 || t + 1 == T) {
+        at::NoGradGuard no_grad;
+        const at::Tensor parallel = model->forward(frames.narrow(1, 0, t + 1));
+        const at::Tensor streamed = session->logits();
+        EXPECT_LT(relative_error(streamed, parallel), 1e-4) << "after " << t + 1 << " frames";
+      }
     }
-  }
-  EXPECT_EQ(session->frames_seen(0), T);
+    EXPECT_EQ(session->frames_seen(0), T);
+  });
 }
 
 TEST_P(LiquidS4Streaming, LiquidTermChangesTheOutput) {

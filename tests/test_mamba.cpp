@@ -13,6 +13,7 @@
 
 #include "models/common/registry.h"
 #include "models/mamba/mamba.h"
+#include "simd_levels.h"
 #include "util/toml_json.h"
 
 namespace escd {
@@ -179,22 +180,24 @@ class MambaStreaming : public ::testing::TestWithParam<std::tuple<int64_t, int64
 };
 
 TEST_P(MambaStreaming, SessionLogitsEqualParallelForward) {
-  const auto model = small_model(hyperparameters());
-  const int64_t batch = 2, length = 155;
-  const at::Tensor frames = random_frames(*model, batch, length, 21);
-  auto session = model->start_session(batch);
-  // Some unrelated audio first: reset() must forget it.
-  for (int64_t t = 0; t < 10; ++t) session->step(at::randn({batch, kMels}) * 4.0);
-  session->reset();
-  for (int64_t t = 0; t < length; ++t) {
-    session->step(frames.select(1, t));
-    if (t + 1 == 40) {
-      EXPECT_LT(max_relative_error(session->logits(), parallel_logits(*model, frames.narrow(1, 0, 40))), 1e-4)
-          << "after 40 frames";
+  escd::test::at_every_simd_level([&] {
+    const auto model = small_model(hyperparameters());
+    const int64_t batch = 2, length = 155;
+    const at::Tensor frames = random_frames(*model, batch, length, 21);
+    auto session = model->start_session(batch);
+    // Some unrelated audio first: reset() must forget it.
+    for (int64_t t = 0; t < 10; ++t) session->step(at::randn({batch, kMels}) * 4.0);
+    session->reset();
+    for (int64_t t = 0; t < length; ++t) {
+      session->step(frames.select(1, t));
+      if (t + 1 == 40) {
+        EXPECT_LT(max_relative_error(session->logits(), parallel_logits(*model, frames.narrow(1, 0, 40))), 1e-4)
+            << "after 40 frames";
+      }
     }
-  }
-  EXPECT_EQ(session->frames_seen(0), length);
-  EXPECT_LT(max_relative_error(session->logits(), parallel_logits(*model, frames)), 1e-4);
+    EXPECT_EQ(session->frames_seen(0), length);
+    EXPECT_LT(max_relative_error(session->logits(), parallel_logits(*model, frames)), 1e-4);
+  });
 }
 
 TEST_P(MambaStreaming, StaggeredRowResetsGiveEachRowItsOwnWindow) {

@@ -160,6 +160,27 @@ TEST(MelConv, StreamEqualsTheParallelForwardSinceEachReset) {
   }
 }
 
+// The stream indexes raw buffers sized for its batch and mel bands: any other shape is refused
+// with a message, never read out of bounds.
+TEST(MelConv, StreamRefusesFramesOfTheWrongShape) {
+  MelConv conv(128, 4, 3);
+  MelConvStream stream(conv, 3);
+  EXPECT_EQ(stream.step(at::zeros({3, 128}), 3).sizes(), (std::vector<int64_t>{3, conv->out_features()}));
+  EXPECT_EQ(stream.step(at::zeros({1, 128}), 3).sizes(), (std::vector<int64_t>{3, conv->out_features()}));
+  for (const auto& [frames, rows] : std::vector<std::pair<at::Tensor, int64_t>>{{at::zeros({3, 64}), 3},
+                                                                               {at::zeros({4, 128}), 4},
+                                                                               {at::zeros({2, 128}), 3},
+                                                                               {at::zeros({128}), 1},
+                                                                               {at::zeros({3, 128}), 0}}) {
+    try {
+      stream.step(frames, rows);
+      ADD_FAILURE() << "accepted frames " << frames.sizes() << " for " << rows << " rows";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("MelConvStream::step: expected frames"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // Checkpoints written before MelConv existed have no mel_conv_channels; they read raw log-mel.
 TEST(MelConv, CheckpointsWithoutTheKeyLoadWithoutIt) {
   for (const std::string& name : model_names()) {

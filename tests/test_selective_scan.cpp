@@ -12,6 +12,7 @@
 
 #include "models/mamba/selective_scan.h"
 #include "models/mamba/selective_scan_reference.h"
+#include "simd_levels.h"
 
 namespace escd {
 namespace {
@@ -132,21 +133,23 @@ TEST(SelectiveScan, Float64GradientsMatchFiniteDifferences) {
 }
 
 TEST(SelectiveScan, Float32MatchesFloat64Reference) {
-  for (const Shape& s : {Shape{2, 155, 48, 16, true}, Shape{3, 31, 19, 16, false}}) {
-    SCOPED_TRACE(describe(s));
-    ScanArgs reference(s, at::kDouble, 4);
-    ScanArgs fused = reference.as(at::kFloat);
-    const at::Tensor weight = at::randn({s.batch, s.length, s.channels}, at::kDouble);
-    const at::Tensor out = fused.fused();
-    ASSERT_EQ(out.scalar_type(), at::kFloat);
-    EXPECT_LT(max_relative_error(out, reference.reference()), 1e-5);
-    const std::vector<at::Tensor> ours = gradients(out, fused, weight);
-    const std::vector<at::Tensor> expected = gradients(reference.reference(), reference, weight);
-    for (size_t i = 0; i < ours.size(); ++i) {
-      SCOPED_TRACE(std::string("gradient of ") + kNames[i]);
-      EXPECT_LT(max_relative_error(ours[i], expected[i]), 1e-4);
+  escd::test::at_every_simd_level([&] {
+    for (const Shape& s : {Shape{2, 155, 48, 16, true}, Shape{3, 31, 19, 16, false}}) {
+      SCOPED_TRACE(describe(s));
+      ScanArgs reference(s, at::kDouble, 4);
+      ScanArgs fused = reference.as(at::kFloat);
+      const at::Tensor weight = at::randn({s.batch, s.length, s.channels}, at::kDouble);
+      const at::Tensor out = fused.fused();
+      ASSERT_EQ(out.scalar_type(), at::kFloat);
+      EXPECT_LT(max_relative_error(out, reference.reference()), 1e-5);
+      const std::vector<at::Tensor> ours = gradients(out, fused, weight);
+      const std::vector<at::Tensor> expected = gradients(reference.reference(), reference, weight);
+      for (size_t i = 0; i < ours.size(); ++i) {
+        SCOPED_TRACE(std::string("gradient of ") + kNames[i]);
+        EXPECT_LT(max_relative_error(ours[i], expected[i]), 1e-4);
+      }
     }
-  }
+  });
 }
 
 // Backward splits the batch into per-thread chunks with partial sums for dA and dD: the split must

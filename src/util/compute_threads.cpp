@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/blas_kernel.h"
+#include "util/simd_level.h"
 
 namespace escd {
 
@@ -15,7 +16,7 @@ void set_compute_threads(int n) {
   if (auto set_openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_openblas(n);
   }
-  spdlog::info("compute: {} thread(s); {}", n, describe_blas_kernel());
+  spdlog::info("compute: {} thread(s); {}; escd kernels {}", n, describe_blas_kernel(), simd_level_name(simd_level()));
 }
 
 }  // namespace escd

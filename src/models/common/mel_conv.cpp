@@ -64,6 +64,10 @@ MelConvImpl::MelConvImpl(int64_t n_mels, int64_t channels, int64_t time_kernel) 
   out_features_ = in * bands;
 }
 
+int64_t MelConvImpl::kernel(size_t i) const { return kLayers.at(i).kernel; }
+
+int64_t MelConvImpl::output_bands_of(size_t i) const { return strided_length(input_bands_.at(i), kernel(i)); }
+
 at::Tensor MelConvImpl::weight(size_t i) const {
   return time_kernel_ == 1 ? convs1d_[i]->weight.unsqueeze(2) : convs2d_[i]->weight;
 }

@@ -40,6 +40,14 @@ class MelConvImpl : public torch::nn::Module {
   // Channels and bands of layer i's input.
   int64_t input_channels(size_t i) const { return input_channels_[i]; }
   int64_t input_bands(size_t i) const { return input_bands_[i]; }
+  // Layer i's parts, for MelConvStream's own per-frame loop: the mel kernel (stride 2, padding
+  // kernel / 2), the bands it outputs, its weight as [C_out, C_in, time_kernel, kernel] and bias,
+  // and its GroupNorm(1).
+  int64_t kernel(size_t i) const;
+  int64_t output_bands_of(size_t i) const;
+  at::Tensor weight(size_t i) const;
+  const at::Tensor& bias(size_t i) const;
+  const torch::nn::GroupNorm& norm(size_t i) const { return norms_[i]; }
 
   int64_t out_features() const { return out_features_; }
   int64_t time_kernel() const { return time_kernel_; }
@@ -49,10 +57,6 @@ class MelConvImpl : public torch::nn::Module {
   static int64_t output_bands(int64_t n_mels);
 
  private:
-  // Layer i's weight as [C_out, C_in, time_kernel, k], and its bias.
-  at::Tensor weight(size_t i) const;
-  const at::Tensor& bias(size_t i) const;
-
   // time_kernel 1 registers Conv1d modules, as before time kernels existed, so that older
   // checkpoints load; otherwise Conv2d.
   std::vector<torch::nn::Conv1d> convs1d_;

@@ -4,20 +4,50 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace escd {
+namespace {
 
-MelConvStream::MelConvStream(MelConv conv, int64_t batch)
-    : conv_(std::move(conv)), seen_(batch, 0), context_(static_cast<int64_t>(conv_->layers()) * (conv_->time_kernel() - 1)) {
-  const int64_t k = conv_->time_kernel();
-  if (k == 1) return;
-  for (size_t l = 0; l < conv_->layers(); ++l) {
-    history_.push_back(at::zeros({batch, conv_->input_channels(l), k - 1, conv_->input_bands(l)}));
+constexpr int64_t kStride = 2;  // every MelConv layer's stride along the mel axis
+
+std::vector<float> to_floats(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
+    : time_kernel_(conv->time_kernel()),
+      out_features_(conv->out_features()),
+      seen_(batch, 0),
+      context_(static_cast<int64_t>(conv->layers()) * (conv->time_kernel() - 1)) {
+  for (size_t l = 0; l < conv->layers(); ++l) {
+    Layer layer;
+    const at::Tensor w = conv->weight(l);  // [C_out, C_in, time_kernel, kernel]
+    layer.conv = PackedLinear(w.reshape({w.size(0), -1}), conv->bias(l));
+    layer.gamma = to_floats(conv->norm(l)->weight);
+    layer.beta = to_floats(conv->norm(l)->bias);
+    layer.eps = static_cast<float>(conv->norm(l)->options.eps());
+    layer.in_channels = conv->input_channels(l);
+    layer.in_bands = conv->input_bands(l);
+    layer.out_channels = w.size(0);
+    layer.out_bands = conv->output_bands_of(l);
+    layer.kernel = conv->kernel(l);
+    history_.emplace_back(static_cast<size_t>(batch * (time_kernel_ - 1) * layer.frame_size()), 0.0f);
+    layers_.push_back(std::move(layer));
   }
 }
 
 void MelConvStream::clear(int64_t row) {
-  for (at::Tensor& h : history_) row < 0 ? h.zero_() : h[row].zero_();
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const int64_t per_row = (time_kernel_ - 1) * layers_[l].frame_size();
+    auto first = history_[l].begin() + (row < 0 ? 0 : row * per_row);
+    std::fill(first, row < 0 ? history_[l].end() : first + per_row, 0.0f);
+  }
   if (row < 0) {
     std::fill(seen_.begin(), seen_.end(), 0);
   } else {
@@ -25,74 +55,120 @@ void MelConvStream::clear(int64_t row) {
   }
 }
 
-at::Tensor MelConvStream::run_rows(const at::Tensor& frames, const at::Tensor& rows) {
-  const int64_t k = conv_->time_kernel();
-  at::Tensor x = frames.unsqueeze(1);  // [n, 1 channel, n_mels]
-  const int64_t n = frames.size(0);
-  for (size_t l = 0; l < conv_->layers(); ++l) {
-    // rows undefined: rows 0..n-1, the common case, read and written in place without gathering.
-    const at::Tensor past = rows.defined() ? history_[l].index_select(0, rows) : history_[l].narrow(0, 0, n);
-    const at::Tensor window = at::cat({past, x.unsqueeze(2)}, 2);  // [n, C, k, F]
-    if (rows.defined()) {
-      history_[l].index_copy_(0, rows, window.narrow(2, 1, k - 1));
-    } else {
-      history_[l].narrow(0, 0, n).copy_(window.narrow(2, 1, k - 1));
+void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const std::vector<int64_t>& rows) {
+  const auto n = static_cast<int64_t>(rows.size());
+  const float* x = frames;  // row i's input frame, [C_in][bands_in], at x + i * x_stride
+  int64_t x_stride = frame_stride;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& L = layers_[l];
+    const int64_t frame_size = L.frame_size(), pad = L.kernel / 2, K = L.conv.in();
+    const int64_t out_size = L.out_bands * L.out_channels;
+    columns_.resize(static_cast<size_t>(n * L.out_bands * K));
+    conv_out_.resize(static_cast<size_t>(n * out_size));
+    activations_[l % 2].resize(static_cast<size_t>(n * out_size));
+    float* normalised = activations_[l % 2].data();
+
+    for (int64_t i = 0; i < n; ++i) {
+      const float* xi = x + i * x_stride;
+      float* past = history_[l].data() + rows[i] * (time_kernel_ - 1) * frame_size;
+      // im2col: one row of columns per output band, in the weight's (C_in, time, kernel) order;
+      // bands outside the spectrum are the zero padding of the parallel forward.
+      float* col = columns_.data() + i * L.out_bands * K;
+      for (int64_t f = 0; f < L.out_bands; ++f) {
+        for (int64_t c = 0; c < L.in_channels; ++c) {
+          for (int64_t t = 0; t < time_kernel_; ++t) {
+            const float* src = (t < time_kernel_ - 1 ? past + t * frame_size : xi) + c * L.in_bands;
+            for (int64_t j = 0; j < L.kernel; ++j) {
+              const int64_t band = kStride * f + j - pad;
+              *col++ = band >= 0 && band < L.in_bands ? src[band] : 0.0f;
+            }
+          }
+        }
+      }
+      if (time_kernel_ > 1) {  // the row's time context moves on by one frame
+        std::memmove(past, past + frame_size, sizeof(float) * static_cast<size_t>((time_kernel_ - 2) * frame_size));
+        std::memcpy(past + (time_kernel_ - 2) * frame_size, xi, sizeof(float) * static_cast<size_t>(frame_size));
+      }
     }
-    x = conv_->layer(l, window).squeeze(2);
+    // Every row's bands at once: [n · bands_out][C_out].
+    L.conv.apply(columns_.data(), n * L.out_bands, K, conv_out_.data(), L.out_channels);
+
+    // GroupNorm(1) over each frame's channels and bands (population variance, as ATen), the affine
+    // per channel, written channel-major for the next layer.
+    for (int64_t i = 0; i < n; ++i) {
+      const float* y = conv_out_.data() + i * out_size;
+      double sum = 0, sum_sq = 0;
+      for (int64_t k = 0; k < out_size; ++k) sum += y[k];
+      const double mean = sum / static_cast<double>(out_size);
+      for (int64_t k = 0; k < out_size; ++k) sum_sq += (y[k] - mean) * (y[k] - mean);
+      const auto inv_std = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(out_size) + L.eps));
+      float* dst = normalised + i * out_size;
+      for (int64_t c = 0; c < L.out_channels; ++c) {
+        const float scale = inv_std * L.gamma[c], shift = L.beta[c] - static_cast<float>(mean) * scale;
+        for (int64_t f = 0; f < L.out_bands; ++f) dst[c * L.out_bands + f] = y[f * L.out_channels + c] * scale + shift;
+      }
+    }
+    // ATen's exact GELU, the same vectorised function the parallel forward applies, in place.
+    at::Tensor view = at::from_blob(normalised, {n * out_size}, at::kFloat);
+    at::gelu_out(view, view);
+    x = normalised;
+    x_stride = out_size;
   }
-  return x.reshape({n, -1});
+}
+
+void MelConvStream::copy_context(int64_t from, int64_t to) {
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const int64_t per_row = (time_kernel_ - 1) * layers_[l].frame_size();
+    std::copy_n(history_[l].begin() + from * per_row, per_row, history_[l].begin() + to * per_row);
+  }
 }
 
 at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
   c10::InferenceMode inference;
-  const bool shared = frames.size(0) == 1 && rows > 1;
-  if (conv_->time_kernel() == 1) {
-    uniform_ = shared;
-    const at::Tensor features = conv_->forward(frames);
-    return shared ? features.expand({rows, features.size(1)}) : features;
+  // The loops below index raw buffers: a shape they were not built for must stop here.
+  const int64_t n_mels = layers_.front().in_bands;
+  if (frames.dim() != 2 || frames.size(1) != n_mels || rows < 1 || rows > static_cast<int64_t>(seen_.size()) ||
+      (frames.size(0) != rows && frames.size(0) != 1)) {
+    throw std::invalid_argument("MelConvStream::step: expected frames [" + std::to_string(rows) + " or 1, " +
+                                std::to_string(n_mels) + "] for at most " + std::to_string(seen_.size()) +
+                                " rows, got " + std::to_string(frames.dim()) + "-D [" +
+                                std::to_string(frames.dim() > 0 ? frames.size(0) : 0) + ", " +
+                                std::to_string(frames.dim() > 1 ? frames.size(1) : 0) + "] for " +
+                                std::to_string(rows) + " rows");
   }
+  const bool shared = frames.size(0) == 1 && rows > 1;
+  const at::Tensor input = frames.to(at::kFloat).contiguous();
+  const float* in = input.data_ptr<float>();
+  at::Tensor features = at::empty({rows, out_features_});
+  float* out = features.data_ptr<float>();
   // Rows that have seen the same frames for their whole context have the same state: with a shared
   // frame, one of them stands for all, and only rows reset within the context run on their own.
   const bool states_shared = shared && shared_streak_ >= context_;
-  std::vector<int64_t> computed, copies;
   int64_t representative = -1;
+  std::vector<int64_t> computed;
   for (int64_t r = 0; r < rows; ++r) {
-    if (!states_shared || seen_[r] < context_) {
-      computed.push_back(r);
-    } else if (representative < 0) {
+    if (states_shared && seen_[r] >= context_) {
+      if (representative >= 0) continue;
       representative = r;
-      computed.push_back(r);
-    } else {
-      copies.push_back(r);
+    }
+    computed.push_back(r);
+  }
+  // Without a shared frame every row is computed, in order, each on its own frame.
+  run_rows(in, shared ? 0 : n_mels, computed);
+  const float* result = activations_[(layers_.size() - 1) % 2].data();
+  for (size_t i = 0; i < computed.size(); ++i) {
+    std::copy_n(result + i * out_features_, out_features_, out + computed[i] * out_features_);
+  }
+  if (representative >= 0) {
+    for (int64_t r = 0; r < rows; ++r) {
+      if (r == representative || seen_[r] < context_) continue;
+      copy_context(representative, r);
+      std::copy_n(out + representative * out_features_, out_features_, out + r * out_features_);
     }
   }
-  const int64_t n = static_cast<int64_t>(computed.size());
-  const at::Tensor input = shared ? frames.expand({n, frames.size(1)}).contiguous() : frames;
-  if (n == rows) {  // every row on its own (computed is 0..rows-1): no gather, no scatter
-    const at::Tensor features = run_rows(input, at::Tensor());
-    advance_counters(rows, shared);
-    uniform_ = false;
-    return features;
-  }
-  const at::Tensor index = at::tensor(computed, at::kLong);
-  const at::Tensor features = run_rows(input, index);
-  at::Tensor out = at::empty({rows, features.size(1)});
-  out.index_copy_(0, index, features);
-  if (!copies.empty()) {
-    // One copy per tensor for all the rows the representative stands for (not one per row).
-    const at::Tensor targets = at::tensor(copies, at::kLong);
-    const auto n_copies = static_cast<int64_t>(copies.size());
-    auto spread = [&](at::Tensor& t) {
-      std::vector<int64_t> shape = t.sizes().vec();
-      shape[0] = n_copies;
-      t.index_copy_(0, targets, t.narrow(0, representative, 1).clone().expand(shape));
-    };
-    spread(out);
-    for (at::Tensor& h : history_) spread(h);
-  }
   advance_counters(rows, shared);
-  uniform_ = n == 1;  // rows > 1 here
-  return out;
+  uniform_ = shared && computed.size() == 1;
+  return features;
 }
 
 void MelConvStream::advance_counters(int64_t rows, bool shared) {

@@ -4,6 +4,10 @@
 // the frames since its reset. Rows that received the same frames for the whole receptive field have
 // the same state; when every row receives the same frame (escd's staggered windows), those are
 // computed once and only recently reset rows on their own.
+// Why its own loop rather than MelConvImpl::layer: a frame is a few hundred thousand multiply-adds,
+// and the ATen route (cat, conv2d, transposes, group_norm, gelu, index copies: some 30 dispatched
+// ops) cost several times the arithmetic. Here each layer is an im2col of the row's time context
+// and one PackedLinear product, then the per-frame GroupNorm and ATen's GELU on a plain buffer.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -12,12 +16,13 @@
 #include <vector>
 
 #include "models/common/mel_conv.h"
+#include "models/common/packed_linear.h"
 
 namespace escd {
 
 class MelConvStream {
  public:
-  MelConvStream(MelConv conv, int64_t batch);
+  MelConvStream(const MelConv& conv, int64_t batch);
 
   // Normalised frames of rows 0..rows-1 -> their features, [rows, out_features()]. frames is
   // [rows, n_mels], or [1, n_mels] when every row receives that same frame.
@@ -29,17 +34,31 @@ class MelConvStream {
   bool last_step_uniform() const { return uniform_; }
 
  private:
-  // Steps the rows listed in `rows` ([n] indices; undefined = rows 0..n-1) on frames [n, n_mels]
-  // -> [n, out_features()].
-  at::Tensor run_rows(const at::Tensor& frames, const at::Tensor& rows);
+  // One layer's weights, snapshotted (sessions do not see later changes to the module).
+  struct Layer {
+    PackedLinear conv;               // [C_out, C_in · time_kernel · kernel]: the im2col product, with the bias
+    std::vector<float> gamma, beta;  // GroupNorm(1) affine, per output channel
+    float eps = 0;
+    int64_t in_channels = 0, in_bands = 0, out_channels = 0, out_bands = 0, kernel = 0;
+    int64_t frame_size() const { return in_channels * in_bands; }  // one input frame, [C_in][bands_in]
+  };
+
+  // Steps the listed rows, row i on the frame at frames + i * frame_stride (0: one frame for all):
+  // their features are left in activations_[(layers - 1) % 2], [i][C][bands] (the parallel
+  // forward's per-frame order).
+  void run_rows(const float* frames, int64_t frame_stride, const std::vector<int64_t>& rows);
+  // Makes row `to`'s time context a copy of row `from`'s.
+  void copy_context(int64_t from, int64_t to);
   // After a step of `rows` rows: frames since reset, and the run of steps with one shared frame.
   void advance_counters(int64_t rows, bool shared);
 
-  MelConv conv_;
-  std::vector<at::Tensor> history_;  // per layer [batch, C_in, k - 1, bands_in] inputs; empty when k = 1
-  std::vector<int64_t> seen_;        // frames since each row's reset, capped at context_
-  int64_t context_;                  // how many past frames a row's state depends on: 3 (k - 1)
-  int64_t shared_streak_ = 0;        // consecutive steps in which every row got the same frame, capped
+  std::vector<Layer> layers_;
+  int64_t time_kernel_, out_features_;
+  std::vector<std::vector<float>> history_;  // per layer [batch][time_kernel - 1][C_in · bands_in], oldest first
+  std::vector<float> columns_, conv_out_, activations_[2];  // scratch, grown to the rows of a step
+  std::vector<int64_t> seen_;  // frames since each row's reset, capped at context_
+  int64_t context_;            // how many past frames a row's state depends on: 3 (k - 1)
+  int64_t shared_streak_ = 0;  // consecutive steps in which every row got the same frame, capped
   bool uniform_ = false;
 };
 

@@ -1,5 +1,5 @@
 // y = x Wᵀ + b for a handful of rows, as streaming sessions need once per frame: the weights are
-// packed once (transposed, output width padded to 16) so that a step is one tight SIMD loop with
+// packed once (transposed into panels of 16 outputs, output width padded to 16) so that a step is one tight SIMD loop with
 // no ATen dispatch, no allocation and no BLAS threading. At 1-10 rows a BLAS or ATen call costs more in
 // call overhead and packing than in arithmetic; this kernel keeps 4 rows x 16 outputs in registers
 // and streams each weight once per 4 rows.
@@ -31,7 +31,10 @@ class PackedLinear {
     void operator()(float* p) const;
   };
   int64_t in_ = 0, out_ = 0, padded_ = 0;  // padded_: out rounded up to a multiple of 16
-  std::unique_ptr<float[], FreeDeleter> weight_t_;  // [in, padded_], 64-byte aligned
+  // [padded_ / 16][in][16], 64-byte aligned: each block of 16 outputs has its weights in one
+  // contiguous panel, so a kernel streams it front to back (rows of [in, padded_] put 2 KB between
+  // consecutive reads of a 512-wide layer, which the hardware prefetchers did not follow).
+  std::unique_ptr<float[], FreeDeleter> weight_t_;
   std::unique_ptr<float[], FreeDeleter> bias_;      // [padded_], zeros without a bias
 };
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "models/mamba/simd_lanes.h"  // GCC vector types shared with the Mamba kernels
+#include "util/simd_level.h"
 
 namespace escd::liquid_s4 {
 namespace {
@@ -63,10 +64,6 @@ ESCD_LANES_INLINE void step_all(const PlanarSSM& s, const float* u, float* y) {
 __attribute__((target("avx2,fma"))) void step_all_avx2(const PlanarSSM& s, const float* u, float* y) {
   step_all(s, u, y);
 }
-bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 #endif
 
 }  // namespace
@@ -74,7 +71,7 @@ bool cpu_has_avx2() {
 void ssm_step(const PlanarSSM& s, const float* u, float* y) {
   if (s.chains > kMaxChains) throw std::invalid_argument("ssm_step: at most 16 liquid chains");
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (cpu_has_avx2()) return step_all_avx2(s, u, y);
+  if (simd_level() >= SimdLevel::avx2) return step_all_avx2(s, u, y);
 #endif
   step_all(s, u, y);
 }

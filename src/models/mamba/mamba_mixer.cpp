@@ -3,26 +3,32 @@
 #include <ATen/Functions.h>
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "models/mamba/exp_approx.h"
+#include "models/mamba/simd_lanes.h"
 #include "models/mamba/selective_scan.h"
+#include "util/simd_level.h"
 
 namespace escd {
 
-using mamba_detail::exp_approx;
 
 namespace {
 
-// x'[e] = SiLU(bias[e] + Σ_j taps[j, e] · window[j, e]) for one row; channels innermost, so the
-// loop runs 8 channels per instruction in the AVX2 build.
-inline __attribute__((always_inline)) void conv_silu_body(const float* window, const float* taps, const float* bias,
-                                                          int64_t K, int64_t E, float* out) {
-  for (int64_t e = 0; e < E; ++e) {
-    float acc = bias[e];
-    for (int64_t j = 0; j < K; ++j) acc += taps[j * E + e] * window[j * E + e];
-    out[e] = acc / (1.0f + exp_approx(-acc));
+// x'[e] = SiLU(bias[e] + Σ_j taps[j, e] · window[j, e]) for one row; channels innermost, kLanes
+// channels per vector (a plain loop around exp_approx stayed scalar: GCC does not vectorise it).
+ESCD_LANES_INLINE void conv_silu_body(const float* window, const float* taps, const float* bias, int64_t K,
+                                      int64_t E, float* out) {
+  using mamba_detail::kLanes;
+  using V = mamba_detail::Lanes<float>;
+  for (int64_t e = 0; e < E; e += kLanes) {
+    const int64_t width = std::min(kLanes, E - e);
+    V acc = mamba_detail::load_lanes(bias + e, width);
+    for (int64_t j = 0; j < K; ++j) {
+      acc += mamba_detail::load_lanes(taps + j * E + e, width) * mamba_detail::load_lanes(window + j * E + e, width);
+    }
+    mamba_detail::store_lanes(out + e, acc / (1.0f + mamba_detail::exp_lanes(-acc)), width);
   }
 }
 
@@ -35,8 +41,7 @@ __attribute__((target("avx2,fma"))) void conv_silu_avx2(const float* window, con
 
 void conv_silu(const float* window, const float* taps, const float* bias, int64_t K, int64_t E, float* out) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) return conv_silu_avx2(window, taps, bias, K, E, out);
+  if (simd_level() >= SimdLevel::avx2) return conv_silu_avx2(window, taps, bias, K, E, out);
 #endif
   conv_silu_body(window, taps, bias, K, E, out);
 }
@@ -48,7 +53,10 @@ MixerStepBuffers::MixerStepBuffers(const MambaConfig& c, int64_t rows)
       x_conv(at::zeros({rows, c.d_inner()})),
       x_dbl(at::zeros({rows, c.dt_rank + 2 * c.d_state})),
       delta(at::zeros({rows, c.d_inner()})),
-      y(at::zeros({rows, c.d_inner()})) {}
+      y(at::zeros({rows, c.d_inner()})),
+      B_t(x_dbl.narrow(1, c.dt_rank, c.d_state)),
+      C_t(x_dbl.narrow(1, c.dt_rank + c.d_state, c.d_state)),
+      z(xz.narrow(1, c.d_inner(), c.d_inner())) {}
 
 MixerStepWeights::MixerStepWeights(const MambaMixerImpl& m)
     : in_proj(m.in_proj->weight, {}),
@@ -138,11 +146,8 @@ void MambaMixerImpl::step(const float* h, int64_t rows, at::Tensor& conv_state, 
   float* x_dbl = buf.x_dbl.data_ptr<float>();
   weights.x_proj.apply(xc, rows, E, x_dbl, R + 2 * N);
   weights.dt_proj.apply(x_dbl, rows, R + 2 * N, buf.delta.data_ptr<float>(), E);
-  // ATen's vectorised softplus, the same function the parallel forward applies (exact overlap:
-  // elementwise in place).
-  at::softplus_out(buf.delta, buf.delta);
-  selective_scan_step(buf.x_conv, buf.delta, weights.A_t, buf.x_dbl.narrow(1, R, N), buf.x_dbl.narrow(1, R + N, N), D,
-                      buf.xz.narrow(1, E, E), ssm_state, buf.y);
+  // Δ = softplus of that, applied inside the scan kernel (delta_softplus).
+  selective_scan_step(buf.x_conv, buf.delta, weights.A_t, buf.B_t, buf.C_t, D, buf.z, ssm_state, buf.y, true);
   weights.out_proj.apply(buf.y.data_ptr<float>(), rows, E, out, config.d_model);
 }
 

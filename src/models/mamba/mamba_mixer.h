@@ -22,8 +22,12 @@ struct MixerStepBuffers {
   at::Tensor xz;      // [rows, 2E]   in_proj output: x then z
   at::Tensor x_conv;  // [rows, E]    SiLU(conv(x))
   at::Tensor x_dbl;   // [rows, R+2N] x_proj output: δ_low, B_t, C_t
-  at::Tensor delta;   // [rows, E]    Δ = softplus(dt_proj output)
+  at::Tensor delta;   // [rows, E]    dt_proj output (the step applies softplus to get Δ)
   at::Tensor y;       // [rows, E]    gated scan output
+  // Views of the above, made once: the step would otherwise build four narrowed tensors per layer
+  // and frame (about 10 µs per frame for a four-layer model).
+  at::Tensor B_t, C_t;  // x_dbl's B_t and C_t columns
+  at::Tensor z;         // xz's second half
 };
 
 // A mixer's weights as step() uses them, taken once when a session starts (later changes to the

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/mamba/simd_lanes.h"
+#include "util/simd_level.h"
 
 // The loop bodies are written once as templates and instantiated twice for float: a portable
 // build and an AVX2+FMA build picked at run time (the project is compiled for baseline x86-64, and
@@ -214,39 +215,52 @@ struct StepArgs {
   int64_t x_stride, delta_stride, B_stride, C_stride, z_stride;  // row strides
   float *h, *y;
   int64_t y_stride;
+  bool delta_softplus;  // Δ = softplus(delta)
 };
 
-// One step of every (row, channel), 8 channels per vector: the state is [rows, N, E] and A is
-// [N, E], so each state index n updates 8 channels with contiguous loads and no horizontal sums
-// (a zero-padded tail when E is not a multiple of kLanes).
+// One step of every (row, channel), one vector V of channels at a time (8 for AVX2, 16 for
+// AVX-512): the state is [rows, N, E] and A is [N, E], so each state index n updates a vector of
+// channels with contiguous loads and no horizontal sums (a zero-padded tail when E is not a
+// multiple of the lane count).
+template <typename V>
 ESCD_SCAN_INLINE void step_rows(const StepArgs& a) {
-  using F = Lanes<float>;
+  using mamba_detail::load_vector;
+  using mamba_detail::store_vector;
+  constexpr auto kWidth = static_cast<int64_t>(sizeof(V) / sizeof(float));
   const int64_t E = a.channels, N = a.state;
   for (int64_t r = 0; r < a.rows; ++r) {
     const float* Br = a.B + r * a.B_stride;
     const float* Cr = a.C + r * a.C_stride;
-    for (int64_t e0 = 0; e0 < E; e0 += kLanes) {
-      const int64_t width = std::min(kLanes, E - e0);
-      const F x = load_lanes(a.x + r * a.x_stride + e0, width);
-      const F dt = load_lanes(a.delta + r * a.delta_stride + e0, width);
-      const F dtx = dt * x;
-      F acc = {};
+    for (int64_t e0 = 0; e0 < E; e0 += kWidth) {
+      const int64_t width = std::min(kWidth, E - e0);
+      const V x = load_vector<V>(a.x + r * a.x_stride + e0, width);
+      const V raw_dt = load_vector<V>(a.delta + r * a.delta_stride + e0, width);
+      const V dt = a.delta_softplus ? mamba_detail::softplus_vector(raw_dt) : raw_dt;
+      const V dtx = dt * x;
+      V acc = {};
       for (int64_t n = 0; n < N; ++n) {
         float* h = a.h + (r * N + n) * E + e0;
-        F hn = load_lanes(h, width);
-        hn = exp_lanes(dt * load_lanes(a.A + n * E + e0, width)) * hn + dtx * Br[n];
+        V hn = load_vector<V>(h, width);
+        hn = exp_lanes(dt * load_vector<V>(a.A + n * E + e0, width)) * hn + dtx * Br[n];
         acc += Cr[n] * hn;
-        store_lanes(h, hn, width);
+        store_vector(h, hn, width);
       }
-      const F z = load_lanes(a.z + r * a.z_stride + e0, width);
-      const F y = (acc + load_lanes(a.D + e0, width) * x) * (z * sigmoid_lanes<float>(z));
-      store_lanes(a.y + r * a.y_stride + e0, y, width);
+      const V z = load_vector<V>(a.z + r * a.z_stride + e0, width);
+      const V y = (acc + load_vector<V>(a.D + e0, width) * x) * (z * mamba_detail::sigmoid_vector(z));
+      store_vector(a.y + r * a.y_stride + e0, y, width);
     }
   }
 }
 
 #if ESCD_SCAN_HAVE_AVX2
-__attribute__((target("avx2,fma"))) void step_rows_avx2(const StepArgs& a) { step_rows(a); }
+__attribute__((target("avx2,fma"))) void step_rows_avx2(const StepArgs& a) { step_rows<Lanes<float>>(a); }
+// The per-frame step gets an AVX-512 build too: escd runs it for every row of the staggered
+// windows at every frame, and twice the lanes halve its instructions (the scan kernels used in
+// training stay AVX2, where 16-lane vectors did not pay).
+__attribute__((target("avx512f"))) void step_rows_avx512(const StepArgs& a) {
+  step_rows<mamba_detail::WideLanes>(a);
+}
+
 __attribute__((target("avx2,fma"))) void forward_items_avx2(const ScanInputs<float>& s, float* out, int64_t begin,
                                                              int64_t end) {
   forward_items(s, out, begin, end);
@@ -255,17 +269,13 @@ __attribute__((target("avx2,fma"))) void backward_rows_avx2(const ScanInputs<flo
                                                              int64_t begin, int64_t end) {
   backward_rows(s, g, begin, end);
 }
-bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 #endif
 
 template <typename T>
 void run_forward(const ScanInputs<T>& s, T* out, int64_t begin, int64_t end) {
 #if ESCD_SCAN_HAVE_AVX2
   if constexpr (std::is_same_v<T, float>) {
-    if (cpu_has_avx2()) return forward_items_avx2(s, out, begin, end);
+    if (simd_level() >= SimdLevel::avx2) return forward_items_avx2(s, out, begin, end);
   }
 #endif
   forward_items(s, out, begin, end);
@@ -275,7 +285,7 @@ template <typename T>
 void run_backward(const ScanInputs<T>& s, const ScanGrads<T>& g, int64_t begin, int64_t end) {
 #if ESCD_SCAN_HAVE_AVX2
   if constexpr (std::is_same_v<T, float>) {
-    if (cpu_has_avx2()) return backward_rows_avx2(s, g, begin, end);
+    if (simd_level() >= SimdLevel::avx2) return backward_rows_avx2(s, g, begin, end);
   }
 #endif
   backward_rows(s, g, begin, end);
@@ -291,9 +301,10 @@ ScanInputs<T> scan_inputs(const at::Tensor& u, const at::Tensor& delta, const at
 
 void run_step(const StepArgs& a) {
 #if ESCD_SCAN_HAVE_AVX2
-  if (cpu_has_avx2()) return step_rows_avx2(a);
+  if (simd_level() == SimdLevel::avx512) return step_rows_avx512(a);
+  if (simd_level() == SimdLevel::avx2) return step_rows_avx2(a);
 #endif
-  step_rows(a);
+  step_rows<Lanes<float>>(a);
 }
 
 using torch::autograd::AutogradContext;
@@ -382,7 +393,7 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
 
 void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
                          const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
-                         at::Tensor& y) {
+                         at::Tensor& y, bool delta_softplus) {
   const int64_t rows = x.size(0), E = x.size(1), N = A.size(0);
   const at::Tensor* all[] = {&x, &delta, &A, &B, &C, &D, &z, &state, &y};
   for (const at::Tensor* t : all) {
@@ -411,7 +422,8 @@ void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at:
                    z.stride(0),
                    state.data_ptr<float>(),
                    y.data_ptr<float>(),
-                   y.stride(0)};
+                   y.stride(0),
+                   delta_softplus};
   run_step(a);
 }
 

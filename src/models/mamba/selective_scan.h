@@ -30,8 +30,10 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
 // state: [rows, N, E] (contiguous; channels innermost, so that 8 channels step per SIMD op).
 // Row-strided views are accepted (the last dimension must be contiguous), so B, C and z can be
 // slices of the projections that produce them. Same arithmetic as the sequence kernel.
+// delta_softplus (as upstream's selective_scan_fn): delta holds the pre-activation and the kernel
+// uses Δ = softplus(delta) (softplus_vector in simd_lanes.h, within float rounding of ATen's).
 void selective_scan_step(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& A_t, const at::Tensor& B,
                          const at::Tensor& C, const at::Tensor& D, const at::Tensor& z, at::Tensor& state,
-                         at::Tensor& y);
+                         at::Tensor& y, bool delta_softplus = false);
 
 }  // namespace escd

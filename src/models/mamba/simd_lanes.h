@@ -76,11 +76,18 @@ class LaneArray {
   Lanes<T>* data_;
 };
 
-// Reads `width` <= kLanes values; lanes past width are 0.
-template <typename T>
-ESCD_LANES_INLINE Lanes<T> load_lanes(const T* src, int64_t width) {
-  Lanes<T> v = {};
-  if (width == kLanes) {
+// 16 floats = one AVX-512 register, for the per-frame streaming kernels' AVX-512 entry points
+// (compiled for AVX-512, GCC keeps such a vector in one register). The helpers below that take a
+// vector type V work for both widths.
+constexpr int64_t kWideLanes = 16;
+typedef float WideLanes __attribute__((vector_size(sizeof(float) * kWideLanes), aligned(sizeof(float) * kWideLanes)));
+typedef int32_t WideInts __attribute__((vector_size(sizeof(int32_t) * kWideLanes)));
+
+// Reads `width` values (at most V's lane count) into a vector V of T; lanes past width are 0.
+template <typename V, typename T>
+ESCD_LANES_INLINE V load_vector(const T* src, int64_t width) {
+  V v = {};
+  if (static_cast<size_t>(width) * sizeof(T) == sizeof v) {
     std::memcpy(&v, src, sizeof v);  // the common case: one unaligned vector load
   } else {
     std::memcpy(&v, src, sizeof(T) * static_cast<size_t>(width));
@@ -88,13 +95,24 @@ ESCD_LANES_INLINE Lanes<T> load_lanes(const T* src, int64_t width) {
   return v;
 }
 
-template <typename T>
-ESCD_LANES_INLINE void store_lanes(T* dst, const Lanes<T>& v, int64_t width) {
-  if (width == kLanes) {
+template <typename V, typename T>
+ESCD_LANES_INLINE void store_vector(T* dst, const V& v, int64_t width) {
+  if (static_cast<size_t>(width) * sizeof(T) == sizeof v) {
     std::memcpy(dst, &v, sizeof v);
   } else {
     std::memcpy(dst, &v, sizeof(T) * static_cast<size_t>(width));
   }
+}
+
+// Reads `width` <= kLanes values; lanes past width are 0.
+template <typename T>
+ESCD_LANES_INLINE Lanes<T> load_lanes(const T* src, int64_t width) {
+  return load_vector<Lanes<T>>(src, width);
+}
+
+template <typename T>
+ESCD_LANES_INLINE void store_lanes(T* dst, const Lanes<T>& v, int64_t width) {
+  store_vector(dst, v, width);
 }
 
 template <typename T>
@@ -104,14 +122,18 @@ ESCD_LANES_INLINE T sum_lanes(const Lanes<T>& v) {
   return s;
 }
 
-// exp() on every lane: exp_approx's arithmetic (exp_approx.h), 2^k built from the lanes' bits.
-ESCD_LANES_INLINE Lanes<float> exp_lanes(Lanes<float> x) {
-  using I = LanesOf<float>::int_type;
-  Lanes<float> k;
-  const Lanes<float> p = exp_reduce(x, k);
+// exp() on every lane of a float vector V (I: the int32 vector of the same lane count):
+// exp_approx's arithmetic (exp_approx.h), 2^k built from the lanes' bits.
+template <typename V, typename I>
+ESCD_LANES_INLINE V exp_vector(V x) {
+  V k;
+  const V p = exp_reduce(x, k);
   const I bits = (__builtin_convertvector(k, I) + 127) << 23;
-  return p * (Lanes<float>)bits;  // a vector cast reinterprets the bits
+  return p * (V)bits;  // a vector cast reinterprets the bits
 }
+
+ESCD_LANES_INLINE Lanes<float> exp_lanes(Lanes<float> x) { return exp_vector<Lanes<float>, LanesOf<float>::int_type>(x); }
+ESCD_LANES_INLINE WideLanes exp_lanes(WideLanes x) { return exp_vector<WideLanes, WideInts>(x); }
 
 // double is for tests, where accuracy matters and speed does not: the library exp per lane.
 ESCD_LANES_INLINE Lanes<double> exp_lanes(const Lanes<double>& x) {
@@ -120,9 +142,36 @@ ESCD_LANES_INLINE Lanes<double> exp_lanes(const Lanes<double>& x) {
   return e;
 }
 
+// softplus(x) = log(1 + e^x) on every lane of a float vector, as ATen's softplus (beta 1, inputs
+// above 20 returned as they are): max(x, 0) + log1p(e^−|x|), with log1p(e) = 2 atanh(e / (2 + e))
+// summed as its odd series, whose terms shrink by (1/3)² at least (e ≤ 1) and whose truncation after
+// s¹³/13 is below float rounding. Written here so that the Mamba step can apply it inside its scan
+// kernel instead of in a separate ATen pass (a tenth of the step's time, in libm-accurate log1p).
+template <typename V>
+ESCD_LANES_INLINE V softplus_vector(const V& x) {
+  const V magnitude = x < 0 ? -x : x;
+  const V e = exp_lanes(-magnitude);
+  const V s = e / (2.0f + e), s2 = s * s;
+  V p = V{} + 1.0f / 13.0f;
+  p = p * s2 + 1.0f / 11.0f;
+  p = p * s2 + 1.0f / 9.0f;
+  p = p * s2 + 1.0f / 7.0f;
+  p = p * s2 + 1.0f / 5.0f;
+  p = p * s2 + 1.0f / 3.0f;
+  p = p * s2 + 1.0f;
+  const V y = (x > 0 ? x : V{}) + 2.0f * s * p;
+  return x > 20 ? x : y;
+}
+
+// σ(x) on every lane of any of the vector types above.
+template <typename V>
+ESCD_LANES_INLINE V sigmoid_vector(const V& x) {
+  return 1 / (1 + exp_lanes(-x));
+}
+
 template <typename T>
 ESCD_LANES_INLINE Lanes<T> sigmoid_lanes(const Lanes<T>& x) {
-  return T(1) / (T(1) + exp_lanes(-x));
+  return sigmoid_vector(x);
 }
 
 }  // namespace escd::mamba_detail
