@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -99,9 +100,22 @@ void bench_config(const std::string& label, const nlohmann::json& overrides, int
 
 }  // namespace
 
+// A positive count from the command line, or the usage and exit status 2.
+int count_argument(int argc, char** argv, int index, int fallback) {
+  if (argc <= index) return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(argv[index], &end, 10);
+  if (end == argv[index] || *end != '\0' || value < 1 || value > 1000) {
+    std::fprintf(stderr, "bench_liquid_s4: argument %d must be a count from 1 to 1000, got '%s'\n"
+                         "usage: bench_liquid_s4 [threads=2] [repeats=7] [default]\n", index, argv[index]);
+    std::exit(2);
+  }
+  return static_cast<int>(value);
+}
+
 int main(int argc, char** argv) {
-  const int threads = argc > 1 ? std::stoi(argv[1]) : 2;
-  const int repeats = argc > 2 ? std::stoi(argv[2]) : 7;
+  const int threads = count_argument(argc, argv, 1, 2);
+  const int repeats = count_argument(argc, argv, 2, 7);
   at::set_num_threads(threads);
   at::set_num_interop_threads(1);
   std::printf("Liquid-S4 benchmark: %d intra-op threads, median of %d runs, batch %lld x %lld frames x %lld mels\n",

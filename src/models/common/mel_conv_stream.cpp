@@ -75,11 +75,18 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
       // bands outside the spectrum are the zero padding of the parallel forward.
       float* col = columns_.data() + i * L.out_bands * K;
       for (int64_t f = 0; f < L.out_bands; ++f) {
+        const int64_t first = kStride * f - pad;  // the band under kernel tap 0
+        const bool inside = first >= 0 && first + L.kernel <= L.in_bands;
         for (int64_t c = 0; c < L.in_channels; ++c) {
           for (int64_t t = 0; t < time_kernel_; ++t) {
             const float* src = (t < time_kernel_ - 1 ? past + t * frame_size : xi) + c * L.in_bands;
+            if (inside) {  // all but the edge bands: a plain copy
+              std::copy_n(src + first, L.kernel, col);
+              col += L.kernel;
+              continue;
+            }
             for (int64_t j = 0; j < L.kernel; ++j) {
-              const int64_t band = kStride * f + j - pad;
+              const int64_t band = first + j;
               *col++ = band >= 0 && band < L.in_bands ? src[band] : 0.0f;
             }
           }
