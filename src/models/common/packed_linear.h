@@ -1,8 +1,9 @@
 // y = x Wᵀ + b for a handful of rows, as streaming sessions need once per frame: the weights are
-// packed once (transposed into panels of 16 outputs, output width padded to 16) so that a step is one tight SIMD loop with
-// no ATen dispatch, no allocation and no BLAS threading. At 1-10 rows a BLAS or ATen call costs more in
-// call overhead and packing than in arithmetic; this kernel keeps 4 rows x 16 outputs in registers
-// and streams each weight once per 4 rows.
+// packed once (transposed into panels of 16 outputs, output width padded to 16) so that a step is
+// one tight SIMD loop with no ATen dispatch, no allocation and no BLAS threading. At 1-10 rows a BLAS
+// or ATen call costs more in call overhead and packing than in arithmetic. The AVX-512 kernel keeps up
+// to 12 rows x 16 outputs in registers and so reads each weight once for escd's 10 staggered rows;
+// the AVX2 one keeps 4 rows x 16 outputs (util/simd_level.h picks).
 #pragma once
 
 #include <ATen/core/Tensor.h>

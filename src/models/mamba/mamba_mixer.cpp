@@ -7,13 +7,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "models/mamba/simd_lanes.h"
 #include "models/mamba/selective_scan.h"
+#include "models/mamba/simd_lanes.h"
 #include "util/simd_level.h"
 
 namespace escd {
-
-
 namespace {
 
 // x'[e] = SiLU(bias[e] + Σ_j taps[j, e] · window[j, e]) for one row; channels innermost, kLanes

@@ -14,10 +14,11 @@
 #include "models/mamba/simd_lanes.h"
 #include "util/simd_level.h"
 
-// The loop bodies are written once as templates and instantiated twice for float: a portable
-// build and an AVX2+FMA build picked at run time (the project is compiled for baseline x86-64, and
-// the scan is where vector width pays most). The attribute-free templates must inline into the
-// AVX2 entry points to inherit their instruction set, hence always_inline.
+// The loop bodies are written once as templates and instantiated for float as a portable build and
+// an AVX2+FMA build (the per-frame step also as an AVX-512 build), one picked at run time by
+// util/simd_level.h (the project is compiled for baseline x86-64, and the scan is where vector width
+// pays most). The attribute-free templates must inline into the entry points to inherit their
+// instruction set, hence always_inline.
 #if defined(__GNUC__) && defined(__x86_64__)
 #define ESCD_SCAN_INLINE inline __attribute__((always_inline))
 #define ESCD_SCAN_HAVE_AVX2 1

@@ -27,7 +27,7 @@ at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at
 // One time step for `rows` independent streams (the streaming session; float32, no autograd):
 //   state ← exp(Δ⊗A) ⊙ state + (Δ·x)⊗B;  y = (state·C + D⊙x) ⊙ SiLU(z)
 // x, delta, z, y: [rows, E]; A_t: [N, E] (A transposed); B, C: [rows, N]; D: [E];
-// state: [rows, N, E] (contiguous; channels innermost, so that 8 channels step per SIMD op).
+// state: [rows, N, E] (contiguous; channels innermost, so that 8 or 16 channels step per SIMD op).
 // Row-strided views are accepted (the last dimension must be contiguous), so B, C and z can be
 // slices of the projections that produce them. Same arithmetic as the sequence kernel.
 // delta_softplus (as upstream's selective_scan_fn): delta holds the pre-activation and the kernel
