@@ -98,8 +98,6 @@ void bench_config(const std::string& label, const nlohmann::json& overrides, int
   std::fflush(stdout);
 }
 
-}  // namespace
-
 // A positive count from the command line, or the usage and exit status 2.
 int count_argument(int argc, char** argv, int index, int fallback) {
   if (argc <= index) return fallback;
@@ -112,6 +110,8 @@ int count_argument(int argc, char** argv, int index, int fallback) {
   }
   return static_cast<int>(value);
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const int threads = count_argument(argc, argv, 1, 2);

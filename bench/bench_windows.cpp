@@ -30,6 +30,9 @@
 namespace {
 
 constexpr int64_t kWindow = 155;
+constexpr const char* kUsage =
+    "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] "
+    "checkpoint...\n";
 
 double cpu_now() {
   timespec ts{};
@@ -99,14 +102,14 @@ int main(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else if (a == "-h" || a == "--help" || a.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] checkpoint...\n");
+      std::fputs(kUsage, stderr);
       return a == "-h" || a == "--help" ? 0 : 2;
     } else {
       checkpoints.push_back(a);
     }
   }
   if (checkpoints.empty() || hop < 1) {
-    std::fprintf(stderr, "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] checkpoint...\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   at::set_num_threads(1);

@@ -7,15 +7,16 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "models/common/tensor_floats.h"
+
 namespace escd {
 
 FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear,
                              int64_t batch)
     : linear_(linear->weight, linear->bias), n_mels_(model.n_mels()) {
   if (mel_conv) mel_conv_.emplace(std::move(mel_conv), batch);
-  const at::Tensor mean = model.input_mean().contiguous(), inv_std = model.input_inv_std().contiguous();
-  input_mean_.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + n_mels_);
-  input_inv_std_.assign(inv_std.data_ptr<float>(), inv_std.data_ptr<float>() + n_mels_);
+  input_mean_ = tensor_floats(model.input_mean());
+  input_inv_std_ = tensor_floats(model.input_inv_std());
   input_.assign(batch * n_mels_, 0.0f);
   input_view_ = at::from_blob(input_.data(), {batch, n_mels_}, at::kFloat);
 }

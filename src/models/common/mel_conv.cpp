@@ -13,9 +13,9 @@ namespace {
 struct LayerShape {
   int64_t kernel, channel_multiplier;
 };
-// Kernel and width of each layer, all stride 2 with "same" padding (kernel / 2).
+// Kernel and width of each layer, all stride MelConvImpl::kStride with "same" padding (kernel / 2).
 constexpr std::array<LayerShape, 3> kLayers{{{5, 1}, {5, 2}, {3, 2}}};
-constexpr int64_t kStride = 2;
+constexpr int64_t kStride = MelConvImpl::kStride;
 
 int64_t strided_length(int64_t length, int64_t kernel) { return (length + 2 * (kernel / 2) - kernel) / kStride + 1; }
 

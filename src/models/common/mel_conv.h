@@ -33,14 +33,14 @@ class MelConvImpl : public torch::nn::Module {
   // time order from the start of the sequence -> [B, T, out_features()].
   at::Tensor forward(const at::Tensor& frames);
 
-  // One layer on [N, C_in, time_kernel - 1 + T, bands_in] (the caller has put the time context in
-  // front) -> [N, C_out, T, bands_out], normalised per frame and through GELU. For MelConvStream.
-  at::Tensor layer(size_t i, const at::Tensor& input);
+  // Every layer's stride along the mel axis.
+  static constexpr int64_t kStride = 2;
+
   size_t layers() const { return norms_.size(); }
   // Channels and bands of layer i's input.
   int64_t input_channels(size_t i) const { return input_channels_[i]; }
   int64_t input_bands(size_t i) const { return input_bands_[i]; }
-  // Layer i's parts, for MelConvStream's own per-frame loop: the mel kernel (stride 2, padding
+  // Layer i's parts, for MelConvStream's own per-frame loop: the mel kernel (stride kStride, padding
   // kernel / 2), the bands it outputs, its weight as [C_out, C_in, time_kernel, kernel] and bias,
   // and its GroupNorm(1).
   int64_t kernel(size_t i) const;
@@ -57,6 +57,9 @@ class MelConvImpl : public torch::nn::Module {
   static int64_t output_bands(int64_t n_mels);
 
  private:
+  // One layer on [N, C_in, time_kernel - 1 + T, bands_in] (forward has put the time context in
+  // front) -> [N, C_out, T, bands_out], normalised per frame and through GELU.
+  at::Tensor layer(size_t i, const at::Tensor& input);
   // time_kernel 1 registers Conv1d modules, as before time kernels existed, so that older
   // checkpoints load; otherwise Conv2d.
   std::vector<torch::nn::Conv1d> convs1d_;

@@ -8,18 +8,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/common/tensor_floats.h"
+
 namespace escd {
-namespace {
-
-constexpr int64_t kStride = 2;  // every MelConv layer's stride along the mel axis
-
-std::vector<float> to_floats(const at::Tensor& t) {
-  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
-}  // namespace
-
 MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
     : time_kernel_(conv->time_kernel()),
       out_features_(conv->out_features()),
@@ -29,22 +20,23 @@ MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
     Layer layer;
     const at::Tensor w = conv->weight(l);  // [C_out, C_in, time_kernel, kernel]
     layer.conv = PackedLinear(w.reshape({w.size(0), -1}), conv->bias(l));
-    layer.gamma = to_floats(conv->norm(l)->weight);
-    layer.beta = to_floats(conv->norm(l)->bias);
+    layer.gamma = tensor_floats(conv->norm(l)->weight);
+    layer.beta = tensor_floats(conv->norm(l)->bias);
     layer.eps = static_cast<float>(conv->norm(l)->options.eps());
     layer.in_channels = conv->input_channels(l);
     layer.in_bands = conv->input_bands(l);
     layer.out_channels = w.size(0);
     layer.out_bands = conv->output_bands_of(l);
     layer.kernel = conv->kernel(l);
-    history_.emplace_back(static_cast<size_t>(batch * (time_kernel_ - 1) * layer.frame_size()), 0.0f);
+    layer.context_size = (time_kernel_ - 1) * layer.frame_size();
+    history_.emplace_back(static_cast<size_t>(batch * layer.context_size), 0.0f);
     layers_.push_back(std::move(layer));
   }
 }
 
 void MelConvStream::clear(int64_t row) {
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const int64_t per_row = (time_kernel_ - 1) * layers_[l].frame_size();
+    const int64_t per_row = layers_[l].context_size;
     auto first = history_[l].begin() + (row < 0 ? 0 : row * per_row);
     std::fill(first, row < 0 ? history_[l].end() : first + per_row, 0.0f);
   }
@@ -70,12 +62,12 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
 
     for (int64_t i = 0; i < n; ++i) {
       const float* xi = x + i * x_stride;
-      float* past = history_[l].data() + rows[i] * (time_kernel_ - 1) * frame_size;
+      float* past = history_[l].data() + rows[i] * L.context_size;
       // im2col: one row of columns per output band, in the weight's (C_in, time, kernel) order;
       // bands outside the spectrum are the zero padding of the parallel forward.
       float* col = columns_.data() + i * L.out_bands * K;
       for (int64_t f = 0; f < L.out_bands; ++f) {
-        const int64_t first = kStride * f - pad;  // the band under kernel tap 0
+        const int64_t first = MelConvImpl::kStride * f - pad;  // the band under kernel tap 0
         const bool inside = first >= 0 && first + L.kernel <= L.in_bands;
         for (int64_t c = 0; c < L.in_channels; ++c) {
           for (int64_t t = 0; t < time_kernel_; ++t) {
@@ -125,7 +117,7 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
 
 void MelConvStream::copy_context(int64_t from, int64_t to) {
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const int64_t per_row = (time_kernel_ - 1) * layers_[l].frame_size();
+    const int64_t per_row = layers_[l].context_size;
     std::copy_n(history_[l].begin() + from * per_row, per_row, history_[l].begin() + to * per_row);
   }
 }
@@ -152,7 +144,8 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
   // frame, one of them stands for all, and only rows reset within the context run on their own.
   const bool states_shared = shared && shared_streak_ >= context_;
   int64_t representative = -1;
-  std::vector<int64_t> computed;
+  std::vector<int64_t>& computed = computed_rows_;
+  computed.clear();
   for (int64_t r = 0; r < rows; ++r) {
     if (states_shared && seen_[r] >= context_) {
       if (representative >= 0) continue;

@@ -40,6 +40,7 @@ class MelConvStream {
     std::vector<float> gamma, beta;  // GroupNorm(1) affine, per output channel
     float eps = 0;
     int64_t in_channels = 0, in_bands = 0, out_channels = 0, out_bands = 0, kernel = 0;
+    int64_t context_size = 0;  // one row's time context: time_kernel − 1 input frames
     int64_t frame_size() const { return in_channels * in_bands; }  // one input frame, [C_in][bands_in]
   };
 
@@ -56,6 +57,7 @@ class MelConvStream {
   int64_t time_kernel_, out_features_;
   std::vector<std::vector<float>> history_;  // per layer [batch][time_kernel - 1][C_in · bands_in], oldest first
   std::vector<float> columns_, conv_out_, activations_[2];  // scratch, grown to the rows of a step
+  std::vector<int64_t> computed_rows_;                      // scratch: the rows a step runs
   std::vector<int64_t> seen_;  // frames since each row's reset, capped at context_
   int64_t context_;            // how many past frames a row's state depends on: 3 (k - 1)
   int64_t shared_streak_ = 0;  // consecutive steps in which every row got the same frame, capped

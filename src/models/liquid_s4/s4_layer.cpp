@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/common/tensor_floats.h"
 #include "models/liquid_s4/liquid_terms.h"
 #include "models/liquid_s4/ssm_step.h"
 
@@ -64,26 +65,17 @@ at::Tensor S4LayerImpl::output(const at::Tensor& y) {
 
 at::Tensor S4LayerImpl::forward(const at::Tensor& u) { return output(mix(u)); }
 
-namespace {
-
-std::vector<float> to_floats(const at::Tensor& t) {
-  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
-}  // namespace
-
 S4LayerStream::S4LayerStream(S4LayerImpl& layer, int64_t batch)
     : options_(layer.options()), batch_(batch), out_(layer.out()->weight, layer.out()->bias) {
   at::NoGradGuard no_grad;
   const Options& o = options_;
   const int64_t H = o.d_model, M = o.modes();
   const DiscreteSSM d = layer.ssm()->discretise();
-  a_re_ = to_floats(at::real(d.dA));
-  a_im_ = to_floats(at::imag(d.dA));
-  b_re_ = to_floats(at::real(d.dB));
-  b_im_ = to_floats(at::imag(d.dB));
-  D_ = to_floats(layer.ssm()->D());
+  a_re_ = tensor_floats(at::real(d.dA));
+  a_im_ = tensor_floats(at::imag(d.dA));
+  b_re_ = tensor_floats(at::real(d.dB));
+  b_im_ = tensor_floats(at::imag(d.dB));
+  D_ = tensor_floats(layer.ssm()->D());
   const at::Tensor C2 = 2.0 * layer.ssm()->C_complex().detach();
   const bool kb = o.liquid_kernel == LiquidKernel::kb;
   chains_ = kb ? o.liquid_degree : 1;
@@ -92,12 +84,12 @@ S4LayerStream::S4LayerStream(S4LayerImpl& layer, int64_t batch)
     const at::Tensor weights = at::cat({at::ones({1, H}), layer.liquid().detach()}, 0);  // [p, H]
     readout = C2.unsqueeze(0) * weights.unsqueeze(-1);
   }
-  c_re_ = to_floats(at::real(readout));
-  c_im_ = to_floats(at::imag(readout));
+  c_re_ = tensor_floats(at::real(readout));
+  c_im_ = tensor_floats(at::imag(readout));
   x_re_.assign(chains_ * batch * H * M, 0.0f);
   x_im_.assign(chains_ * batch * H * M, 0.0f);
   if (o.liquid_kernel == LiquidKernel::polyb) {
-    liquid_ = to_floats(layer.liquid());
+    liquid_ = tensor_floats(layer.liquid());
     history_.assign((o.liquid_degree - 1) * batch * H, 0.0f);
   }
   y_.assign(batch * H, 0.0f);
