@@ -93,6 +93,10 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
           if (!v.is_number()) throw ConfigError(type_error("a number", v));
           o.events.hold_seconds = v.get<double>();
         }},
+        {"background_threshold", [](DaemonOptions& o, const Json& v) {
+          if (!v.is_number()) throw ConfigError(type_error("a number", v));
+          o.events.background_threshold = v.get<double>();
+        }},
         {"include", [](DaemonOptions& o, const Json& v) { o.events.include = string_set(v); }},
         {"exclude", [](DaemonOptions& o, const Json& v) { o.events.exclude = string_set(v); }},
         {"thresholds", [](DaemonOptions& o, const Json& v) {
@@ -154,6 +158,9 @@ void validate(const DaemonOptions& o) {
   if (!levels.count(o.log_level)) throw ConfigError("log_level: expected trace|debug|info|warn|error|critical|off, got '" + o.log_level + "'");
   if (o.events.min_hits < 1) throw ConfigError("events.min_hits: expected at least 1");
   if (o.events.threshold <= 0 || o.events.threshold > 1) throw ConfigError("events.threshold: expected 0 < threshold <= 1");
+  if (o.events.background_threshold <= 0 || o.events.background_threshold > 1) {
+    throw ConfigError("events.background_threshold: expected 0 < background_threshold <= 1");
+  }
   if (!o.curve_client_keys.empty() && o.curve_server_key.empty()) {
     throw ConfigError("curve_client_keys: needs curve_server_key too (escd's own key pair, from escd --generate-curve-keypair)");
   }

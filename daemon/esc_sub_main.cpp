@@ -27,8 +27,8 @@ std::string top_line(const nlohmann::json& m) {
 void print_readable(const std::string& topic, const nlohmann::json& m) {
   const double t = m.value("t", 0.0);
   if (topic.rfind("esc.scores.", 0) == 0) {
-    std::printf("%8.2fs %-10s %s%s\n", t, m.value("model", "").c_str(), m.value("warming_up", false) ? "(warming up) " : "",
-                top_line(m).c_str());
+    const char* state = m.value("warming_up", false) ? "(warming up) " : m.value("background", false) ? "(nothing) " : "";
+    std::printf("%8.2fs %-10s %s%s\n", t, m.value("model", "").c_str(), state, top_line(m).c_str());
   } else if (topic.rfind("esc.event.", 0) == 0) {
     std::printf("%8.2fs %-10s EVENT %-5s %s (%.0f%%)\n", t, m.value("model", "").c_str(), m.value("type", "").c_str(),
                 m.value("label", "").c_str(), 100.0 * m.value("score", 0.0));

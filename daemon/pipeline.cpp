@@ -11,6 +11,7 @@
 #include "audio/decode.h"
 #include "audio/stream_resampler.h"
 #include "features/log_mel.h"
+#include "models/common/label_set.h"
 #include "silence_watch.h"
 #include "streaming/level_meter.h"
 
@@ -59,15 +60,19 @@ Pipeline::Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, P
     spdlog::info("model {}: {} ({})", model, path, runners_.back()->health()["mode"].get<std::string>());
   }
   if (options_.ensemble) {
-    const std::vector<std::string>& names = runners_.front()->checkpoint().class_names;
+    std::vector<std::vector<std::string>> label_sets;
+    std::vector<std::string> names;
     for (const auto& runner : runners_) {
-      if (runner->checkpoint().class_names != names) {
-        throw std::runtime_error("--ensemble: model " + runner->name() + " has different classes from " +
-                                 runners_.front()->name() + "; an ensemble needs the same classes in the same order");
-      }
+      label_sets.push_back(runner->checkpoint().class_names);
+      names.push_back("model " + runner->name());
+    }
+    try {
+      ensemble_labels_ = ensemble_labels(label_sets, names);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("--ensemble: ") + e.what());
     }
     ensemble_ = std::make_unique<EnsembleWindow>(runners_.size());
-    ensemble_events_ = std::make_unique<EventDetector>(options_.events, names);
+    ensemble_events_ = std::make_unique<EventDetector>(options_.events, ensemble_labels_);
     spdlog::info("ensemble of {} models: mean probability on esc.scores.ensemble", runners_.size());
   }
   // Files and stdin get the offline (best) converter, so that a file through escd gives the same
@@ -97,6 +102,10 @@ void Pipeline::publish_window(const std::string& model, const std::vector<std::s
                          {"window", {{"start", start_t}, {"end", end_t}, {"frames", window.frames}}},
                          {"warming_up", window.warming_up},
                          {"top", top}};
+  if (const std::optional<size_t> b = background_index(names)) {
+    body["background"] = events.is_background(p);
+    body["background_p"] = p[*b];
+  }
   if (options_.full_scores) body["scores"] = p;
   publisher_.publish("esc.scores." + model, std::move(body), end_t);
   if (window.warming_up) return;  // events only from full windows
@@ -116,11 +125,11 @@ void Pipeline::process_frame(const float* frame) {
     const at::Tensor probabilities = at::softmax(result->logits, 0);
     const std::vector<float> p(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + probabilities.numel());
     publish_window(runner->name(), runner->checkpoint().class_names, *result, p, runner->events());
-    if (ensemble_) ensemble_->add(*result, p);
+    if (ensemble_) ensemble_->add(*result, to_ensemble_labels(p, runner->checkpoint().class_names, ensemble_labels_));
   }
   if (!ensemble_) return;
   if (const std::optional<std::vector<float>> mean = ensemble_->finish_frame()) {
-    publish_window("ensemble", runners_.front()->checkpoint().class_names, ensemble_->window(), *mean,
+    publish_window("ensemble", ensemble_labels_, ensemble_->window(), *mean,
                    *ensemble_events_);
   }
 }

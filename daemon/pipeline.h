@@ -54,6 +54,7 @@ class Pipeline {
   std::vector<std::unique_ptr<ModelRunner>> runners_;
   std::unique_ptr<EnsembleWindow> ensemble_;         // with --ensemble
   std::unique_ptr<EventDetector> ensemble_events_;
+  std::vector<std::string> ensemble_labels_;         // the members' classes (label_set.h)
   std::unique_ptr<State> state_;
 };
 

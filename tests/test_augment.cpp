@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <numeric>
 
@@ -141,6 +142,88 @@ TEST(Augment, MixWeightKeepsTheFirstClipDominant) {
     lo = std::min(lo, w);
   }
   EXPECT_LT(lo, 0.6);  // the whole range is used
+}
+
+}  // namespace
+}  // namespace escd
+
+namespace escd {
+namespace {
+
+std::vector<float> tone(size_t n, float amplitude) {
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = amplitude * std::sin(0.05f * static_cast<float>(i));
+  return x;
+}
+
+double rms_db(const std::vector<float>& x) {
+  double sum = 0.0;
+  for (float v : x) sum += static_cast<double>(v) * v;
+  return 10.0 * std::log10(sum / static_cast<double>(x.size()));
+}
+
+TEST(AugmentRoom, OffByDefaultAndDrawsNothing) {
+  const AugmentConfig defaults;
+  std::vector<float> x = tone(4000, 0.5f);
+  const std::vector<float> before = x;
+  Rng used(3), untouched(3);
+  augment_room(x, defaults, used);
+  EXPECT_EQ(x, before);
+  EXPECT_EQ(used(), untouched()) << "a recipe without rooms must replay exactly as before they existed";
+}
+
+TEST(AugmentRoom, MicrophoneGainStaysInItsRangeAndNeverPassesFullScale) {
+  AugmentConfig c;
+  c.gain_db_prob = 1.0;
+  c.gain_db_min = -40.0;
+  c.gain_db_max = 10.0;
+  double lowest = 0.0, highest = -100.0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    std::vector<float> x = tone(4000, 0.1f);
+    const double before = rms_db(x);
+    Rng rng(seed);
+    augment_room(x, c, rng);
+    const double change = rms_db(x) - before;
+    lowest = std::min(lowest, change);
+    highest = std::max(highest, change);
+    EXPECT_LE(*std::max_element(x.begin(), x.end()), 1.0f);
+  }
+  EXPECT_GE(lowest, -40.0 - 1e-3);
+  EXPECT_LT(lowest, -25.0) << "40 draws should reach well into the quiet end";
+  EXPECT_LE(highest, 10.0 + 1e-3);
+}
+
+TEST(AugmentRoom, ClippingCutsThePeaks) {
+  AugmentConfig c;
+  c.clip_prob = 1.0;
+  c.clip_level_min = 0.3;
+  c.clip_level_max = 0.5;
+  std::vector<float> x = tone(4000, 0.8f);
+  Rng rng(1);
+  augment_room(x, c, rng);
+  const float peak = *std::max_element(x.begin(), x.end());
+  EXPECT_LE(peak, 0.8f * 0.5f + 1e-6f);
+  EXPECT_GE(peak, 0.8f * 0.3f - 1e-3f);
+}
+
+TEST(AugmentRoom, BackgroundExamplesAreEmptyRoomsAtTheConfiguredLevels) {
+  AugmentConfig c;
+  c.background_dbfs_min = -70.0;
+  c.background_dbfs_max = -30.0;
+  int silent = 0;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    Rng rng(seed);
+    const std::vector<float> x = make_background_example(8000, c, rng);
+    ASSERT_EQ(x.size(), 8000u);
+    if (std::all_of(x.begin(), x.end(), [](float v) { return v == 0.0f; })) {
+      ++silent;
+      continue;
+    }
+    EXPECT_GE(rms_db(x), -70.0 - 0.2);
+    EXPECT_LE(rms_db(x), -30.0 + 0.2);
+  }
+  EXPECT_GT(silent, 0) << "digital silence is one of the empty rooms";
+  EXPECT_LT(silent, 30);
 }
 
 }  // namespace

@@ -138,3 +138,50 @@ TEST(BatchLoader, AbandoningAnEpochMidwayIsSafe) {
 
 }  // namespace
 }  // namespace escd
+
+namespace escd {
+namespace {
+
+TEST(BatchLoader, BackgroundRowsJoinTheEpochWithTheirOwnLabel) {
+  const Esc50Dataset data = synthetic_dataset(20);
+  LoaderOptions options;
+  options.batch_size = 8;
+  options.augment = true;
+  options.augment_config.mix_prob = 1.0;  // clips are always mixed; background rows never
+  options.n_classes = 51;
+  options.background_fraction = 0.5;
+  options.background_class = 50;
+  BatchLoader loader(data, all_clips(data), options);
+  EXPECT_EQ(loader.batches_per_epoch(), 4u);  // 20 clips + 10 background rows in batches of 8
+  loader.start_epoch(0);
+  size_t background = 0, clips = 0;
+  while (auto batch = loader.next()) {
+    for (size_t r = 0; r < batch->clips.size(); ++r) {
+      const at::Tensor target = batch->targets[static_cast<int64_t>(r)];
+      if (batch->clips[r] == kBackgroundRow) {
+        ++background;
+        EXPECT_EQ(batch->labels[static_cast<int64_t>(r)].item<int64_t>(), 50);
+        EXPECT_FLOAT_EQ(target[50].item<float>(), 1.0f) << "a background row is never mixed";
+      } else {
+        ++clips;
+        EXPECT_FLOAT_EQ(target[50].item<float>(), 0.0f);
+        EXPECT_NEAR(target.sum().item<float>(), 1.0f, 1e-5);
+      }
+    }
+  }
+  EXPECT_EQ(background, 10u);
+  EXPECT_EQ(clips, 20u);
+  // Reproducible like every other row.
+  LogMelFrameComputer computer(options.front_end);
+  EXPECT_TRUE(at::equal(loader.make_batch(3, 1, computer).features, loader.make_batch(3, 1, computer).features));
+}
+
+TEST(BatchLoader, BackgroundRowsNeedABackgroundClass) {
+  const Esc50Dataset data = synthetic_dataset(4);
+  LoaderOptions options;
+  options.background_fraction = 0.25;  // background_class left unset
+  EXPECT_THROW(BatchLoader(data, all_clips(data), options), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace escd

@@ -191,6 +191,83 @@ TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
   EXPECT_EQ((*last_health)["models"]["ensemble"]["mismatched_windows"].get<int>(), 0);
 }
 
+// A model with a "background" output (models/common/label_set.h) whose head is biased so that
+// class0 sits over its on-threshold while background is top-1: the windows are marked background and
+// no event starts. The same model without the background bias starts class0 events, so the test
+// would see a detector that ignored background. An ensemble with a 50-class model gets the union.
+TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
+  std::vector<std::string> names = class_names_;
+  names.push_back("background");
+  auto save_biased = [&](const std::string& path, float background_bias) {
+    at::manual_seed(5);
+    auto model = create_model("mamba", test::tiny_hyperparameters("mamba"), 128, 51);
+    model->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+    at::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters()) {
+      if (p.key() == "head.weight") p.value().zero_();
+      if (p.key() == "head.bias") {
+        p.value().zero_();
+        p.value()[0] = 20.0f;
+        p.value()[50] = background_bias;
+      }
+    }
+    save_checkpoint(path, *model, FrontEndConfig{}, names);
+  };
+  save_biased(dir_.path("quiet.ckpt"), 21.0f);   // p(background) 0.73, p(class0) 0.27
+  save_biased(dir_.path("loud.ckpt"), -20.0f);   // p(class0) ~1
+  std::ofstream(dir_.path("events.toml")) << "[scores]\nfull = true\n[events]\nthreshold = 0.2\nmin_hits = 1\n";
+  const DecodedAudio clip = decode_audio_file(test::fixture("synthetic_16k.wav"));
+  auto run = [&](const std::string& checkpoint) {
+    return run_on_samples({"--model", "mamba", "--checkpoint", checkpoint, "--config", dir_.path("events.toml"), "--pub",
+                           endpoint_, "--input", "-", "--fast", "--format", "s16le", "--rate", "16000", "--channels", "1",
+                           "--hop-ms", "512"},
+                          clip.samples);
+  };
+  auto count = [](const std::vector<Message>& messages, const std::string& topic_prefix) {
+    return std::count_if(messages.begin(), messages.end(),
+                         [&](const Message& m) { return m.topic.rfind(topic_prefix, 0) == 0; });
+  };
+
+  const std::vector<Message> quiet = run(dir_.path("quiet.ckpt"));
+  ASSERT_FALSE(HasFailure());
+  int full_windows = 0;
+  for (const auto& m : quiet) {
+    if (m.topic != "esc.scores.mamba" || m.body["warming_up"].get<bool>()) continue;
+    ++full_windows;
+    EXPECT_TRUE(m.body["background"].get<bool>());
+    EXPECT_NEAR(m.body["background_p"].get<double>(), 0.731, 0.01);
+    EXPECT_EQ(m.body["top"][0]["label"], "background");
+  }
+  EXPECT_GT(full_windows, 0) << log();
+  EXPECT_EQ(count(quiet, "esc.event."), 0) << "an event started on background windows";
+
+  const std::vector<Message> loud = run(dir_.path("loud.ckpt"));
+  ASSERT_FALSE(HasFailure());
+  EXPECT_GT(count(loud, "esc.event.mamba"), 0) << "the control model starts no event: the test cannot fail";
+
+  // An ensemble of the background model with a 50-class one: 51 scores, the member's background 0.
+  auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
+  vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, class_names_);
+  std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
+                                               "[scores]\nfull = true\n"
+                                               "[models.mamba]\ncheckpoint = \"" << dir_.path("quiet.ckpt") << "\"\n"
+                                               "[models.vjepa2]\ncheckpoint = \"" << dir_.path("vjepa2.ckpt") << "\"\n";
+  const std::vector<Message> mixed =
+      run_on_samples({"--config", dir_.path("ensemble.toml"), "--pub", endpoint_, "--input", "-", "--fast", "--format",
+                      "s16le", "--rate", "16000", "--channels", "1", "--hop-ms", "512"},
+                     clip.samples);
+  ASSERT_FALSE(HasFailure());
+  int ensemble_windows = 0;
+  for (const auto& m : mixed) {
+    if (m.topic != "esc.scores.ensemble") continue;
+    ++ensemble_windows;
+    ASSERT_EQ(m.body["scores"].size(), 51u);
+    EXPECT_NEAR(m.body["background_p"].get<double>(), 0.5 * 0.731, 0.01);
+  }
+  EXPECT_GT(ensemble_windows, 0) << log();
+}
+
 // How fast is for bench/: on a loaded machine libtorch's teardown alone takes seconds (measured
 // 1.5-3.4 s, the loop itself stops within milliseconds; docs/RELIABILITY.md).
 TEST_F(DaemonTest, SigtermStopsAndExitsCleanly) {

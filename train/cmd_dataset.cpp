@@ -8,6 +8,8 @@
 #include "commands.h"
 #include "data/batch_loader.h"
 #include "data/esc50_dataset.h"
+#include "config_file.h"
+#include "train_config.h"
 
 namespace escd::train {
 
@@ -17,6 +19,7 @@ std::function<int()> add_dataset_command(CLI::App& app) {
     std::vector<int> train_folds{1, 2, 3}, val_folds{4}, test_folds{5};
     int threads = 2;
     int batches = 10;
+    std::string config;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("dataset", "Check an ESC-50 directory and measure the data pipeline");
@@ -26,6 +29,9 @@ std::function<int()> add_dataset_command(CLI::App& app) {
   cmd->add_option("--test-folds", args->test_folds, "Test folds")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Decoding threads")->capture_default_str();
   cmd->add_option("--batches", args->batches, "Augmented training batches to time")->capture_default_str();
+  cmd->add_option("--config", args->config,
+                  "Time the augmentation and batch size of this recipe (e.g. config/mamba.toml) instead of the "
+                  "defaults with mixing");
   return [args] {
     using clock = std::chrono::steady_clock;
     Esc50Index index = read_esc50_index(args->data);
@@ -43,6 +49,15 @@ std::function<int()> add_dataset_command(CLI::App& app) {
     LoaderOptions options;
     options.augment = true;
     options.augment_config.mix_prob = 0.5;
+    if (!args->config.empty()) {
+      TrainConfig recipe;
+      apply_train_table(recipe, read_model_config(args->config).train, args->config + " [train]");
+      options.augment_config = recipe.augment;
+      options.batch_size = recipe.batch_size;
+      options.n_classes = static_cast<int>(dataset.index.class_names.size()) + 1;
+      options.background_fraction = recipe.background_fraction;
+      options.background_class = options.n_classes - 1;
+    }
     BatchLoader loader(dataset, clips_in_folds(dataset.index, args->train_folds), options);
     loader.start_epoch(0);
     t0 = clock::now();

@@ -10,14 +10,27 @@
 
 #include "commands.h"
 #include "data/esc50_dataset.h"
+#include "data/room_condition.h"
 #include "evaluation.h"
 #include "models/common/checkpoint.h"
+#include "models/common/label_set.h"
 #include "util/atomic_file.h"
 #include "util/compute_threads.h"
 
 namespace escd::train {
 
 namespace {
+
+// Applies `condition` to each evaluated clip, with draws seeded by (seed, clip) so that a clip gets
+// the same room whichever other clips or models are evaluated with it.
+void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed) {
+  if (condition.text == "clean") return;
+  for (size_t clip : clips) {
+    Rng rng(seed * 0x9e3779b97f4a7c15ULL + clip);
+    apply_room_condition(data.waveforms[clip], 16000, condition, rng);
+  }
+  spdlog::info("condition {} applied to {} clips (seed {})", condition.text, clips.size(), seed);
+}
 
 void print_result(const std::string& title, const EvalResult& result, const std::vector<std::string>& class_names,
                   const std::vector<int>& folds) {
@@ -40,6 +53,8 @@ std::function<int()> add_eval_command(CLI::App& app) {
     std::vector<int> folds{5};
     bool streaming = false;
     int time_shifts = 1;
+    std::string condition = "clean";
+    uint64_t condition_seed = 0;
     int threads = 2;
   };
   auto args = std::make_shared<Args>();
@@ -55,6 +70,12 @@ std::function<int()> add_eval_command(CLI::App& app) {
                   "Test-time averaging: mean probability over this many circular time shifts of each clip")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--condition", args->condition,
+                  "Perturb every clip first, as a room would: comma-separated gain=DB, noise=COLOUR@SNR "
+                  "(white|pink|brown), rt60=SECONDS[,drr=DB], clip=LEVEL; or clean (docs/ROOMS.md)")
+      ->capture_default_str();
+  cmd->add_option("--condition-seed", args->condition_seed, "Seed of the condition's random draws (per clip)")
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   return [args] {
     if (args->streaming && (args->checkpoints.size() > 1 || args->time_shifts > 1)) {
@@ -62,25 +83,37 @@ std::function<int()> add_eval_command(CLI::App& app) {
                     "it takes one --checkpoint and no --time-shifts");
       return 2;
     }
+    RoomCondition condition;
+    try {
+      condition = parse_room_condition(args->condition);
+    } catch (const std::invalid_argument& e) {
+      spdlog::error("eval: --condition: {}", e.what());
+      return 2;
+    }
     set_compute_threads(args->threads);
     std::vector<Checkpoint> checkpoints;
+    std::vector<std::vector<std::string>> label_sets;
     for (const std::string& path : args->checkpoints) {
       checkpoints.push_back(load_checkpoint(path));
-      if (checkpoints.back().class_names != checkpoints.front().class_names) {
-        spdlog::error("eval: {} has different classes from {}: an ensemble needs the same classes in the same order",
-                      path, args->checkpoints.front());
-        return 2;
-      }
+      label_sets.push_back(checkpoints.back().class_names);
     }
-    const std::vector<std::string>& class_names = checkpoints.front().class_names;
+    std::vector<std::string> class_names;
+    try {
+      class_names = ensemble_labels(label_sets, args->checkpoints);
+    } catch (const std::invalid_argument& e) {
+      spdlog::error("eval: {}", e.what());
+      return 2;
+    }
     Esc50Index index = read_esc50_index(args->data);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
-    const Esc50Dataset data = load_esc50(std::move(index), {}, clips);
+    Esc50Dataset data = load_esc50(std::move(index), {}, clips);
+    perturb_clips(data, clips, condition, args->condition_seed);
 
     std::vector<EvalResult> results;
     nlohmann::json members = nlohmann::json::array();
     for (size_t i = 0; i < checkpoints.size(); ++i) {
       results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));
+      if (checkpoints[i].class_names.size() < class_names.size()) results.back() = with_background(results.back());
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", results.back().accuracy},
                          {"loss", results.back().loss}});
       const std::vector<int> seen = folds_trained_on(checkpoints[i].training, args->folds);
@@ -105,6 +138,8 @@ std::function<int()> add_eval_command(CLI::App& app) {
       out["ensemble"] = members;
     }
     out["folds"] = args->folds;
+    out["condition"] = condition.text;
+    if (condition.text != "clean") out["condition_seed"] = args->condition_seed;
     out["time_shifts"] = args->time_shifts;
     if (args->streaming) {
       SequenceClassifier& model = *checkpoints.front().model;

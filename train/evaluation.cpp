@@ -5,8 +5,10 @@
 
 #include "data/batch_loader.h"
 #include "features/log_mel.h"
+#include "models/common/label_set.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -49,6 +51,11 @@ EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& label
     r.per_class_accuracy.push_back(total ? static_cast<double>(r.confusion[c][c]) / total : 0.0);
   }
   return r;
+}
+
+EvalResult with_background(const EvalResult& result) {
+  const at::Tensor column = at::full({result.logits.size(0), 1}, -std::numeric_limits<float>::infinity());
+  return summarise(at::cat({result.logits, column}, 1), result.labels, result.logits.size(1) + 1);
 }
 
 std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n) {
@@ -150,9 +157,14 @@ nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) 
   for (size_t c = 0; c < per_class_accuracy.size(); ++c) {
     per_class[c < class_names.size() ? class_names[c] : std::to_string(c)] = per_class_accuracy[c];
   }
-  return {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
-          {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
-          {"labels", labels},        {"predictions", predictions}};
+  nlohmann::json out = {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
+                        {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
+                        {"labels", labels},        {"predictions", predictions}};
+  if (const std::optional<size_t> background = background_index(class_names)) {
+    const auto called = std::count(predictions.begin(), predictions.end(), static_cast<int64_t>(*background));
+    out["called_background"] = clips > 0 ? static_cast<double>(called) / static_cast<double>(clips) : 0.0;
+  }
+  return out;
 }
 
 std::optional<std::vector<int>> trained_folds(const nlohmann::json& training) {

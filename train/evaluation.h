@@ -23,6 +23,7 @@ struct EvalResult {
   std::vector<double> per_class_accuracy;
   at::Tensor logits;                              // [clips, classes]
 
+  // With a background output among class_names, also the share of clips called background.
   nlohmann::json to_json(const std::vector<std::string>& class_names) const;
 };
 
@@ -52,6 +53,10 @@ std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>&
 // --ensemble, distillation teachers) and test-time shifts combine. Probabilities rather than
 // logits, so that one member or copy with larger logits does not outvote the rest by its scale alone.
 at::Tensor mean_probability(const std::vector<at::Tensor>& logits);
+
+// The result of a model without a background output as one with it (its logit -inf: probability 0),
+// for an ensemble with members that have it (models/common/label_set.h).
+EvalResult with_background(const EvalResult& result);
 
 EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& labels, int64_t n_classes);
 

@@ -93,7 +93,7 @@ double pretrain(const PretrainOptions& o, const Esc50Dataset& data, const std::v
   auto model_base = create_model("vjepa2", o.hyperparameters);
   auto* model = dynamic_cast<Vjepa2Classifier*>(model_base.get());
   const vjepa2::Options& opt = model->options();
-  const auto [mean, std] = input_statistics(data, clips);
+  const auto [mean, std] = input_statistics(data, clips, model->level_norm());
   model->set_input_statistics(mean, std);
   Encoder& context_encoder = model->encoder;
   Encoder target_encoder(opt, model->n_mels());

@@ -85,6 +85,27 @@ const std::map<std::string, Setter>& setters() {
       {"freq_mask_max", aug(&AugmentConfig::freq_mask_max)},
       {"mix_prob", aug(&AugmentConfig::mix_prob)},
       {"mix_alpha", aug(&AugmentConfig::mix_alpha)},
+      {"reverb_prob", aug(&AugmentConfig::reverb_prob)},
+      {"rt60_min", aug(&AugmentConfig::rt60_min)},
+      {"rt60_max", aug(&AugmentConfig::rt60_max)},
+      {"drr_db_min", aug(&AugmentConfig::drr_db_min)},
+      {"drr_db_max", aug(&AugmentConfig::drr_db_max)},
+      {"room_noise_prob", aug(&AugmentConfig::room_noise_prob)},
+      {"snr_db_min", aug(&AugmentConfig::snr_db_min)},
+      {"snr_db_max", aug(&AugmentConfig::snr_db_max)},
+      {"mic_prob", aug(&AugmentConfig::mic_prob)},
+      {"mic_eq_db", aug(&AugmentConfig::mic_eq_db)},
+      {"lowpass_min_hz", aug(&AugmentConfig::lowpass_min_hz)},
+      {"highpass_max_hz", aug(&AugmentConfig::highpass_max_hz)},
+      {"gain_db_prob", aug(&AugmentConfig::gain_db_prob)},
+      {"gain_db_min", aug(&AugmentConfig::gain_db_min)},
+      {"gain_db_max", aug(&AugmentConfig::gain_db_max)},
+      {"clip_prob", aug(&AugmentConfig::clip_prob)},
+      {"clip_level_min", aug(&AugmentConfig::clip_level_min)},
+      {"clip_level_max", aug(&AugmentConfig::clip_level_max)},
+      {"background_dbfs_min", aug(&AugmentConfig::background_dbfs_min)},
+      {"background_dbfs_max", aug(&AugmentConfig::background_dbfs_max)},
+      {"background_fraction", number(&TrainConfig::background_fraction)},
   };
   return table;
 }
@@ -106,6 +127,9 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
     } catch (const std::exception& e) {
       throw std::invalid_argument(where + ": key '" + key + "': expected " + e.what() + ", got " + value.dump());
     }
+  }
+  if (config.background_fraction < 0.0 || config.background_fraction > 1.0) {
+    throw std::invalid_argument(where + ": background_fraction must be in [0, 1]");
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
@@ -141,7 +165,7 @@ void merge_validation_into_training(TrainConfig& config) {
 
 nlohmann::json TrainConfig::to_json() const {
   const AugmentConfig& a = augment;
-  return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"min_lr", min_lr},
+  nlohmann::json out = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"min_lr", min_lr},
           {"warmup_epochs", warmup_epochs}, {"weight_decay", weight_decay}, {"ssm_lr", ssm_lr},
           {"grad_clip", grad_clip}, {"label_smoothing", label_smoothing}, {"ema_decay", ema_decay},
           {"eval_every", eval_every}, {"seed", seed}, {"threads", threads}, {"train_folds", train_folds},
@@ -153,6 +177,22 @@ nlohmann::json TrainConfig::to_json() const {
           {"freq_mask_prob", a.freq_mask_prob}, {"freq_mask_max", a.freq_mask_max},
           {"mix_prob", a.mix_prob}, {"mix_alpha", a.mix_alpha}, {"teachers", teachers},
           {"distill_weight", distill_weight}, {"distill_temperature", distill_temperature}};
+  // The room keys came after the first shipped recipes: they appear only in recipes that use them,
+  // so that the identity of a run started before them (resume.state) still matches.
+  const bool room = background_fraction > 0.0 || a.reverb_prob > 0.0 || a.room_noise_prob > 0.0 ||
+                    a.mic_prob > 0.0 || a.gain_db_prob > 0.0 || a.clip_prob > 0.0;
+  if (room) {
+    out.update({{"reverb_prob", a.reverb_prob}, {"rt60_min", a.rt60_min}, {"rt60_max", a.rt60_max},
+                {"drr_db_min", a.drr_db_min}, {"drr_db_max", a.drr_db_max}, {"room_noise_prob", a.room_noise_prob},
+                {"snr_db_min", a.snr_db_min}, {"snr_db_max", a.snr_db_max}, {"mic_prob", a.mic_prob},
+                {"mic_eq_db", a.mic_eq_db}, {"lowpass_min_hz", a.lowpass_min_hz},
+                {"highpass_max_hz", a.highpass_max_hz}, {"gain_db_prob", a.gain_db_prob},
+                {"gain_db_min", a.gain_db_min}, {"gain_db_max", a.gain_db_max}, {"clip_prob", a.clip_prob},
+                {"clip_level_min", a.clip_level_min}, {"clip_level_max", a.clip_level_max},
+                {"background_dbfs_min", a.background_dbfs_min}, {"background_dbfs_max", a.background_dbfs_max},
+                {"background_fraction", background_fraction}});
+  }
+  return out;
 }
 
 }  // namespace escd::train

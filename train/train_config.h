@@ -33,6 +33,9 @@ struct TrainConfig {
   std::vector<std::string> teachers;  // checkpoints; empty = no distillation
   double distill_weight = 0.8;
   double distill_temperature = 1.0;
+  // "Nothing here" examples per training clip (BatchLoader), learnt as an extra class named
+  // "background" after the dataset's; 0: none, and the model has the dataset's classes only.
+  double background_fraction = 0.0;
   AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob);
                                 // mask_value is replaced by the training folds' mean log-mel
 

@@ -25,6 +25,8 @@
 #include "lr_schedule.h"
 #include "parameter_copy.h"
 #include "models/common/checkpoint.h"
+#include "models/common/label_set.h"
+#include "models/common/window_level.h"
 #include "models/common/registry.h"
 #include "progress.h"
 #include "util/atomic_file.h"
@@ -209,16 +211,20 @@ ResumeState load_resume_state(const std::string& path, SequenceClassifier& model
 
 }  // namespace
 
-std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips) {
+std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips,
+                                                   LevelNorm level_norm) {
   const FrontEndConfig fe;
   LogMelFrameComputer computer(fe);
   std::vector<double> sum(fe.n_mels, 0.0), sum_sq(fe.n_mels, 0.0);
   std::vector<float> frame(fe.n_mels);
+  WindowLevelTracker window_level(1);  // the model's view of each clip when it normalises levels
   int64_t count = 0;
   for (size_t clip : clips) {
     const auto& w = data.waveforms[clip];
+    window_level.clear(-1);
     for (size_t j = 0; j < fe.frames_for(w.size()); ++j) {
       computer.compute(w.data() + j * fe.hop, frame.data());
+      if (level_norm == LevelNorm::window_max) window_level.apply(frame.data(), 1, fe.n_mels);
       for (int m = 0; m < fe.n_mels; ++m) {
         sum[m] += frame[m];
         sum_sq[m] += static_cast<double>(frame[m]) * frame[m];
@@ -276,14 +282,17 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   remove_stale_temporaries(o.run_dir);
 
   at::manual_seed(cfg.seed);
-  std::shared_ptr<SequenceClassifier> model = create_model(o.model, o.hyperparameters);
+  std::vector<std::string> class_names = data.index.class_names;
+  if (cfg.background_fraction > 0.0) class_names.push_back(kBackgroundLabel);
+  std::shared_ptr<SequenceClassifier> model =
+      create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, static_cast<int64_t>(class_names.size()));
   const std::vector<size_t> train_clips = clips_in_folds(data.index, cfg.train_folds);
   const std::vector<size_t> val_clips = clips_in_folds(data.index, cfg.val_folds);
   const std::vector<size_t> test_clips = clips_in_folds(data.index, cfg.test_folds);
   if (train_clips.empty()) throw std::runtime_error("no training clips in folds " + nlohmann::json(cfg.train_folds).dump());
   // Without validation folds (fit --refit) nothing can pick an epoch: the last one is kept.
   const bool validating = !cfg.val_folds.empty();
-  const auto [mean, std] = input_statistics(data, train_clips);
+  const auto [mean, std] = input_statistics(data, train_clips, model->level_norm());
   model->set_input_statistics(mean, std);
   if (!o.init_checkpoint.empty()) {
     const Checkpoint init = load_checkpoint(o.init_checkpoint, o.model);
@@ -317,6 +326,8 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   lo.seed = cfg.seed;
   lo.drop_last = true;
   lo.n_classes = model->n_classes();
+  lo.background_fraction = cfg.background_fraction;
+  lo.background_class = static_cast<int>(background_index(class_names).value_or(0));
   BatchLoader loader(data, train_clips, lo);
   const double steps_per_epoch = static_cast<double>(loader.batches_per_epoch());
   const double total_steps = steps_per_epoch * cfg.epochs, warmup_steps = steps_per_epoch * cfg.warmup_epochs;
@@ -400,12 +411,12 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
         line["val_loss"] = val.loss;
         if (val.accuracy > state.best_val) {
           state.best_val = val.accuracy;
-          save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, data.index.class_names,
+          save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, class_names,
                           training_meta(epoch, val.accuracy));
           line["best"] = true;
         }
       }
-      save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, data.index.class_names,
+      save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, class_names,
                       training_meta(epoch, val_accuracy));
       ema.swap();
       const std::string val_text = validating ? fmt::format("val acc {:.3f} (best {:.3f})", val_accuracy.get<double>(),
@@ -431,14 +442,14 @@ nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
   nlohmann::json val_json = nullptr, val_accuracy = nullptr;
   if (validating) {
     const EvalResult val = evaluate(*best.model, data, val_clips);
-    val_json = val.to_json(data.index.class_names);
+    val_json = val.to_json(class_names);
     val_accuracy = val.accuracy;
   }
   const EvalResult test = evaluate(*best.model, data, test_clips);
   const char* selection = validating ? "best validation accuracy" : "last epoch (no validation fold)";
   nlohmann::json final_json = {{"model", o.model},
                                {"val", val_json},
-                               {"test", test.to_json(data.index.class_names)},
+                               {"test", test.to_json(class_names)},
                                {"best_epoch", best.training.value("epoch", 0)},
                                {"epoch_selection", selection},
                                {"data_fingerprint", fingerprint}};

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "data/esc50_dataset.h"
+#include "models/common/window_level.h"
 #include "train_config.h"
 
 namespace escd::train {
@@ -40,7 +41,8 @@ void prepare_run_directory(const std::string& run_dir);
 nlohmann::json fit(const FitOptions& options, const Esc50Dataset& data);
 
 // Per-band mean and std of the log-mel of `clips` (no augmentation).
-std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips);
+std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips,
+                                                   LevelNorm level_norm);
 
 // A fingerprint of the dataset: FNV-1a over the csv rows used and the decoded samples.
 std::string data_fingerprint(const Esc50Dataset& data);

@@ -1,12 +1,25 @@
 #include "data/augment.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
+
+#include "data/room_acoustics.h"
+#include "data/room_tone.h"
 
 namespace escd {
 namespace {
 
+constexpr int kSampleRate = 16000;
+
 bool chance(double p, Rng& rng) { return p > 0.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < p; }
+double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+
+void microphone(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
+  const MicSpec spec{config.mic_eq_db, uniform(config.lowpass_min_hz, kSampleRate / 2.0, rng),
+                     uniform(20.0, config.highpass_max_hz, rng)};
+  microphone_response(samples, kSampleRate, spec, rng);
+}
 
 void mask_run(float* frames, int n_frames, int n_mels, bool along_time, int max_width, float value, Rng& rng) {
   const int extent = along_time ? n_frames : n_mels;
@@ -52,6 +65,34 @@ void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, 
     const float gain = std::uniform_real_distribution<float>(config.gain_min, config.gain_max)(rng);
     for (float& s : samples) s *= gain;
   }
+}
+
+void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
+  if (chance(config.reverb_prob, rng)) {
+    const RirSpec spec{uniform(config.rt60_min, config.rt60_max, rng), uniform(config.drr_db_min, config.drr_db_max, rng)};
+    reverberate(samples, room_impulse_response(kSampleRate, spec, rng));
+  }
+  if (chance(config.room_noise_prob, rng)) {
+    const auto colour = static_cast<NoiseColour>(std::uniform_int_distribution<int>(0, 2)(rng));
+    add_noise_at_snr(samples, coloured_noise(samples.size(), colour, rng), uniform(config.snr_db_min, config.snr_db_max, rng));
+  }
+  if (chance(config.mic_prob, rng)) microphone(samples, config, rng);
+  if (chance(config.gain_db_prob, rng)) {
+    apply_gain_db(samples, uniform(config.gain_db_min, config.gain_db_max, rng));
+    hard_clip(samples, 1.0f);  // a converter cannot go past full scale
+  }
+  if (chance(config.clip_prob, rng)) {
+    float peak = 0.0f;
+    for (float s : samples) peak = std::max(peak, std::abs(s));
+    const float level = peak * static_cast<float>(uniform(config.clip_level_min, config.clip_level_max, rng));
+    if (level > 0.0f) hard_clip(samples, std::min(level, 1.0f));
+  }
+}
+
+std::vector<float> make_background_example(size_t n, const AugmentConfig& config, Rng& rng) {
+  const std::vector<std::string>& kinds = room_tone_kinds();
+  const std::string& kind = kinds[std::uniform_int_distribution<size_t>(0, kinds.size() - 1)(rng)];
+  return room_tone(kind, n, kSampleRate, uniform(config.background_dbfs_min, config.background_dbfs_max, rng), rng);
 }
 
 void augment_log_mel(float* frames, int n_frames, int n_mels, const AugmentConfig& config, Rng& rng) {

@@ -1,5 +1,7 @@
 // Training-time augmentation, every random choice drawn from a caller-supplied seeded generator so
-// that a run is reproducible. Defaults are the original prototype's set (models.md 4.1).
+// that a run is reproducible. Defaults are the original prototype's set; the room set (off by
+// default) simulates where escd listens: a room's reverberation and background noise, a
+// microphone's colouration and gain, and an overdriven input (docs/ROOMS.md).
 #pragma once
 
 #include <random>
@@ -15,6 +17,22 @@ struct AugmentConfig {
   float noise_std = 0.005f;
   double gain_prob = 0.4;    // multiply by U[gain_min, gain_max)
   float gain_min = 0.9f, gain_max = 1.1f;
+  // room (probability 0: off, and nothing is drawn, so older recipes replay exactly), in the order
+  // sound meets them: reverberation, background noise, microphone response, microphone gain, clipping
+  double reverb_prob = 0.0;  // a generated room impulse response, RT60 and direct-to-reverberant ratio uniform
+  double rt60_min = 0.1, rt60_max = 1.0;
+  double drr_db_min = -5.0, drr_db_max = 15.0;
+  double room_noise_prob = 0.0;  // white, pink or brown noise at an SNR uniform in dB
+  double snr_db_min = 0.0, snr_db_max = 40.0;
+  double mic_prob = 0.0;  // smooth random EQ within +-mic_eq_db, low-pass uniform in [lowpass_min_hz, Nyquist],
+  double mic_eq_db = 6.0;  // high-pass uniform in [20, highpass_max_hz]
+  double lowpass_min_hz = 3000.0, highpass_max_hz = 300.0;
+  double gain_db_prob = 0.0;  // the microphone's level, uniform in dB
+  double gain_db_min = -40.0, gain_db_max = 10.0;
+  double clip_prob = 0.0;  // hard clipping at a fraction of the peak, uniform
+  double clip_level_min = 0.1, clip_level_max = 0.8;
+  // "nothing here" examples (BatchLoader): empty-room signals at a level uniform in dBFS
+  double background_dbfs_min = -90.0, background_dbfs_max = -20.0;
   // log-mel: a shift along the mel axis by U[-freq_shift_max, freq_shift_max] bands (the edge band
   // repeated into the vacated ones), a cheap stand-in for pitch variation; then SpecAugment-style
   // masks, one of each kind at most
@@ -32,7 +50,16 @@ struct AugmentConfig {
 
 using Rng = std::mt19937_64;
 
+// One clip's own variations: shift, white noise, gain (before clips are mixed).
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
+
+// The room, applied to what the microphone hears (after mixing: both sounds are in the same room);
+// the sample rate is the dataset's, 16 kHz.
+void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
+
+// A training example of "no sound event": one of the empty-room signals (room_acoustics.h) at a
+// random level. The loader then augments it as it does a clip (room, microphone, masks), unmixed.
+std::vector<float> make_background_example(size_t n, const AugmentConfig& config, Rng& rng);
 
 // frames: row-major [n_frames, n_mels], modified in place.
 void augment_log_mel(float* frames, int n_frames, int n_mels, const AugmentConfig& config, Rng& rng);

@@ -3,6 +3,8 @@
 #include <ATen/Functions.h>
 
 #include <chrono>
+#include <cmath>
+#include <stdexcept>
 
 #include "features/log_mel.h"
 
@@ -28,17 +30,27 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 BatchLoader::BatchLoader(const Esc50Dataset& dataset, std::vector<size_t> clips, LoaderOptions options)
-    : dataset_(dataset), clips_(std::move(clips)), options_(std::move(options)) {}
+    : dataset_(dataset), clips_(std::move(clips)), options_(std::move(options)) {
+  if (options_.background_fraction > 0.0) {
+    if (options_.background_class < 0 || options_.background_class >= options_.n_classes) {
+      throw std::invalid_argument("BatchLoader: background rows need a background class among the " +
+                                  std::to_string(options_.n_classes) + " classes");
+    }
+    background_rows_ = static_cast<size_t>(std::llround(options_.background_fraction * clips_.size()));
+  }
+}
 
 BatchLoader::~BatchLoader() { stop_producer(); }
 
 size_t BatchLoader::batches_per_epoch() const {
   const auto b = static_cast<size_t>(options_.batch_size);
-  return options_.drop_last ? clips_.size() / b : (clips_.size() + b - 1) / b;
+  const size_t rows = clips_.size() + background_rows_;
+  return options_.drop_last ? rows / b : (rows + b - 1) / b;
 }
 
 std::vector<size_t> BatchLoader::epoch_order(int epoch) const {
   std::vector<size_t> order = clips_;
+  order.insert(order.end(), background_rows_, kBackgroundRow);
   if (options_.shuffle) {
     Rng rng(derive_seed(options_.seed, static_cast<uint64_t>(epoch), ~0ULL));
     std::shuffle(order.begin(), order.end(), rng);
@@ -67,13 +79,16 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
     const size_t position = begin + static_cast<size_t>(r);
     const size_t clip = order[position];
     Rng rng(derive_seed(options_.seed, static_cast<uint64_t>(epoch), position));
-    wave = dataset_.waveforms[clip];
-    const int target = dataset_.index.clips[clip].target;
+    const bool background = clip == kBackgroundRow;
+    wave = background ? make_background_example(dataset_.clip_samples, options_.augment_config, rng)
+                      : dataset_.waveforms[clip];
+    const int target = background ? options_.background_class : dataset_.index.clips[clip].target;
     double weight = 1.0;
     if (options_.augment) {
       augment_waveform(wave, options_.augment_config, rng);
       const AugmentConfig& aug = options_.augment_config;
-      if (aug.mix_prob > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng) < aug.mix_prob) {
+      // Only sound events are mixed: a background row stays "nothing here".
+      if (!background && aug.mix_prob > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng) < aug.mix_prob) {
         const size_t partner = clips_[std::uniform_int_distribution<size_t>(0, clips_.size() - 1)(rng)];
         const int partner_target = dataset_.index.clips[partner].target;
         std::vector<float> other = dataset_.waveforms[partner];
@@ -84,6 +99,7 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
         }
         targets[r * options_.n_classes + partner_target] += static_cast<float>(1.0 - weight);
       }
+      augment_room(wave, aug, rng);
     }
     targets[r * options_.n_classes + target] += static_cast<float>(weight);
     labels[r] = target;

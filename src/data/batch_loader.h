@@ -30,6 +30,10 @@ struct LoaderOptions {
   bool drop_last = false;
   int prefetch = 2;  // batches prepared ahead of the consumer
   int n_classes = 50;
+  // "Nothing here" rows (make_background_example), labelled background_class: this many per
+  // training clip, shuffled in with the clips. 0: none (background_class is then unused).
+  double background_fraction = 0.0;
+  int background_class = -1;
   FrontEndConfig front_end;
 };
 
@@ -37,8 +41,11 @@ struct Batch {
   at::Tensor features;        // [B, T, n_mels] float32 log-mel
   at::Tensor targets;         // [B, n_classes] float32 label distribution (one-hot unless mixed)
   at::Tensor labels;          // [B] int64: the dominant clip's class
-  std::vector<size_t> clips;  // dataset clip index of each row (the dominant clip when mixed)
+  std::vector<size_t> clips;  // dataset clip index of each row (the dominant clip when mixed; kBackgroundRow)
 };
+
+// The `clips` entry of a background row, which comes from no clip.
+constexpr size_t kBackgroundRow = static_cast<size_t>(-1);
 
 class BatchLoader {
  public:
@@ -68,6 +75,7 @@ class BatchLoader {
   const Esc50Dataset& dataset_;
   std::vector<size_t> clips_;
   LoaderOptions options_;
+  size_t background_rows_ = 0;  // per epoch
 
   std::thread producer_;
   std::mutex mutex_;

@@ -7,14 +7,9 @@
 #include <stdexcept>
 
 #include "features/vector_log.h"
+#include "util/fftw_planner.h"
 
 namespace escd {
-
-// FFTW's planner is not thread-safe (execution is): serialise plan creation and destruction.
-static std::mutex& fftw_planner_mutex() {
-  static std::mutex m;
-  return m;
-}
 
 struct LogMelFrameComputer::Fftw {
   float* in = nullptr;

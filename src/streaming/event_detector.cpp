@@ -2,12 +2,26 @@
 
 #include <algorithm>
 
+#include "models/common/label_set.h"
+
 namespace escd {
 
 EventDetector::EventDetector(EventConfig config, std::vector<std::string> class_names)
-    : config_(std::move(config)), names_(std::move(class_names)), state_(names_.size()) {}
+    : config_(std::move(config)),
+      names_(std::move(class_names)),
+      background_(background_index(names_)),
+      state_(names_.size()) {}
+
+bool EventDetector::is_background(const std::vector<float>& probabilities) const {
+  if (!background_ || *background_ >= probabilities.size()) return false;
+  const float p = probabilities[*background_];
+  return p >= config_.background_threshold ||
+         std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin() ==
+             static_cast<std::ptrdiff_t>(*background_);
+}
 
 bool EventDetector::eligible(int c) const {
+  if (background_ && static_cast<size_t>(c) == *background_) return false;  // "nothing here" is no event
   const std::string& name = names_[c];
   if (config_.exclude.count(name)) return false;
   return config_.include.empty() || config_.include.count(name) > 0;
@@ -28,13 +42,14 @@ DetectionEvent EventDetector::end_event(int c, double t) {
 std::vector<DetectionEvent> EventDetector::update(const std::vector<float>& probabilities, double t) {
   std::vector<DetectionEvent> events;
   const int n = static_cast<int>(std::min(probabilities.size(), state_.size()));
+  const bool background = is_background(probabilities);
   for (int c = 0; c < n; ++c) {
     if (!eligible(c)) continue;
     ClassState& s = state_[c];
     const double p = probabilities[c];
     const double on = on_threshold(c), off = on - config_.off_margin;
     if (!s.open) {
-      s.hits = p >= on ? s.hits + 1 : 0;
+      s.hits = p >= on && !background ? s.hits + 1 : 0;
       if (s.hits >= config_.min_hits) {
         s.open = true;
         s.started_at = t;

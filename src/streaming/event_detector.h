@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +20,10 @@ struct EventConfig {
   std::map<std::string, double> class_thresholds;  // per-class on-thresholds
   std::set<std::string> include;   // if non-empty, only these classes produce events
   std::set<std::string> exclude;   // never these
+  // With a model that has a background output (models/common/label_set.h): a window is background
+  // when that output is the top class or at least this probability, and no event starts on it
+  // (open events go on ending by their own rule). Lower it to be stricter about quiet rooms.
+  double background_threshold = 0.5;
 };
 
 struct DetectionEvent {
@@ -35,6 +40,8 @@ class EventDetector {
   EventDetector(EventConfig config, std::vector<std::string> class_names);
   // One hop's probabilities (n_classes) at stream time t; returns the events it triggers.
   std::vector<DetectionEvent> update(const std::vector<float>& probabilities, double t);
+  // Whether these probabilities say "nothing here" (always false without a background output).
+  bool is_background(const std::vector<float>& probabilities) const;
   // Ends every open event at time t.
   std::vector<DetectionEvent> finish(double t);
   // Replaces thresholds and filters (SIGHUP), keeping open events; classes that the new filters
@@ -54,6 +61,7 @@ class EventDetector {
 
   EventConfig config_;
   std::vector<std::string> names_;
+  std::optional<size_t> background_;
   std::vector<ClassState> state_;
 };
 

@@ -10,7 +10,10 @@ namespace escd {
 WindowRecompute::WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames)
     : model_(model), window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
   if (window_ < 1 || hop_ < 1) throw std::invalid_argument("window and hop must be at least one frame");
-  if (model.streams_recurrently()) {
+  // An attention model's session caches each frame's features as it arrives, for every later window.
+  // Relative to the window's own level (window_level.h) a frame's features depend on where its window
+  // starts, so such a model, like a recurrent one, recomputes the window from its frames.
+  if (model.streams_recurrently() || model.level_norm() == LevelNorm::window_max) {
     ring_.assign(window_ * n_mels_, 0.0f);
   } else {
     session_ = model.start_session(1);

@@ -24,8 +24,8 @@ class WindowRecompute {
  private:
   SequenceClassifier& model_;
   int64_t window_, hop_, n_mels_;
-  std::vector<float> ring_;  // window_ frames, frame i at slot i % window_ (recurrent models)
-  std::unique_ptr<StreamingSession> session_;  // attention models
+  std::vector<float> ring_;  // window_ frames, frame i at slot i % window_ (models without a session here)
+  std::unique_ptr<StreamingSession> session_;  // attention models with absolute levels
   int64_t frames_ = 0;
 };
 

@@ -17,6 +17,7 @@ FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, 
   if (mel_conv) mel_conv_.emplace(std::move(mel_conv), batch);
   input_mean_ = tensor_floats(model.input_mean());
   input_inv_std_ = tensor_floats(model.input_inv_std());
+  if (model.level_norm() == LevelNorm::window_max) window_level_.emplace(batch);
   input_.assign(batch * n_mels_, 0.0f);
   input_view_ = at::from_blob(input_.data(), {batch, n_mels_}, at::kFloat);
 }
@@ -24,14 +25,17 @@ FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, 
 void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
   const int64_t rows = frames.size(0), M = n_mels_, D = width();
   const at::Tensor f = frames.to(at::kFloat).contiguous();
-  const float* in = f.data_ptr<float>();
+  std::memcpy(input_.data(), f.data_ptr<float>(), rows * M * sizeof(float));
+  // Relative to each row's own window level: rows that started at different frames differ here.
+  if (window_level_) window_level_->apply(input_.data(), rows, M);
+  const float* in = input_.data();
   bool all_rows_equal = rows > 1;
   for (int64_t r = 1; r < rows && all_rows_equal; ++r) {
     all_rows_equal = std::memcmp(in, in + r * M, M * sizeof(float)) == 0;
   }
   const int64_t distinct = all_rows_equal ? 1 : rows;
   for (int64_t r = 0; r < distinct; ++r) {
-    for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (in[r * M + m] - input_mean_[m]) * input_inv_std_[m];
+    for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (input_[r * M + m] - input_mean_[m]) * input_inv_std_[m];
   }
   int64_t embedded_rows = distinct;
   if (mel_conv_) {
@@ -48,6 +52,7 @@ void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
 }
 
 void FrameEmbedder::clear(int64_t row) {
+  if (window_level_) window_level_->clear(row);
   if (mel_conv_) mel_conv_->clear(row);
 }
 

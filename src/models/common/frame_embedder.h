@@ -1,5 +1,5 @@
-// The input path of a recurrent streaming session, one frame per row: normalise with the training
-// statistics -> [MelConv] -> Linear, written into a caller-owned [rows, width] float buffer.
+// The input path of a recurrent streaming session, one frame per row: [level relative to the row's
+// window] -> normalise with the training statistics -> [MelConv] -> Linear, written into a caller-owned [rows, width] float buffer.
 // Why one class: Mamba and Liquid-S4 embed frames identically, and the daemon's staggered
 // exact-window rows all receive the same frame, so the embedding (the MelConv is most of its
 // cost) is computed once and copied when every row holds the same frame (with a time kernel, once
@@ -17,6 +17,7 @@
 #include "models/common/mel_conv_stream.h"
 #include "models/common/packed_linear.h"
 #include "models/common/sequence_classifier.h"
+#include "models/common/window_level.h"
 
 namespace escd {
 
@@ -34,6 +35,7 @@ class FrameEmbedder {
   int64_t width() const { return linear_.out(); }
 
  private:
+  std::optional<WindowLevelTracker> window_level_;  // none: the model reads absolute levels
   std::optional<MelConvStream> mel_conv_;  // none: the Linear reads the normalised frame
   PackedLinear linear_;
   int64_t n_mels_;

@@ -35,18 +35,24 @@ nlohmann::json merge_hyperparameters(const nlohmann::json& defaults, const nlohm
 
 std::vector<std::string> model_names() { return {"liquid_s4", "mamba", "vjepa2"}; }
 
+namespace {
+
+// Hyperparameters of the input path that every architecture shares (SequenceClassifier reads them).
+nlohmann::json with_shared_defaults(nlohmann::json defaults) {
+  defaults["level_norm"] = "none";  // models/common/window_level.h; "none" for checkpoints without it
+  return defaults;
+}
+
+}  // namespace
+
 std::shared_ptr<SequenceClassifier> create_model(const std::string& architecture, const nlohmann::json& hyperparameters,
                                                  int64_t n_mels, int64_t n_classes) {
-  if (architecture == "mamba") {
-    return make_mamba(merge_hyperparameters(mamba_defaults(), hyperparameters, "mamba"), n_mels, n_classes);
-  }
-  if (architecture == "vjepa2") {
-    return make_vjepa2(merge_hyperparameters(vjepa2_defaults(), hyperparameters, "vjepa2"), n_mels, n_classes);
-  }
-  if (architecture == "liquid_s4") {
-    return make_liquid_s4(merge_hyperparameters(liquid_s4_defaults(), hyperparameters, "liquid_s4"), n_mels,
-                          n_classes);
-  }
+  auto merged = [&](const nlohmann::json& defaults) {
+    return merge_hyperparameters(with_shared_defaults(defaults), hyperparameters, architecture);
+  };
+  if (architecture == "mamba") return make_mamba(merged(mamba_defaults()), n_mels, n_classes);
+  if (architecture == "vjepa2") return make_vjepa2(merged(vjepa2_defaults()), n_mels, n_classes);
+  if (architecture == "liquid_s4") return make_liquid_s4(merged(liquid_s4_defaults()), n_mels, n_classes);
   std::string known;
   for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown model '" + architecture + "' (known: " + known + ")");

@@ -12,7 +12,8 @@ SequenceClassifier::SequenceClassifier(std::string architecture, nlohmann::json 
     : architecture_(std::move(architecture)),
       hyperparameters_(std::move(hyperparameters)),
       n_mels_(n_mels),
-      n_classes_(n_classes) {
+      n_classes_(n_classes),
+      level_norm_(parse_level_norm(hyperparameters_.value("level_norm", std::string("none")))) {
   // Buffers, not parameters: saved in checkpoints, never trained.
   input_mean_ = register_buffer("input_mean", at::zeros({n_mels}));
   input_inv_std_ = register_buffer("input_inv_std", at::ones({n_mels}));
@@ -28,6 +29,10 @@ void SequenceClassifier::set_input_statistics(const at::Tensor& mean, const at::
 }
 
 at::Tensor SequenceClassifier::normalise(const at::Tensor& frames) const {
+  return standardise(level_norm_ == LevelNorm::window_max ? relative_to_window_max(frames) : frames);
+}
+
+at::Tensor SequenceClassifier::standardise(const at::Tensor& frames) const {
   return (frames - input_mean_) * input_inv_std_;
 }
 

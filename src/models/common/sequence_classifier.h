@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "models/common/window_level.h"
+
 namespace escd {
 
 // A batch of B independent streams. Each row sees frames from its last reset; logits() gives, per
@@ -56,8 +58,13 @@ class SequenceClassifier : public torch::nn::Module {
 
   // Per-band mean and standard deviation that normalise() removes; identity until set.
   void set_input_statistics(const at::Tensor& mean, const at::Tensor& std);
-  // (x - mean) / std over the last dimension (n_mels); works for [B, T, M] and [B, M].
+  // [B, T, M] raw log-mel -> (x' - mean) / std over n_mels, where x' is x relative to the window's
+  // level when the model has level_norm = "window_max" (models/common/window_level.h), else x.
   at::Tensor normalise(const at::Tensor& frames) const;
+  // (x - mean) / std alone, any shape ending in n_mels: for sessions that make x' themselves.
+  at::Tensor standardise(const at::Tensor& frames) const;
+  // The "level_norm" hyperparameter (absent in checkpoints that predate it: none).
+  LevelNorm level_norm() const { return level_norm_; }
   // The statistics themselves, [n_mels] float (for sessions that normalise in their own loops).
   const at::Tensor& input_mean() const { return input_mean_; }
   const at::Tensor& input_inv_std() const { return input_inv_std_; }
@@ -66,6 +73,7 @@ class SequenceClassifier : public torch::nn::Module {
   std::string architecture_;
   nlohmann::json hyperparameters_;
   int64_t n_mels_, n_classes_;
+  LevelNorm level_norm_;
   at::Tensor input_mean_, input_inv_std_;
 };
 

@@ -37,6 +37,7 @@ class Vjepa2Session : public StreamingSession {
         seen_(batch, 0),
         cache_(batch) {
     if (model.mel_conv) mel_conv_.emplace(model.mel_conv, batch);
+    if (model.level_norm() == LevelNorm::window_max) window_level_.emplace(batch);
   }
 
   int64_t batch_size() const override { return static_cast<int64_t>(seen_.size()); }
@@ -47,6 +48,7 @@ class Vjepa2Session : public StreamingSession {
     seen_.at(row) = 0;
     cache_.at(row).clear();
     if (mel_conv_) mel_conv_->clear(row);
+    if (window_level_) window_level_->clear(row);
   }
   int64_t frames_seen(int64_t row) const override { return seen_.at(row); }
 
@@ -54,7 +56,12 @@ class Vjepa2Session : public StreamingSession {
     c10::InferenceMode inference;
     // Each frame's features are computed once, as it arrives (with a time kernel, from the row's
     // time context since its reset, as the parallel forward sees the window from its start).
-    const at::Tensor x = model_.normalise(frames.to(at::kFloat));
+    at::Tensor raw = frames.to(at::kFloat).contiguous();
+    if (window_level_) {
+      raw = raw.clone();
+      window_level_->apply(raw.data_ptr<float>(), raw.size(0), raw.size(1));
+    }
+    const at::Tensor x = model_.standardise(raw);
     const at::Tensor features = mel_conv_ ? model_.by_band(mel_conv_->step(x, batch_size())) : x;
     for (int64_t r = 0; r < batch_size(); ++r) ring_[r][seen_[r] % ring_frames_].copy_(features[r]);
     for (auto& n : seen_) ++n;
@@ -97,6 +104,7 @@ class Vjepa2Session : public StreamingSession {
   std::vector<int64_t> seen_;
   std::vector<std::map<int64_t, at::Tensor>> cache_;
   std::optional<MelConvStream> mel_conv_;
+  std::optional<WindowLevelTracker> window_level_;  // none: the model reads absolute levels
 };
 
 }  // namespace

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Robustness table: every shipped model and their ensemble on fold 5 under room conditions
+# (esc-train eval --condition, docs/ROOMS.md): microphone gain, noise at an SNR and colour,
+# reverberation, and one combination. The same seeded perturbation for every model.
+# Usage: bench/conditions.sh [--models "mamba liquid_s4 vjepa2"] [--fold 5] [--seed 0] [--build DIR]
+#                            [--out FILE]
+# Writes one JSON per condition (esc-train eval's, ensemble members included) under a temporary
+# directory, the table as JSON to --out (default models/conditions.json) and prints it as Markdown.
+# Needs ESC-50 in $ESC50_DIR (default ../shared/esc50).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODELS="mamba liquid_s4 vjepa2"
+FOLD=5
+SEED=0
+BUILD="$ROOT/build"
+OUT="$ROOT/models/conditions.json"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --models) MODELS="$2"; shift 2 ;;
+    --fold) FOLD="$2"; shift 2 ;;
+    --seed) SEED="$2"; shift 2 ;;
+    --build) BUILD="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "conditions.sh: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+ESC50="${ESC50_DIR:-$ROOT/../shared/esc50}"
+TRAIN="$BUILD/bin/esc-train"
+[[ -x "$TRAIN" ]] || { echo "conditions.sh: missing $TRAIN (scripts/build.sh)" >&2; exit 2; }
+CHECKPOINTS=()
+for m in $MODELS; do CHECKPOINTS+=(--checkpoint "$ROOT/models/$m.pt"); done
+CONDITIONS=(clean gain=-40 gain=-30 gain=-20 gain=-10 gain=10 noise=pink@20 noise=pink@10 noise=white@10
+            noise=brown@10 rt60=0.3 rt60=0.5 rt60=1.0 "rt60=0.5,noise=pink@20,gain=-20")
+WORK=$(mktemp -d /tmp/escd-conditions.XXXXXX)
+for c in "${CONDITIONS[@]}"; do
+  "$TRAIN" eval "${CHECKPOINTS[@]}" --data "$ESC50" --fold "$FOLD" --condition "$c" --condition-seed "$SEED" \
+    --json "$WORK/$c.json" > "$WORK/$c.log" 2>&1 || { echo "conditions.sh: eval failed on $c:" >&2; tail "$WORK/$c.log" >&2; exit 1; }
+  echo "  $c done"
+done
+/usr/bin/python3 - "$WORK" "$OUT" "$MODELS" "$FOLD" "$SEED" "${CONDITIONS[@]}" <<'PY'
+import json, os, sys
+work, out, models, fold, seed, conditions = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], sys.argv[5], sys.argv[6:]
+table = {"fold": int(fold), "condition_seed": int(seed), "models": models, "conditions": {}}
+for c in conditions:
+    r = json.load(open(os.path.join(work, c + ".json")))
+    row = {}
+    if "ensemble" in r:
+        for name, member in zip(models, r["ensemble"]):
+            row[name] = member["accuracy"]
+        row["ensemble"] = r["accuracy"]
+    else:
+        row[models[0]] = r["accuracy"]
+    if "called_background" in r:
+        row["ensemble_called_background" if "ensemble" in r else "called_background"] = r["called_background"]
+    table["conditions"][c] = row
+tmp = out + ".tmp"
+json.dump(table, open(tmp, "w"), indent=1)
+os.replace(tmp, out)
+cols = models + (["ensemble"] if len(models) > 1 else [])
+clean = table["conditions"]["clean"]
+print(f"\n| condition (fold {fold}, seed {seed}) | " + " | ".join(cols) + " |")
+print("| --- |" + " --- |" * len(cols))
+for c, row in table["conditions"].items():
+    cells = []
+    for m in cols:
+        delta = "" if c == "clean" else f" ({100 * (row[m] - clean[m]):+.2f})"
+        cells.append(f"{100 * row[m]:.2f}%{delta}")
+    print(f"| {c} | " + " | ".join(cells) + " |")
+PY
+rm -rf "$WORK"
