@@ -3,7 +3,7 @@
 # (esc-train eval --condition, docs/ROOMS.md): microphone gain, noise at an SNR and colour,
 # reverberation, and one combination. The same seeded perturbation for every model.
 # Usage: bench/conditions.sh [--models "mamba liquid_s4 vjepa2"] [--fold 5] [--seed 0] [--build DIR]
-#                            [--out FILE]
+#                            [--out FILE] [--threads N] [--conditions "clean gain=-20 ..."]
 # Writes one JSON per condition (esc-train eval's, ensemble members included) under a temporary
 # directory, the table as JSON to --out (default models/conditions.json) and prints it as Markdown.
 # Needs ESC-50 in $ESC50_DIR (default ../shared/esc50).
@@ -15,6 +15,8 @@ FOLD=5
 SEED=0
 BUILD="$ROOT/build"
 OUT="$ROOT/models/conditions.json"
+THREADS=2
+ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --models) MODELS="$2"; shift 2 ;;
@@ -22,7 +24,9 @@ while [[ $# -gt 0 ]]; do
     --seed) SEED="$2"; shift 2 ;;
     --build) BUILD="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --conditions) ONLY="$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "conditions.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -32,10 +36,12 @@ TRAIN="$BUILD/bin/esc-train"
 CHECKPOINTS=()
 for m in $MODELS; do CHECKPOINTS+=(--checkpoint "$ROOT/models/$m.pt"); done
 CONDITIONS=(clean gain=-40 gain=-30 gain=-20 gain=-10 gain=10 noise=pink@20 noise=pink@10 noise=white@10
-            noise=brown@10 rt60=0.3 rt60=0.5 rt60=1.0 "rt60=0.5,noise=pink@20,gain=-20")
+            noise=brown@10 rt60=0.3 rt60=0.5 rt60=1.0 rt60=0.5,drr=-5 rt60=1,drr=-5
+            rt60=0.5,noise=pink@20,gain=-20)
+[[ -z "$ONLY" ]] || read -r -a CONDITIONS <<< "$ONLY"
 WORK=$(mktemp -d /tmp/escd-conditions.XXXXXX)
 for c in "${CONDITIONS[@]}"; do
-  "$TRAIN" eval "${CHECKPOINTS[@]}" --data "$ESC50" --fold "$FOLD" --condition "$c" --condition-seed "$SEED" \
+  "$TRAIN" eval "${CHECKPOINTS[@]}" --data "$ESC50" --fold "$FOLD" --condition "$c" --condition-seed "$SEED" --threads "$THREADS" \
     --json "$WORK/$c.json" > "$WORK/$c.log" 2>&1 || { echo "conditions.sh: eval failed on $c:" >&2; tail "$WORK/$c.log" >&2; exit 1; }
   echo "  $c done"
 done
@@ -59,13 +65,13 @@ tmp = out + ".tmp"
 json.dump(table, open(tmp, "w"), indent=1)
 os.replace(tmp, out)
 cols = models + (["ensemble"] if len(models) > 1 else [])
-clean = table["conditions"]["clean"]
+clean = table["conditions"].get("clean")
 print(f"\n| condition (fold {fold}, seed {seed}) | " + " | ".join(cols) + " |")
 print("| --- |" + " --- |" * len(cols))
 for c, row in table["conditions"].items():
     cells = []
     for m in cols:
-        delta = "" if c == "clean" else f" ({100 * (row[m] - clean[m]):+.2f})"
+        delta = "" if c == "clean" or clean is None else f" ({100 * (row[m] - clean[m]):+.2f})"
         cells.append(f"{100 * row[m]:.2f}%{delta}")
     print(f"| {c} | " + " | ".join(cells) + " |")
 PY

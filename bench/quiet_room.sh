@@ -6,7 +6,7 @@
 #   harmonics over pink noise) and an HVAC-like rumble (brown noise with a slow tremolo and a 120 Hz
 #   tone) at -45 and -30 dBFS.
 # Usage: bench/quiet_room.sh [--hours H] [--models mamba[,liquid_s4,...]] [--ensemble] [--build DIR]
-#                            [--out DIR] [--config FILE]
+#                            [--out DIR] [--config FILE] [--signals "silence pink:-45 hum:-30 ..."]
 # Writes quiet_room.json (per signal and model: windows, background windows, top-1 labels, event
 # starts) to --out (default a new temporary directory), prints a Markdown table, and exits 1 if any
 # event started. Needs sox and python3-zmq (scripts/install-deps.sh installs them).
@@ -19,6 +19,7 @@ ENSEMBLE=()
 BUILD="$ROOT/build"
 OUT=""
 CONFIG=""
+SIGNALS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hours) HOURS="$2"; shift 2 ;;
@@ -27,7 +28,8 @@ while [[ $# -gt 0 ]]; do
     --build) BUILD="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --signals) SIGNALS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "quiet_room.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +73,10 @@ calibrate() {
 CASES=("silence:-inf")
 for kind in pink brown white; do for level in -60 -45 -30; do CASES+=("$kind:$level"); done; done
 for kind in hum hvac; do for level in -45 -30; do CASES+=("$kind:$level"); done; done
+if [[ -n "$SIGNALS" ]]; then
+  CASES=()
+  for c in $SIGNALS; do [[ "$c" == silence ]] && CASES+=("silence:-inf") || CASES+=("$c"); done
+fi
 
 [[ -n "$CONFIG" ]] || { CONFIG="$OUT/escd.toml"; printf '[scores]\ntop_k = 1\n' > "$CONFIG"; }
 echo "quiet room: ${#CASES[@]} signals of $HOURS h each, models $MODELS ${ENSEMBLE[*]}, output in $OUT"

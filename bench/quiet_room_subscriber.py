@@ -36,7 +36,8 @@ def main():
     max_p = collections.defaultdict(float)
     ready = False
     last_msg = time.monotonic()
-    while time.monotonic() - last_msg < a.quiet_seconds:
+    # Until the first message, escd may still be loading its models: wait longer for that one.
+    while time.monotonic() - last_msg < (a.quiet_seconds if ready else 60.0):
         if not poller.poll(200):
             continue
         topic, body = sock.recv_multipart()

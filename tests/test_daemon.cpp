@@ -55,6 +55,12 @@ class DaemonTest : public ::testing::Test {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
+  // An untrained V-JEPA2 with the fixture's classes: a second, different ensemble member.
+  void save_tiny_vjepa2(const std::string& path) const {
+    auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
+    vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+    save_checkpoint(path, *vjepa2, FrontEndConfig{}, class_names_);
+  }
   std::string log() const {
     std::ifstream in(dir_.path("escd.log"));
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -144,9 +150,7 @@ TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
 // --ensemble publishes, for every window that all models close, the mean of their probabilities
 // under model "ensemble", next to each model's own scores; its events come from that mean.
 TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
-  auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
-  vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
-  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, class_names_);
+  save_tiny_vjepa2(dir_.path("vjepa2.ckpt"));
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
                                                "[scores]\nfull = true\ntop_k = 3\n"
                                                "[models.mamba]\ncheckpoint = \"" << dir_.path("mamba.ckpt") << "\"\n"
@@ -246,9 +250,7 @@ TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
   EXPECT_GT(count(loud, "esc.event.mamba"), 0) << "the control model starts no event: the test cannot fail";
 
   // An ensemble of the background model with a 50-class one: 51 scores, the member's background 0.
-  auto vjepa2 = create_model("vjepa2", test::tiny_hyperparameters("vjepa2"));
-  vjepa2->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
-  save_checkpoint(dir_.path("vjepa2.ckpt"), *vjepa2, FrontEndConfig{}, class_names_);
+  save_tiny_vjepa2(dir_.path("vjepa2.ckpt"));
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
                                                "[scores]\nfull = true\n"
                                                "[models.mamba]\ncheckpoint = \"" << dir_.path("quiet.ckpt") << "\"\n"

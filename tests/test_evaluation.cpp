@@ -72,6 +72,47 @@ TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
   EXPECT_THROW(evaluate(*model, data, clips, 2, 0), std::invalid_argument);
 }
 
+// esc-train eval --condition: seeded per clip, and through the whole front end a level-normalised
+// model gives the same logits at any microphone gain, where a plain one does not.
+TEST(Evaluation, ConditionsArePerClipSeededAndGainLeavesALevelNormalisedModelUnchanged) {
+  Esc50Dataset data;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.f, 0.1f);
+  for (int c = 0; c < 3; ++c) {
+    data.index.clips.push_back(ClipInfo{});
+    std::vector<float> wave(data.clip_samples);
+    for (size_t i = 0; i < wave.size(); ++i) wave[i] = noise(rng) * (i / 16000 == static_cast<size_t>(c) ? 4.f : 0.3f);
+    data.waveforms.push_back(wave);
+  }
+  const std::vector<size_t> clips{0, 1, 2};
+  Esc50Dataset once = data, twice = data, other_seed = data;
+  const RoomCondition reverb_and_noise = parse_room_condition("rt60=0.5,noise=pink@10");
+  perturb_clips(once, clips, reverb_and_noise, 0);
+  perturb_clips(twice, {2, 0, 1}, reverb_and_noise, 0);  // another order: the same room per clip
+  perturb_clips(other_seed, clips, reverb_and_noise, 1);
+  EXPECT_EQ(once.waveforms, twice.waveforms);
+  EXPECT_NE(once.waveforms, other_seed.waveforms);
+  EXPECT_NE(once.waveforms[0], data.waveforms[0]);
+
+  Esc50Dataset quieter = data;
+  perturb_clips(quieter, clips, parse_room_condition("gain=-30"), 0);
+  for (const char* level_norm : {"window_max", "none"}) {
+    SCOPED_TRACE(level_norm);
+    at::manual_seed(2);
+    nlohmann::json h = test::tiny_hyperparameters("mamba");
+    h["level_norm"] = level_norm;
+    auto model = create_model("mamba", h);
+    model->set_input_statistics(at::full({128}, -6.0), at::full({128}, 3.0));
+    const double difference =
+        (evaluate(*model, data, clips).logits - evaluate(*model, quieter, clips).logits).abs().max().item<double>();
+    if (std::string(level_norm) == "window_max") {
+      EXPECT_LT(difference, 1e-3);
+    } else {
+      EXPECT_GT(difference, 1e-2) << "the plain model ignores gain: the test would not see a broken normalisation";
+    }
+  }
+}
+
 // eval warns when a fold it scores was one the checkpoint trained on (fit --refit trains on fold 4).
 TEST(Evaluation, FoldsACheckpointTrainedOnAreNamed) {
   const nlohmann::json refit = {{"train_config", {{"train_folds", {1, 2, 3, 4}}}}};

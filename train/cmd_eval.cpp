@@ -21,17 +21,6 @@ namespace escd::train {
 
 namespace {
 
-// Applies `condition` to each evaluated clip, with draws seeded by (seed, clip) so that a clip gets
-// the same room whichever other clips or models are evaluated with it.
-void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed) {
-  if (condition.text == "clean") return;
-  for (size_t clip : clips) {
-    Rng rng(seed * 0x9e3779b97f4a7c15ULL + clip);
-    apply_room_condition(data.waveforms[clip], 16000, condition, rng);
-  }
-  spdlog::info("condition {} applied to {} clips (seed {})", condition.text, clips.size(), seed);
-}
-
 void print_result(const std::string& title, const EvalResult& result, const std::vector<std::string>& class_names,
                   const std::vector<int>& folds) {
   std::printf("%s on fold(s) %s: accuracy %.4f (%lld clips), loss %.4f\n", title.c_str(),
@@ -108,6 +97,9 @@ std::function<int()> add_eval_command(CLI::App& app) {
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
     Esc50Dataset data = load_esc50(std::move(index), {}, clips);
     perturb_clips(data, clips, condition, args->condition_seed);
+    if (condition.text != "clean") {
+      spdlog::info("condition {} applied to {} clips (seed {})", condition.text, clips.size(), args->condition_seed);
+    }
 
     std::vector<EvalResult> results;
     nlohmann::json members = nlohmann::json::array();

@@ -53,6 +53,13 @@ EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& label
   return r;
 }
 
+void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed) {
+  for (size_t clip : clips) {
+    Rng rng(seed * 0x9e3779b97f4a7c15ULL + clip);
+    apply_room_condition(data.waveforms.at(clip), 16000, condition, rng);
+  }
+}
+
 EvalResult with_background(const EvalResult& result) {
   const at::Tensor column = at::full({result.logits.size(0), 1}, -std::numeric_limits<float>::infinity());
   return summarise(at::cat({result.logits, column}, 1), result.labels, result.logits.size(1) + 1);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/esc50_dataset.h"
+#include "data/room_condition.h"
 #include "models/common/sequence_classifier.h"
 
 namespace escd::train {
@@ -32,6 +33,10 @@ struct EvalResult {
 // class probability over the shifted copies. 1: the plain forward, raw logits.
 EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
                     int batch_size = 64, int time_shifts = 1);
+
+// Applies `condition` to each of `clips` in place (esc-train eval --condition), with draws seeded by
+// (seed, clip) so that a clip meets the same room whichever other clips or models are evaluated.
+void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed);
 
 // An ensemble of models evaluated on the same clips: log of the mean of the members' class
 // probabilities. members: each model's EvalResult on the same clips, in the same order.
