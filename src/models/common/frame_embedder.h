@@ -1,9 +1,11 @@
 // The input path of a recurrent streaming session, one frame per row: [level relative to the row's
-// window] -> normalise with the training statistics -> [MelConv] -> Linear, written into a caller-owned [rows, width] float buffer.
+// window] -> normalise with the training statistics -> [MelConv] -> Linear, written into a
+// caller-owned [rows, width] float buffer.
 // Why one class: Mamba and Liquid-S4 embed frames identically, and the daemon's staggered
-// exact-window rows all receive the same frame, so the embedding (the MelConv is most of its
-// cost) is computed once and copied when every row holds the same frame (with a time kernel, once
-// for the rows whose time context agrees: MelConvStream).
+// exact-window rows all receive the same frame, so with absolute levels the embedding (the MelConv
+// is most of its cost) is computed once and copied when every row holds the same frame (with a
+// time kernel, once for the rows whose time context agrees: MelConvStream). Relative to each row's
+// window level (window_level.h) the rows' inputs differ, and each row is embedded on its own.
 #pragma once
 
 #include <ATen/core/Tensor.h>
