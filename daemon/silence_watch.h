@@ -1,6 +1,6 @@
 // Digital silence on the input: a microphone that is muted, or a capture stream that the sound
-// server silently moved to another source, delivers exact zeros with no error at all (see
-// ../shared/docs/audio-capture.md). A real microphone's noise floor never does, so a long enough run
+// server silently moved to another source, delivers exact zeros with no error at all (the capture
+// tests reproduce both with a private PulseAudio server). A real microphone's noise floor never does, so a long enough run
 // of (near-)zero samples is reported in esc.health and logged; predictions go on (they describe the
 // audio truthfully), and subscribers can tell "quiet room" from "no microphone" by `input.silent`.
 #pragma once
