@@ -13,7 +13,6 @@ namespace {
 constexpr int kSampleRate = 16000;
 
 bool chance(double p, Rng& rng) { return p > 0.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < p; }
-double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
 void microphone(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
   const MicSpec spec{config.mic_eq_db, uniform(config.lowpass_min_hz, kSampleRate / 2.0, rng),
@@ -48,6 +47,8 @@ void shift_bands(float* frames, int n_frames, int n_mels, int shift) {
 }
 
 }  // namespace
+
+double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
   if (samples.empty()) return;

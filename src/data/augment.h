@@ -50,6 +50,9 @@ struct AugmentConfig {
 
 using Rng = std::mt19937_64;
 
+// A draw uniform in [lo, hi): every range of the recipe and of the room simulation.
+double uniform(double lo, double hi, Rng& rng);
+
 // One clip's own variations: shift, white noise, gain (before clips are mixed).
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
 

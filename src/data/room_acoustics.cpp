@@ -15,7 +15,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
 void scale(std::vector<float>& x, double factor) {
   const auto f = static_cast<float>(factor);

@@ -12,7 +12,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
 }  // namespace
 
