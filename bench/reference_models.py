@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch reference implementations of escd's three models, written from the math in
-docs/models.md the way the public reference code computes them on a CPU, at escd's default sizes:
+docs/MODELS.md the way the public reference code computes them on a CPU, at escd's default sizes:
 
   mamba      Mamba-1 blocks whose selective scan is the per-time-step reference loop (the
              `selective_scan_ref` formulation: discretise all steps, then a Python loop over time);
@@ -54,7 +54,7 @@ def median_seconds(fn, repeats):
 
 
 # ---------------------------------------------------------------------------------------------
-# Mamba (models.md 2)
+# Mamba (docs/MODELS.md 2)
 
 class RMSNorm(nn.Module):
     def __init__(self, d, eps=1e-5):
@@ -218,7 +218,7 @@ class MambaClassifier(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
-# Liquid-S4 (models.md 1; escd's defaults: S4D-LegS modes, ZOH, kb liquid chain of degree 2)
+# Liquid-S4 (docs/MODELS.md 1; escd's defaults: S4D-LegS modes, ZOH, kb liquid chain of degree 2)
 
 def legs_diagonal(N):
     """S4D-LegS: eigenvalues of the normal part of HiPPO-LegS (real part -1/2), B = V* B_legs."""
@@ -333,7 +333,7 @@ class LiquidS4Classifier(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
-# V-JEPA2 (models.md 3): tubelets of 8 frames x 16 mels, ViT encoder, attentive pooler
+# V-JEPA2 (docs/MODELS.md 3): tubelets of 8 frames x 16 mels, ViT encoder, attentive pooler
 
 def sincos(positions, d):
     omega = 10000.0 ** (-torch.arange(d // 2, dtype=torch.float64) / (d // 2))

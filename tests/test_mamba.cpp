@@ -131,7 +131,10 @@ TEST(Mamba, ParameterCountMatchesHandFormula) {
     EXPECT_EQ(count_parameters(*model), expected_parameters(32, 2, 8, 3, 2, 5, 128, kMels, 7, 16));
   }
   {
-    // The original project's model (models.md 4.3): 7,394,354 parameters.
+    // The size of the Python prototype escd replaced (d_model 256, 6 layers, gated MLP 1024, Linear
+    // embedding), counted by hand from Mamba-1's layer shapes (docs/MODELS.md 2.1, 2.4): per layer
+    // mixer 437,760 + MLP 786,432 + two RMSNorms 512, times 6, + embedding 33,024 + norm_f 256 +
+    // head 12,850 = 7,394,354.
     const auto model =
         create_model("mamba", {{"d_model", 256}, {"n_layers", 6}, {"d_intermediate", 1024}, {"mel_conv_channels", 0}});
     EXPECT_EQ(count_parameters(*model), 7394354);

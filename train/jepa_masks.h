@@ -1,6 +1,6 @@
 // Multi-block masks for JEPA pretraining on the (tubelet, mel patch) token grid. Upstream V-JEPA 2
 // masks blocks spanning the whole time axis of video; on a spectrogram that would hide whole mel
-// bands for the whole clip, so blocks here are rectangles on the (time, mel) grid (models.md 3.5).
+// bands for the whole clip, so blocks here are rectangles on the (time, mel) grid (docs/MODELS.md 3.5).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,4 +1,4 @@
-// esc-train pretrain: JEPA self-supervised pretraining of the V-JEPA2 encoder (models.md 3.5).
+// esc-train pretrain: JEPA self-supervised pretraining of the V-JEPA2 encoder (docs/MODELS.md 3.5).
 // A context encoder sees only the visible tokens; a narrow predictor predicts, at the masked
 // tokens, the layer-normalised features of a target encoder (an EMA copy, no gradient) that sees
 // the whole clip; L1 loss, two mask generators (small and large blocks) per batch.

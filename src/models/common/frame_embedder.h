@@ -25,8 +25,10 @@ namespace escd {
 
 class FrameEmbedder {
  public:
-  // mel_conv may be null (the Linear reads the normalised frame). The Linear's weights are
-  // snapshotted; the MelConv runs on the module (a few small ATen ops per frame).
+  // mel_conv may be null (the Linear reads the normalised frame). Both are snapshotted when the
+  // embedder is built (later changes to the modules are not seen): the Linear as a PackedLinear,
+  // the MelConv as a MelConvStream, which steps it in its own loops (an im2col and one PackedLinear
+  // product per layer, the per-frame GroupNorm, ATen's GELU on a plain buffer).
   FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear, int64_t batch);
 
   // frames: [rows, n_mels] raw log-mel, rows <= batch; out: [rows, width()] floats.

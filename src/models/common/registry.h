@@ -1,4 +1,4 @@
-// Models by name: "liquid_s4", "mamba" (and later "vjepa2"), built from their hyperparameters.
+// Models by name: "liquid_s4", "mamba", "vjepa2" (docs/MODELS.md), built from their hyperparameters.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // HiPPO-LegS: the state matrix that makes an SSM's state track Legendre coefficients of the input's
-// whole history (models.md 1.1), and its diagonal (S4D-LegS) form used to initialise each layer.
+// whole history, and its diagonal (S4D-LegS) form used to initialise each layer (docs/MODELS.md 1.2).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,6 +1,7 @@
-// Liquid-S4 classifier (models.md section 1) with causal, trainable liquid terms. Built from
+// Liquid-S4 classifier (docs/MODELS.md section 1) with causal, trainable liquid terms. Built from
 // liquid_s4_model.cpp and its parts: hippo (LegS init), diagonal_ssm (S4D-LegS kernel and
-// discretisation), liquid_terms (kb and polyb, parallel and step forms), s4_layer, frame_norm.
+// discretisation), liquid_terms (kb and polyb, parallel forms), ssm_step (one frame of the SSM and
+// of kb's chains), s4_layer (the layer and its stream, with polyb's step), frame_norm.
 #pragma once
 
 #include <memory>

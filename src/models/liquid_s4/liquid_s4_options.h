@@ -6,7 +6,7 @@
 
 namespace escd::liquid_s4 {
 
-// Which causal liquid term each S4 layer adds to its linear SSM (models.md 1.4).
+// Which causal liquid term each S4 layer adds to its linear SSM (docs/MODELS.md 1.4).
 enum class LiquidKernel {
   none,   // plain S4
   polyb,  // pointwise products of neighbouring inputs, one trained coefficient per degree and channel

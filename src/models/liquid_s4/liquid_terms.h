@@ -1,5 +1,5 @@
-// The causal liquid terms of an S4 layer (models.md 1.4) in their parallel (whole sequence,
-// training) form; the step (one frame, streaming) forms are in S4LayerStream (polyb) and
+// The causal liquid terms of an S4 layer (docs/MODELS.md 1.4) in their parallel (whole sequence,
+// training) form; the step (one frame, streaming) forms (1.6) are in S4LayerStream (polyb) and
 // ssm_step.h (kb's chains). φ is tanh when `contract` is set, the identity otherwise.
 //
 // kb: the exact degree-p truncation of the liquid recurrence x_k = (Ā + B̄ u_k 1ᵀ) x_{k−1} + B̄ u_k,

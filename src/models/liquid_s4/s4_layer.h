@@ -1,5 +1,5 @@
-// One S4 layer (models.md 1.5): y = SSM(u) + D⊙u [+ liquid term] -> GELU -> dropout ->
-// Linear H->2H -> GLU, in parallel form (training) and as a per-frame stream (S4LayerStream).
+// One S4 layer (docs/MODELS.md 1.5): y = SSM(u) + D⊙u [+ liquid term] -> GELU -> dropout ->
+// Linear H->2H -> GLU, in parallel form (training) and as a per-frame stream (S4LayerStream, 1.6).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,4 +1,4 @@
-// The Mamba classifier (models.md 2.4): [MelConv →] Linear(→ D) → pre-norm residual Mamba blocks
+// The Mamba classifier (docs/MODELS.md 2.4): [MelConv →] Linear(→ D) → pre-norm residual Mamba blocks
 // (optionally each followed by a gated MLP) → final RMSNorm → mean over time → Linear head, and its
 // streaming session, which steps every block once per frame from per-row conv and SSM states.
 #include "models/mamba/mamba.h"
@@ -25,8 +25,8 @@
 namespace escd {
 
 nlohmann::json mamba_defaults() {
-  // Sized for ESC-50 training on a 2-core CPU: 0.49 M parameters, 163 MFLOP per 155-frame clip
-  // (bench_mamba prints both and the measured step times). config/mamba.toml repeats these values.
+  // Sized for ESC-50 training on a 2-core CPU (bench_mamba prints the parameter count, the FLOPs per
+  // clip and the measured step times). config/mamba.toml repeats these values.
   return {
       {"d_model", 128},       {"n_layers", 4},         {"d_state", 16},     {"d_conv", 4},
       {"expand", 2},          {"dt_rank", 0},          {"d_intermediate", 0}, {"dt_min", 0.001},
@@ -85,7 +85,7 @@ class MambaBlockImpl : public torch::nn::Module {
     if (c.has_mlp()) {
       norm2 = register_module("norm2", RMSNorm(c.d_model, c.norm_eps));
       mlp = register_module("mlp", GatedMLP(c.d_model, c.mlp_hidden()));
-      // Same residual rescaling as out_proj (models.md 2.4).
+      // Same residual rescaling as out_proj (docs/MODELS.md 2.4).
       at::NoGradGuard no_grad;
       mlp->fc2->reset_parameters();
       mlp->fc2->weight.div_(std::sqrt(2.0 * static_cast<double>(c.n_layers)));
@@ -142,7 +142,7 @@ class MambaClassifier : public SequenceClassifier {
         config(MambaConfig::from_json(hyperparameters)) {
     // The input projection and the head keep PyTorch's default Linear init (biases included):
     // upstream's zero-bias rule covers the backbone's Linears only, which here have no biases
-    // except dt_proj (models.md 2.4).
+    // except dt_proj (docs/MODELS.md 2.4).
     int64_t embedded = n_mels;
     if (config.mel_conv_channels > 0) {
       mel_conv = register_module("mel_conv", MelConv(n_mels, config.mel_conv_channels, config.mel_conv_time_kernel));

@@ -1,4 +1,4 @@
-// Mamba-1 MixerModel classifier (models.md section 2). Implemented in mamba.cpp.
+// Mamba-1 MixerModel classifier (docs/MODELS.md section 2). Implemented in mamba.cpp.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,4 @@
-// The per-frame layers around the Mamba mixer: RMSNorm and the gated MLP (models.md 2.4). Each has
+// The per-frame layers around the Mamba mixer: RMSNorm and the gated MLP (docs/MODELS.md 2.4). Each has
 // the parallel forward used in training; RMSNorm also has an allocation-free `forward_into` for
 // streaming, which writes into caller-owned float buffers of shape [rows, width] (the streaming
 // session runs the gated MLP on packed weights itself).

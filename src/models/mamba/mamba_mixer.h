@@ -1,4 +1,4 @@
-// The Mamba-1 mixer (models.md 2.1-2.3): in_proj → causal depthwise conv → SiLU → x_proj/dt_proj →
+// The Mamba-1 mixer (docs/MODELS.md 2.1-2.3): in_proj → causal depthwise conv → SiLU → x_proj/dt_proj →
 // selective scan gated by SiLU(z) → out_proj. Two forms with identical math: forward() over whole
 // sequences (training; the fused scan), and step() advancing a batch of rows by one frame from
 // their conv and SSM states (streaming; plain loops, no autograd, float only).
@@ -48,7 +48,8 @@ class MambaMixerImpl : public torch::nn::Module {
 
   // One frame for every row. h: [rows, D] floats; conv_state [rows, d_conv, E] (oldest input first)
   // and ssm_state [rows, N, E] are updated in place; the result is written to out [rows, D]. No
-  // allocation and one ATen call (softplus); the products run on `weights`.
+  // allocation and no ATen operator (softplus is fused into selective_scan_step); the products run
+  // on `weights`.
   void step(const float* h, int64_t rows, at::Tensor& conv_state, at::Tensor& ssm_state,
             const MixerStepWeights& weights, MixerStepBuffers& buffers, float* out) const;
 

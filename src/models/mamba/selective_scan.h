@@ -1,4 +1,4 @@
-// The Mamba-1 selective scan (models.md 2.2) as one fused CPU kernel with a hand-written backward.
+// The Mamba-1 selective scan (docs/MODELS.md 2.2) as one fused CPU kernel with a hand-written backward.
 //
 //   h_t[e,n] = exp(Δ_t[e]·A[e,n])·h_{t−1}[e,n] + Δ_t[e]·B_t[n]·u_t[e],   h_{−1} = 0
 //   y_t[e]   = Σ_n C_t[n]·h_t[e,n] + D[e]·u_t[e]

@@ -1,4 +1,4 @@
-// The JEPA predictor (models.md 3.5): a narrow transformer that, from the context encoder's
+// The JEPA predictor (docs/MODELS.md 3.5): a narrow transformer that, from the context encoder's
 // features at the visible tokens, predicts the target encoder's features at the masked ones.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Pre-norm transformer pieces of V-JEPA 2 (models.md 3.3-3.4): a self-attention block and the
+// Pre-norm transformer pieces of V-JEPA 2 (docs/MODELS.md 3.2-3.3): a self-attention block and the
 // attentive pooler's cross-attention block. Written on ATen matmul/softmax (libtorch 1.13 has no
 // fused scaled-dot-product attention).
 #pragma once

@@ -27,8 +27,9 @@ at::Tensor cut_tubelets(const at::Tensor& frames, int64_t tubelet_frames, int64_
 at::Tensor tubelet_patches(const at::Tensor& tubelet, int64_t patch_mels);
 
 // Fixed 2-D sin-cos table [grid.tokens(), dim]: the first dim/2 channels encode the tubelet index,
-// the rest the mel patch index, each as [sin(p w_i), cos(p w_i)] with w_i = 10000^(-i / (d/2))
-// (models.md 3.2, the non-RoPE form, with the width axis of size one dropped). Why not V-JEPA 2's
+// the rest the mel patch index, each as [sin(p w_i), cos(p w_i)] with w_i = 10000^(-i / (d/2)),
+// d = dim/2 (docs/MODELS.md 3.1: V-JEPA 2's non-RoPE sin-cos table, on a 2-D grid split evenly
+// between time and mel rather than its 3-D time/height/width split). Why not V-JEPA 2's
 // 3-D RoPE: positions added once after the patch embedding leave the embeddings position-free, so
 // a streaming session can cache them while the window slides and re-add positions per window;
 // RoPE would rotate q and k inside every attention call for no gain at 152 tokens, and the

@@ -1,4 +1,4 @@
-// V-JEPA2 audio classifier (models.md section 3): ViT encoder over log-mel tubelets, attentive
+// V-JEPA2 audio classifier (docs/MODELS.md section 3): ViT encoder over log-mel tubelets, attentive
 // pooler (one learned query cross-attending to the tokens), MLP, Linear head.
 #pragma once
 

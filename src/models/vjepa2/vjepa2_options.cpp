@@ -10,8 +10,9 @@
 namespace escd::vjepa2 {
 
 nlohmann::json vjepa2_defaults() {
-  // Sized for CPU training within an hour (bench_vjepa2 prints parameters and FLOPs): 19 tubelets
-  // x 8 mel patches = 152 tokens of 8 frames x 16 bands, 4 blocks of width 128.
+  // Sized for training on a CPU (bench_models prints the parameter count and FLOPs per clip): 19
+  // tubelets x 8 mel patches = 152 tokens of 8 frames x 16 bands (the latest 152 frames of a
+  // 155-frame window), 4 blocks of width 128. config/vjepa2.toml repeats these values.
   return {{"embed_dim", 128},     {"depth", 4},         {"heads", 4},           {"mlp_ratio", 4},
           {"tubelet_frames", 8},  {"patch_mels", 16},   {"max_tubelets", 19},   {"pool_heads", 4},
           {"drop_path", 0.1},     {"predictor_dim", 96}, {"predictor_depth", 2}, {"predictor_heads", 4},

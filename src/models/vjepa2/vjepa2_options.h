@@ -1,4 +1,4 @@
-// V-JEPA2 audio classifier hyperparameters (models.md section 3), read from the complete JSON that
+// V-JEPA2 audio classifier hyperparameters (docs/MODELS.md section 3), read from the complete JSON that
 // vjepa2_defaults() documents.
 #pragma once
 
