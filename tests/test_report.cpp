@@ -117,6 +117,30 @@ TEST(Report, ADistilledRunAlsoShowsItsDistillationLoss) {
   EXPECT_NE(html.find("distillation loss"), std::string::npos);
 }
 
+// Reports are shipped (models/*.report.html): they name the run by its directory's own name, and
+// carry no path of the machine that trained it, however the directory was given.
+TEST(Report, NamesTheRunWithoutAnyPath) {
+  test::TempDir dir;
+  const std::string run = dir.path("runs/mamba-refit");
+  std::filesystem::create_directories(run);
+  std::ofstream(run + "/metrics.jsonl") << R"({"epoch":0,"train_loss":3.9,"lr":0.001})" "\n";
+  for (const std::string& given : {run, run + "/", dir.path("runs/../runs/mamba-refit")}) {
+    const std::string html = render_report(given);
+    EXPECT_NE(html.find("<title>escd training report: mamba-refit</title>"), std::string::npos) << given;
+    EXPECT_NE(html.find("Run directory: <code>mamba-refit</code>"), std::string::npos) << given;
+    EXPECT_EQ(html.find(dir.str()), std::string::npos) << given << " leaks into the report";
+    EXPECT_EQ(html.find("runs/"), std::string::npos) << given << " leaks into the report";
+    // Any other path would show as a slash: the only ones allowed are tags' and the SVG namespace's.
+    std::string rest = html;
+    for (const std::string& allowed : {std::string("http://www.w3.org/2000/svg"), std::string("</"), std::string("/>")}) {
+      for (size_t at; (at = rest.find(allowed)) != std::string::npos;) rest.erase(at, allowed.size());
+    }
+    const size_t slash = rest.find('/');
+    EXPECT_EQ(slash, std::string::npos) << given << ": a path in the report: "
+                                        << rest.substr(slash == std::string::npos ? 0 : std::max<size_t>(slash, 40) - 40, 80);
+  }
+}
+
 TEST(Report, MissingOrBrokenMetricsAreNamed) {
   test::TempDir dir;
   EXPECT_THROW(render_report(dir.str()), std::runtime_error);

@@ -1,4 +1,4 @@
-// esc-train dataset --data <dir>: checks an ESC-50 directory, decodes it, and reports the split
+// esc-train dataset [--data <dir>]: checks an ESC-50 directory, decodes it, and reports the split
 // sizes, decode throughput and the batch pipeline's throughput.
 #include <spdlog/spdlog.h>
 
@@ -9,21 +9,23 @@
 #include "data/batch_loader.h"
 #include "data/esc50_dataset.h"
 #include "config_file.h"
+#include "data_dir.h"
 #include "train_config.h"
 
 namespace escd::train {
 
 std::function<int()> add_dataset_command(CLI::App& app) {
   struct Args {
-    std::string data = "../shared/esc50";
+    std::string data;
     std::vector<int> train_folds{1, 2, 3}, val_folds{4}, test_folds{5};
     int threads = 2;
     int batches = 10;
     std::string config;
+    bool partial_data = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("dataset", "Check an ESC-50 directory and measure the data pipeline");
-  cmd->add_option("--data", args->data, "ESC-50 directory (meta/esc50.csv, audio/)")->capture_default_str();
+  add_data_option(cmd, args->data);
   cmd->add_option("--train-folds", args->train_folds, "Training folds")->capture_default_str();
   cmd->add_option("--val-folds", args->val_folds, "Validation folds")->capture_default_str();
   cmd->add_option("--test-folds", args->test_folds, "Test folds")->capture_default_str();
@@ -32,10 +34,14 @@ std::function<int()> add_dataset_command(CLI::App& app) {
   cmd->add_option("--config", args->config,
                   "Time the augmentation and batch size of this recipe (e.g. config/mamba.toml) instead of the "
                   "defaults with mixing");
+  add_partial_data_flag(cmd, args->partial_data);
   return [args] {
     using clock = std::chrono::steady_clock;
-    Esc50Index index = read_esc50_index(args->data);
-    spdlog::info("{}: {} clips, {} classes; train {} / val {} / test {}", args->data, index.clips.size(),
+    const std::string data_dir = resolve_data_dir(args->data, "dataset");
+    Esc50IndexOptions index_options;
+    index_options.allow_partial = args->partial_data;
+    Esc50Index index = read_esc50_index(data_dir, index_options);
+    spdlog::info("{}: {} clips, {} classes; train {} / val {} / test {}", data_dir, index.clips.size(),
                  index.class_names.size(), clips_in_folds(index, args->train_folds).size(),
                  clips_in_folds(index, args->val_folds).size(), clips_in_folds(index, args->test_folds).size());
     auto t0 = clock::now();

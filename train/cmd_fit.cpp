@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "config_file.h"
+#include "data_dir.h"
 #include "data/esc50_dataset.h"
 #include "distillation.h"
 #include "models/common/registry.h"
@@ -37,7 +38,7 @@ nlohmann::json settings_table(const std::vector<std::string>& settings) {
 
 std::function<int()> add_fit_command(CLI::App& app) {
   struct Args {
-    std::string model, data = "../shared/esc50", out, config, init;
+    std::string model, data, out, config, init;
     int epochs = 0, threads = 0, stop_after = 0;
     int64_t seed = -1;
     bool resume = false, cv = false, refit = false, partial_data = false;
@@ -47,7 +48,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
   cmd->add_option("--model", args->model, "liquid_s4 | mamba | vjepa2")->required();
-  cmd->add_option("--data", args->data, "ESC-50 directory")->capture_default_str();
+  add_data_option(cmd, args->data);
   cmd->add_option("--out", args->out, "Run directory (metrics, checkpoints)")->required();
   cmd->add_option("--config", args->config, "Recipe TOML (default: config/<model>.toml)");
   cmd->add_option("--epochs", args->epochs, "Override the recipe's epochs")->check(CLI::PositiveNumber);
@@ -74,8 +75,7 @@ std::function<int()> add_fit_command(CLI::App& app) {
                 "shipped model, once the recipe and its epochs were chosen on the validation fold")
       ->excludes("--cv");
   cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
-  cmd->add_flag("--partial-data", args->partial_data,
-                "Accept a dataset that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
+  add_partial_data_flag(cmd, args->partial_data);
   return [args] {
     const std::string config_path = find_model_config(args->model, args->config);
     ModelConfigFile file;
@@ -99,11 +99,12 @@ std::function<int()> add_fit_command(CLI::App& app) {
     options.init_checkpoint = args->init;
     options.stop_after_epochs = args->stop_after;
     create_model(args->model, options.hyperparameters);  // fail early on a bad [model] table
+    const std::string data_dir = resolve_data_dir(args->data, "fit");  // before writing anything
 
     prepare_run_directory(args->out);  // a full or read-only disk fails now, not after loading ESC-50
     Esc50IndexOptions index_options;
     index_options.allow_partial = args->partial_data;
-    const Esc50Dataset data = load_esc50(read_esc50_index(args->data, index_options));
+    const Esc50Dataset data = load_esc50(read_esc50_index(data_dir, index_options));
     if (!args->cv) {
       options.run_dir = args->out;
       fit(options, data);

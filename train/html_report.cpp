@@ -122,6 +122,20 @@ std::string worst_pairs_table(const nlohmann::json& eval) {
   return html.str() + "</table>";
 }
 
+// The run directory's own name (runs/mamba-refit/ -> mamba-refit, "." -> the current directory's
+// name): reports are shipped and read on other machines, where the path of the one that trained
+// the model means nothing and would only leak its layout.
+std::string run_name(const std::string& run_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path path = fs::absolute(run_dir, ec);
+  if (ec) path = run_dir;
+  path = path.lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // a trailing separator
+  const std::string name = path.filename().string();
+  return name.empty() || name == "." || name == ".." ? "run" : name;
+}
+
 }  // namespace
 
 std::string render_report(const std::string& run_dir) {
@@ -151,12 +165,13 @@ std::string render_report(const std::string& run_dir) {
     if (j.contains("lr")) lr.points.emplace_back(epoch, j["lr"].get<double>());
   }
 
+  const std::string name = run_name(run_dir);
   std::ostringstream html;
-  html << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>escd training report: " << escape(run_dir)
+  html << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>escd training report: " << escape(name)
        << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
           ".charts svg{margin:0 1em 1em 0}</style></head><body>"
-       << "<h1>Training report</h1><p>Run directory: <code>" << escape(run_dir) << "</code>, " << line_no
+       << "<h1>Training report</h1><p>Run directory: <code>" << escape(name) << "</code>, " << line_no
        << " epochs logged.</p>";
   const std::string final_path = run_dir + "/final.json";
   nlohmann::json final_json;

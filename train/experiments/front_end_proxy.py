@@ -4,17 +4,20 @@ LayerNorm -> mean over time -> Linear) with escd's recipe (waveform shift/gain/n
 mel shift, SpecAugment, label smoothing, AdamW 2e-3 with warm-up and cosine), trained on folds 1-3 and
 validated on fold 4. A GRU in PyTorch trains in seconds per epoch, the real models in tens of seconds.
 
-  /usr/bin/python3 train/experiments/front_end_proxy.py {linear|fconv|fconv_ln|tconv|tconv_ln|tconv1_ln} EPOCHS [SEED]
+  python3 train/experiments/front_end_proxy.py {linear|fconv|fconv_ln|tconv|tconv_ln|tconv1_ln} EPOCHS [SEED]
 
 PROXY_CHANNELS (default 16,32,32) sets the per-frame conv's channels, one stride-2 layer each (kernels 5,
 then 3 for the last); PROXY_POOL=meanmax pools mean and max over time instead of the mean.
 
-ESC50_DIR (default ../shared/esc50) is decoded once into ESC50_PROXY_CACHE (default /tmp/esc50-proxy.pt).
+ESC50_DIR (required: the ESC-50 directory, with each clip as a 16 kHz <name>.flac beside or instead of
+the official 44.1 kHz <name>.wav; this script does not resample) is decoded once into ESC50_PROXY_CACHE
+(default esc50-proxy.pt in the system temporary directory).
 """
 import csv
 import math
 import os
 import sys
+import tempfile
 import time
 
 import torch
@@ -23,11 +26,14 @@ import torch.nn.functional as Fn
 import torchaudio
 
 torch.set_num_threads(1)
-ESC50 = os.environ.get("ESC50_DIR", "../shared/esc50")
-CACHE = os.environ.get("ESC50_PROXY_CACHE", "/tmp/esc50-proxy.pt")
+ESC50 = os.environ.get("ESC50_DIR", "")
+CACHE = os.environ.get("ESC50_PROXY_CACHE", os.path.join(tempfile.gettempdir(), "esc50-proxy.pt"))
 
 
 def decode_all():
+    if not ESC50:  # needed only until the cache exists
+        sys.exit("front_end_proxy.py: set ESC50_DIR to the ESC-50 directory (meta/esc50.csv, audio/ as in "
+                 "https://github.com/karolpiczak/ESC-50), its clips as 16 kHz FLAC")
     rows = list(csv.DictReader(open(os.path.join(ESC50, "meta", "esc50.csv"))))
     W = torch.zeros(len(rows), 80000)
     F = torch.zeros(len(rows), dtype=torch.long)
