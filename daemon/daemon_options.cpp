@@ -1,9 +1,13 @@
 #include "daemon_options.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <stdexcept>
 
+#include "audio/raw_pcm_source.h"
+#include "models/common/registry.h"
 #include "util/toml_json.h"
 
 namespace escd::daemon {
@@ -115,6 +119,23 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
   return tables;
 }
 
+// A model name escd has no architecture for; `where` names it, the message lists the ones escd has.
+void require_known_model(const std::string& name, const std::string& where) {
+  const std::vector<std::string> known = model_names();
+  if (std::find(known.begin(), known.end(), name) != known.end()) return;
+  std::string list;
+  for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+  throw ConfigError(where + ": no such model (escd has " + list + ")");
+}
+
+void require_pcm_format(const std::string& format) {
+  try {
+    parse_pcm_format(format);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("format: ") + e.what());
+  }
+}
+
 }  // namespace
 
 void apply_config_file(DaemonOptions& options, const std::string& path) {
@@ -148,7 +169,7 @@ void apply_config_file(DaemonOptions& options, const std::string& path) {
 void validate(const DaemonOptions& o) {
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (o.hop_ms <= 0 || o.hop_ms > 5000) throw ConfigError("hop_ms: expected 0 < hop_ms <= 5000, got " + std::to_string(o.hop_ms));
-  if (o.format != "s16le" && o.format != "f32le") throw ConfigError("format: expected s16le or f32le, got '" + o.format + "'");
+  require_pcm_format(o.format);
   if (o.rate < 1000 || o.rate > 384000) throw ConfigError("rate: expected 1000..384000 Hz, got " + std::to_string(o.rate));
   if (o.channels < 1 || o.channels > 64) throw ConfigError("channels: expected 1..64, got " + std::to_string(o.channels));
   if (o.top_k < 1) throw ConfigError("top_k: expected at least 1");
@@ -163,6 +184,11 @@ void validate(const DaemonOptions& o) {
   }
   if (!o.curve_client_keys.empty() && o.curve_server_key.empty()) {
     throw ConfigError("curve_client_keys: needs curve_server_key too (escd's own key pair, from escd --generate-curve-keypair)");
+  }
+  for (const std::string& model : o.models) require_known_model(model, "model '" + model + "'");
+  for (const std::string& entry : o.checkpoints_by_model) {
+    const std::string name = entry.substr(0, entry.find('='));
+    require_known_model(name, "[models." + name + "] checkpoint");
   }
   if (!o.checkpoint.empty() && o.models.size() != 1) throw ConfigError("--checkpoint needs exactly one --model");
   if (o.ensemble && o.models.size() < 2) {

@@ -27,7 +27,7 @@ struct DaemonOptions {
   // input
   std::string device;               // PortAudio device: index or name substring ("" = default)
   std::string input;                // audio file, or "-" for raw PCM on stdin ("" = microphone)
-  std::string format = "s16le";     // raw PCM on stdin: s16le | f32le
+  std::string format = "s16le";     // raw PCM on stdin: audio/raw_pcm_source.h lists the formats
   int rate = 16000;                 // raw PCM on stdin
   int channels = 1;                 // raw PCM on stdin
   bool fast = false;                // files: as fast as possible, exit at the end

@@ -51,7 +51,10 @@ int main(int argc, char** argv) {
   app.add_flag("--list-devices", list_devices, "List audio input devices and exit");
   app.add_option("--device", device, "Input device: index or name substring");
   app.add_option("--input", input, "Audio file, or - for raw PCM on stdin (instead of a microphone)");
-  app.add_option("--format", format, "Raw PCM format on stdin: s16le | f32le");
+  app.add_option("--format", format,
+                 "Raw PCM format on stdin, little-endian: s16le | s24_le (24 bits in 4-byte words) | s24_3le "
+                 "(24 bits packed in 3 bytes) | s32le | f32le; arecord's -f names work too (S16_LE, S24_LE, "
+                 "S24_3LE, S32_LE, FLOAT_LE)");
   app.add_option("--rate", rate, "Raw PCM sample rate on stdin");
   app.add_option("--channels", channels, "Raw PCM channels on stdin");
   app.add_flag("--fast", fast, "Files and stdin: as fast as possible (not real time); exit at the end");
@@ -134,8 +137,12 @@ int main(int argc, char** argv) {
   at::globalContext().setUserEnabledMkldnn(false);
 
   try {
+    // Everything that can fail for good fails before the wait for a microphone: an endpoint that
+    // does not bind, a checkpoint that does not load. A wrong setting must end a (systemd) start
+    // at once with its reason, not hide behind "waiting for the audio input".
     escd::daemon::Publisher publisher(options.pub, options.send_hwm,
                                       {options.curve_server_key, options.curve_client_keys});
+    escd::daemon::Pipeline pipeline(options, publisher);
     // A microphone that is not there yet is waited for (health says so); SIGTERM ends the wait.
     std::unique_ptr<escd::AudioSource> source =
         escd::daemon::open_source_waiting(options, publisher, signals.stop, escd::daemon::systemd_status);
@@ -144,9 +151,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     g_source = source.get();
-    escd::daemon::Pipeline pipeline(options, std::move(source), publisher);
     escd::daemon::attach_systemd(pipeline);
-    const int code = pipeline.run(signals);
+    const int code = pipeline.run(std::move(source), signals);
     g_source = nullptr;
     return code;
   } catch (const std::exception& e) {

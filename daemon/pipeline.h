@@ -1,6 +1,15 @@
 // The daemon's processing loop: source -> mono -> 16 kHz -> log-mel frames -> every model's window
-// scheduler -> scores, events, levels and health on ZeroMQ. One thread runs it; the only other
-// thread is the audio callback, which only fills a lock-free ring.
+// scheduler -> scores, events, levels and health on ZeroMQ. It runs on escd's main thread, the only
+// one that touches the models, the windows and the PUB socket; files and stdin are read on it too.
+// The other threads, none of which calls into the pipeline:
+//   - with a microphone (PortAudioSource): PortAudio's callback thread, which only fills a
+//     lock-free ring, and the source's monitor thread, which checks the stream's health and
+//     reopens a lost device with backoff;
+//   - the publisher's ConnectionMonitor thread, which reads the PUB socket's monitor events;
+//   - with a CURVE client allowlist (curve_client_keys): the ZapHandler thread, which answers
+//     libzmq's authentication requests;
+//   - libzmq's own I/O threads, and with [daemon] threads > 1 the ATen/OpenBLAS worker threads,
+//     which only run inside a model call made by the loop.
 #pragma once
 
 #include <atomic>
@@ -22,10 +31,13 @@ struct PipelineSignals {
 
 class Pipeline {
  public:
-  Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, Publisher& publisher);
+  // Loads and checks every model (and the ensemble's classes): a model that does not load is a
+  // start-up error here, before any audio input is opened or waited for.
+  Pipeline(DaemonOptions options, Publisher& publisher);
   ~Pipeline();
-  // Runs until the source finishes (files, stdin) or stop is set; ends open events; returns the exit code.
-  int run(PipelineSignals& signals);
+  // Runs on `source` until it finishes (files, stdin) or stop is set; ends open events; returns the
+  // exit code.
+  int run(std::unique_ptr<AudioSource> source, PipelineSignals& signals);
 
   // Called (from the loop) once models and source are up, and on each health report: for sd_notify.
   std::function<void(const std::string& status)> on_ready, on_health;
@@ -35,6 +47,8 @@ class Pipeline {
 
  private:
   struct State;
+  // Takes the source and sets up the stream state for its rate.
+  void attach(std::unique_ptr<AudioSource> source);
   void process_samples(const float* samples, size_t n);
   void process_frame(const float* frame);
   // Scores on esc.scores.<model>, and the events they trigger on esc.event.<model>.

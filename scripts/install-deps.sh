@@ -13,12 +13,13 @@ packages=(
   libtorch-dev libopenblas0-pthread  # OpenBLAS: Debian's libtorch otherwise runs the reference BLAS
   libsndfile1-dev libsamplerate0-dev libfftw3-dev libcsv-dev
   portaudio19-dev libzmq3-dev cppzmq-dev
+  libasound2-dev libjack-jackd2-dev  # ALSA and JACK: escd sends their messages to its log
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   # sanitizer builds and libFuzzer targets (scripts/test-sanitized.sh, fuzz/)
   clang libclang-rt-14-dev
-  # real-capture tests: a private PulseAudio server with a virtual microphone (docs/audio-capture.md)
+  # real-capture tests: a private PulseAudio server with a virtual microphone (docs/CAPTURE_TESTS.md)
   pulseaudio pulseaudio-utils libasound2-plugins sox
   # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber
   time python3-zmq

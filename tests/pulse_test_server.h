@@ -1,6 +1,6 @@
 // A private PulseAudio server with a virtual microphone, for testing real PortAudio capture on a
-// machine without a sound card (see ../shared/docs/audio-capture.md). Whatever is played into the
-// sink `vmic_sink` comes out of the source `vmic_mic`, in real time.
+// machine without a sound card (docs/CAPTURE_TESTS.md). Whatever is played into the sink `vmic_sink`
+// comes out of the source `vmic_mic`, in real time.
 //
 // Everything lives in a temporary directory; the server's PID is kept, and the server is stopped by
 // that PID (never by name) when the object goes away.

@@ -54,7 +54,12 @@ TEST(DaemonOptions, MistakesAreNamed) {
   EXPECT_NE(error_of("[sound]\n").find("unknown table [sound]"), std::string::npos);
   EXPECT_NE(error_of("[daemon]\nthreads = \"two\"\n").find("[daemon] threads: expected an integer"), std::string::npos);
   EXPECT_NE(error_of("[daemon]\nhop_ms = 0\n").find("hop_ms"), std::string::npos);
-  EXPECT_NE(error_of("[input]\nformat = \"mp3\"\n").find("format: expected s16le or f32le"), std::string::npos);
+  EXPECT_NE(error_of("[input]\nformat = \"mp3\"\n").find("format: unknown raw PCM format 'mp3'"), std::string::npos);
+  EXPECT_EQ(error_of("[input]\nformat = \"S24_3LE\"\n"), "no error");
+  EXPECT_NE(error_of("[daemon]\nmodels = [\"resnet\"]\n").find("model 'resnet': no such model (escd has liquid_s4, mamba, vjepa2)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[models.resnet]\ncheckpoint = \"/x/r.pt\"\n").find("[models.resnet] checkpoint: no such model"),
+            std::string::npos);
   EXPECT_NE(error_of("[daemon]\npub = \"localhost:5556\"\n").find("ZeroMQ endpoint"), std::string::npos);
   EXPECT_NE(error_of("[events]\ninclude = [1]\n").find("class names"), std::string::npos);
   EXPECT_NE(error_of("[daemon\n").find("e.toml:1:"), std::string::npos);  // TOML syntax: line and column

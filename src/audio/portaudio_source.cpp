@@ -8,6 +8,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "audio/sound_library_log.h"
 #include "audio/spsc_ring.h"
 
 namespace escd {
@@ -48,6 +49,13 @@ int capture_callback(const void* input, void*, unsigned long frames, const PaStr
   shared->ring.push(static_cast<const float*>(input), fit * shared->channels);
   if (fit < frames) shared->ring_overflows.fetch_add(frames - fit, std::memory_order_relaxed);
   return paContinue;
+}
+
+// Every Pa_Initialize goes through here: the ALSA and JACK messages its device probing produces go to
+// the log at debug level, not to stderr.
+PaError initialize_portaudio() {
+  route_sound_library_messages_to_log();
+  return Pa_Initialize();
 }
 
 std::string pa_error_text(PaError err) {
@@ -138,7 +146,7 @@ int find_by_name(const std::string& name) {
 
 std::vector<AudioDeviceInfo> list_audio_devices() {
   std::lock_guard<std::mutex> lock(portaudio_lock());
-  if (PaError err = Pa_Initialize(); err != paNoError) {
+  if (PaError err = initialize_portaudio(); err != paNoError) {
     throw std::runtime_error("audio input: cannot initialise PortAudio: " + pa_error_text(err));
   }
   std::vector<AudioDeviceInfo> devices = enumerate_inputs();
@@ -149,7 +157,7 @@ std::vector<AudioDeviceInfo> list_audio_devices() {
 PortAudioSource::PortAudioSource(const std::string& device, PortAudioOptions options) : options_(options) {
   {
     std::lock_guard<std::mutex> lock(portaudio_lock());
-    if (PaError err = Pa_Initialize(); err != paNoError) {
+    if (PaError err = initialize_portaudio(); err != paNoError) {
       throw std::runtime_error("audio input: cannot initialise PortAudio: " + pa_error_text(err));
     }
     pa_initialized_ = true;
@@ -319,7 +327,7 @@ void PortAudioSource::reconnect_with_backoff() {
     bool opened = false;
     {
       std::lock_guard<std::mutex> lock(portaudio_lock());
-      if (PaError err = Pa_Initialize(); err != paNoError) {
+      if (PaError err = initialize_portaudio(); err != paNoError) {
         error = "audio input '" + device_name_ + "': cannot initialise PortAudio: " + pa_error_text(err);
       } else {
         pa_initialized_ = true;

@@ -29,7 +29,8 @@ struct AudioDeviceInfo {
 };
 
 // The input-capable devices PortAudio sees now (`escd --list-devices`). Initialises PortAudio for the
-// call; throws std::runtime_error if it cannot. Pa_Initialize prints ALSA/JACK probing noise on stderr.
+// call; throws std::runtime_error if it cannot. What ALSA and JACK say while PortAudio probes goes to
+// the log at debug level (audio/sound_library_log.h).
 std::vector<AudioDeviceInfo> list_audio_devices();
 
 struct PortAudioOptions {

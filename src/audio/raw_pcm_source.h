@@ -1,5 +1,13 @@
 // Raw interleaved PCM from a file descriptor (`escd --input - --format s16le --rate R --channels C`),
 // e.g. `arecord -t raw ... | escd --input -` or `ffmpeg ... -f s16le - | escd --input -`.
+//
+// Formats, little-endian, with arecord's name for each (also accepted, any case):
+//   s16le    S16_LE    16-bit signed
+//   s24_le   S24_LE    24-bit signed in the low three bytes of a 4-byte word (the top byte is ignored)
+//   s24_3le  S24_3LE   24-bit signed packed in 3 bytes (what ffmpeg calls s24le)
+//   s32le    S32_LE    32-bit signed
+//   f32le    FLOAT_LE  32-bit float
+// A bare "s24le" is refused: arecord's S24_LE and ffmpeg's s24le are different layouts.
 #pragma once
 
 #include <unistd.h>
@@ -14,11 +22,12 @@
 
 namespace escd {
 
-enum class PcmFormat { S16LE, F32LE };
+enum class PcmFormat { S16LE, S24LE, S24_3LE, S32LE, F32LE };
 
-// "s16le" or "f32le" (any case). Throws std::invalid_argument naming the bad value and the choices.
+// One of the names above (any case). Throws std::invalid_argument naming the bad value and the choices.
 PcmFormat parse_pcm_format(const std::string& name);
 const char* pcm_format_name(PcmFormat format);
+size_t pcm_sample_bytes(PcmFormat format);
 
 class RawPcmSource : public AudioSource {
  public:
