@@ -26,6 +26,9 @@ double cpu_seconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
+// hop_ms in whole 32 ms frames, at least one.
+int64_t frames_per_hop(const DaemonOptions& options) { return std::max<int64_t>(1, std::llround(options.hop_ms / 32.0)); }
+
 }  // namespace
 
 struct Pipeline::State {
@@ -51,9 +54,8 @@ struct Pipeline::State {
   double now() const { return static_cast<double>(samples) / front_end.sample_rate; }
 };
 
-Pipeline::Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, Publisher& publisher)
-    : options_(std::move(options)), source_(std::move(source)), publisher_(publisher) {
-  const auto hop_frames = std::max<int64_t>(1, std::llround(options_.hop_ms / 32.0));
+Pipeline::Pipeline(DaemonOptions options, Publisher& publisher) : options_(std::move(options)), publisher_(publisher) {
+  const int64_t hop_frames = frames_per_hop(options_);
   for (const std::string& model : options_.models) {
     const std::string path = resolve_checkpoint(model, options_);
     runners_.push_back(std::make_unique<ModelRunner>(model, path, hop_frames, options_.events));
@@ -71,16 +73,10 @@ Pipeline::Pipeline(DaemonOptions options, std::unique_ptr<AudioSource> source, P
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(std::string("--ensemble: ") + e.what());
     }
-    ensemble_ = std::make_unique<EnsembleWindow>(runners_.size());
+    ensemble_ = std::make_unique<EnsembleWindow>(runners_.size(), ensemble_labels_);
     ensemble_events_ = std::make_unique<EventDetector>(options_.events, ensemble_labels_);
     spdlog::info("ensemble of {} models: mean probability on esc.scores.ensemble", runners_.size());
   }
-  // Files and stdin get the offline (best) converter, so that a file through escd gives the same
-  // frames as esc-train's decoding; a live microphone gets the 3x cheaper medium one.
-  const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
-  state_ = std::make_unique<State>(source_->sample_rate(), quality, hop_frames);
-  spdlog::info("input {}: {} Hz, {} channel(s); hop {} frames ({} ms); publishing on {}", source_->stats().device,
-               source_->sample_rate(), source_->channels(), hop_frames, hop_frames * 32, publisher_.endpoint());
 }
 
 Pipeline::~Pipeline() = default;
@@ -125,7 +121,7 @@ void Pipeline::process_frame(const float* frame) {
     const at::Tensor probabilities = at::softmax(result->logits, 0);
     const std::vector<float> p(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + probabilities.numel());
     publish_window(runner->name(), runner->checkpoint().class_names, *result, p, runner->events());
-    if (ensemble_) ensemble_->add(*result, to_ensemble_labels(p, runner->checkpoint().class_names, ensemble_labels_));
+    if (ensemble_) ensemble_->add(*result, p, runner->checkpoint().class_names);
   }
   if (!ensemble_) return;
   if (const std::optional<std::vector<float>> mean = ensemble_->finish_frame()) {
@@ -276,7 +272,19 @@ void Pipeline::watch_input() {
   }
 }
 
-int Pipeline::run(PipelineSignals& signals) {
+void Pipeline::attach(std::unique_ptr<AudioSource> source) {
+  source_ = std::move(source);
+  const int64_t hop = frames_per_hop(options_);
+  // Files and stdin get the offline (best) converter, so that a file through escd gives the same
+  // frames as esc-train's decoding; a live microphone gets the 3x cheaper medium one.
+  const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
+  state_ = std::make_unique<State>(source_->sample_rate(), quality, hop);
+  spdlog::info("input {}: {} Hz, {} channel(s); hop {} frames ({} ms); publishing on {}", source_->stats().device,
+               source_->sample_rate(), source_->channels(), hop, hop * 32, publisher_.endpoint());
+}
+
+int Pipeline::run(std::unique_ptr<AudioSource> source, PipelineSignals& signals) {
+  attach(std::move(source));
   State& s = *state_;
   const auto health_every = std::chrono::duration<double>(options_.health_interval_s);
   const size_t block = 1024;

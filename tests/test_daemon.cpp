@@ -249,10 +249,12 @@ TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
   ASSERT_FALSE(HasFailure());
   EXPECT_GT(count(loud, "esc.event.mamba"), 0) << "the control model starts no event: the test cannot fail";
 
-  // An ensemble of the background model with a 50-class one: 51 scores, the member's background 0.
+  // An ensemble of the background model with a 50-class one: 51 scores, and background judged by the
+  // member that has the output (models/common/ensemble_mean.h), so the ensemble's windows are
+  // background too and start no event.
   save_tiny_vjepa2(dir_.path("vjepa2.ckpt"));
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
-                                               "[scores]\nfull = true\n"
+                                               "[scores]\nfull = true\n[events]\nthreshold = 0.1\nmin_hits = 1\n"
                                                "[models.mamba]\ncheckpoint = \"" << dir_.path("quiet.ckpt") << "\"\n"
                                                "[models.vjepa2]\ncheckpoint = \"" << dir_.path("vjepa2.ckpt") << "\"\n";
   const std::vector<Message> mixed =
@@ -265,9 +267,11 @@ TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
     if (m.topic != "esc.scores.ensemble") continue;
     ++ensemble_windows;
     ASSERT_EQ(m.body["scores"].size(), 51u);
-    EXPECT_NEAR(m.body["background_p"].get<double>(), 0.5 * 0.731, 0.01);
+    EXPECT_NEAR(m.body["background_p"].get<double>(), 0.731, 0.01);
+    EXPECT_TRUE(m.body["background"].get<bool>()) << "a plain mean would give background 0.37";
   }
   EXPECT_GT(ensemble_windows, 0) << log();
+  EXPECT_EQ(count(mixed, "esc.event.ensemble"), 0) << "the ensemble started an event on background windows";
 }
 
 // How fast is for bench/: on a loaded machine libtorch's teardown alone takes seconds (measured
@@ -383,6 +387,54 @@ TEST_F(DaemonTest, BadSettingsAreClearErrorsAtStart) {
     Escd escd(a, dir_.path("escd.log"));
     EXPECT_EQ(escd.wait(10s), 2);
     EXPECT_NE(log().find("--checkpoint needs exactly one --model"), std::string::npos) << log();
+  }
+}
+
+// No microphone (a device name that matches nothing, on any machine): escd would wait for one
+// forever, so whatever can be checked without it must fail first, naming what is wrong. A unit
+// start under systemd then fails at once with the reason instead of "waiting for audio input".
+TEST_F(DaemonTest, StartUpErrorsEndEscdBeforeItWaitsForAMicrophone) {
+  const std::vector<std::string> no_microphone{"--config", dir_.path("escd.toml"), "--device", "escd-no-such-microphone"};
+  const auto run = [&](std::vector<std::string> a, const std::string& log_name) {
+    a.insert(a.end(), no_microphone.begin(), no_microphone.end());
+    Escd escd(a, dir_.path(log_name));
+    return escd.wait(30s);
+  };
+  EXPECT_EQ(run({"--model", "resnet", "--pub", endpoint_}, "model.log"), 2) << test::read_text(dir_.path("model.log"));
+  EXPECT_NE(test::read_text(dir_.path("model.log")).find("model 'resnet': no such model"), std::string::npos)
+      << test::read_text(dir_.path("model.log"));
+
+  EXPECT_EQ(run({"--model", "mamba", "--checkpoint", dir_.path("missing.ckpt"), "--pub", endpoint_}, "checkpoint.log"), 1)
+      << test::read_text(dir_.path("checkpoint.log"));
+  EXPECT_NE(test::read_text(dir_.path("checkpoint.log")).find(dir_.path("missing.ckpt")), std::string::npos)
+      << test::read_text(dir_.path("checkpoint.log"));
+
+  const std::string unbindable = "ipc://" + dir_.path("no-such-dir/pub.sock");
+  EXPECT_EQ(run({"--model", "mamba", "--checkpoint", dir_.path("mamba.ckpt"), "--pub", unbindable}, "bind.log"), 1)
+      << test::read_text(dir_.path("bind.log"));
+  EXPECT_NE(test::read_text(dir_.path("bind.log")).find(unbindable), std::string::npos) << test::read_text(dir_.path("bind.log"));
+  for (const char* log_name : {"model.log", "checkpoint.log", "bind.log"}) {
+    EXPECT_EQ(test::read_text(dir_.path(log_name)).find("retrying"), std::string::npos)
+        << log_name << ": escd looked for a microphone before failing:\n" << test::read_text(dir_.path(log_name));
+  }
+}
+
+// Waiting for a microphone that is not there, PortAudio probes ALSA and JACK on every attempt, and
+// both libraries used to print pages of their own errors on stderr per probe. They go to escd's log
+// at debug level now; escd's own warning stays. (On a machine with a sound card and a JACK server
+// the libraries may have nothing to say, and this passes either way.)
+TEST_F(DaemonTest, WaitingForAMicrophoneLogsEscdsWarningWithoutSoundLibraryChatter) {
+  Escd escd({"--model", "mamba", "--checkpoint", dir_.path("mamba.ckpt"), "--config", dir_.path("escd.toml"), "--pub",
+             endpoint_, "--device", "escd-no-such-microphone"},
+            dir_.path("escd.log"));
+  ASSERT_TRUE(test::wait_for_text(dir_.path("escd.log"), "(attempt 2)", 60s)) << log();
+  escd.signal(SIGTERM);
+  EXPECT_EQ(escd.wait(20s), 0) << log();
+  const std::string text = log();
+  EXPECT_NE(text.find("[warning] audio input: no input device matches 'escd-no-such-microphone'"), std::string::npos)
+      << text;
+  for (const char* chatter : {"ALSA lib", "Cannot connect to server", "jack server is not running", "JackShm"}) {
+    EXPECT_EQ(text.find(chatter), std::string::npos) << "'" << chatter << "' on stderr:\n" << text;
   }
 }
 

@@ -1,5 +1,6 @@
-// The daemon's ensemble of models: the mean of the members' probabilities for the window they all
-// closed on a frame, and nothing (counted) when they did not close the same window.
+// The daemon's ensemble of models: the members' probabilities combined (models/common/ensemble_mean.h)
+// for the window they all closed on a frame, and nothing (counted) when they did not close the same
+// window. How the combination treats a background output is tested in test_ensemble_mean.cpp.
 #include <gtest/gtest.h>
 
 #include <ATen/Functions.h>
@@ -11,12 +12,14 @@ namespace {
 
 WindowResult window(int64_t end_frame, int64_t frames) { return WindowResult{at::Tensor(), end_frame, frames, frames < 155}; }
 
+const std::vector<std::string> kThree{"a", "b", "c"}, kTwo{"a", "b"};
+
 TEST(EnsembleWindow, MeanOfTheMembersWhenAllCloseTheSameWindow) {
-  EnsembleWindow ensemble(3);
+  EnsembleWindow ensemble(3, kThree);
   ensemble.begin_frame();
-  ensemble.add(window(171, 155), {0.6f, 0.3f, 0.1f});
-  ensemble.add(window(171, 155), {0.0f, 0.9f, 0.1f});
-  ensemble.add(window(171, 155), {0.3f, 0.3f, 0.4f});
+  ensemble.add(window(171, 155), {0.6f, 0.3f, 0.1f}, kThree);
+  ensemble.add(window(171, 155), {0.0f, 0.9f, 0.1f}, kThree);
+  ensemble.add(window(171, 155), {0.3f, 0.3f, 0.4f}, kThree);
   const auto mean = ensemble.finish_frame();
   ASSERT_TRUE(mean.has_value());
   ASSERT_EQ(mean->size(), 3u);
@@ -30,7 +33,7 @@ TEST(EnsembleWindow, MeanOfTheMembersWhenAllCloseTheSameWindow) {
 }
 
 TEST(EnsembleWindow, FramesWithoutWindowsGiveNothingAndCountNothing) {
-  EnsembleWindow ensemble(2);
+  EnsembleWindow ensemble(2, kTwo);
   ensemble.begin_frame();
   EXPECT_FALSE(ensemble.finish_frame().has_value());
   EXPECT_EQ(ensemble.windows(), 0u);
@@ -38,17 +41,17 @@ TEST(EnsembleWindow, FramesWithoutWindowsGiveNothingAndCountNothing) {
 }
 
 TEST(EnsembleWindow, MissingOrDifferentWindowsAreCountedNotAveraged) {
-  EnsembleWindow ensemble(2);
+  EnsembleWindow ensemble(2, kTwo);
   ensemble.begin_frame();  // one member closed a window, the other did not
-  ensemble.add(window(16, 16), {1.0f, 0.0f});
+  ensemble.add(window(16, 16), {1.0f, 0.0f}, kTwo);
   EXPECT_FALSE(ensemble.finish_frame().has_value());
   ensemble.begin_frame();  // both closed one, but not the same
-  ensemble.add(window(32, 32), {1.0f, 0.0f});
-  ensemble.add(window(32, 16), {0.0f, 1.0f});
+  ensemble.add(window(32, 32), {1.0f, 0.0f}, kTwo);
+  ensemble.add(window(32, 16), {0.0f, 1.0f}, kTwo);
   EXPECT_FALSE(ensemble.finish_frame().has_value());
   ensemble.begin_frame();  // the next frame is fine again: the sum was not carried over
-  ensemble.add(window(48, 48), {1.0f, 0.0f});
-  ensemble.add(window(48, 48), {0.5f, 0.5f});
+  ensemble.add(window(48, 48), {1.0f, 0.0f}, kTwo);
+  ensemble.add(window(48, 48), {0.5f, 0.5f}, kTwo);
   const auto mean = ensemble.finish_frame();
   ASSERT_TRUE(mean.has_value());
   EXPECT_NEAR((*mean)[0], 0.75f, 1e-6);

@@ -22,7 +22,8 @@ TEST(Evaluation, EnsembleAveragesProbabilitiesNotLogits) {
   sure.logits = at::tensor({4.f, 0.f, 0.f}).reshape({1, 3});
   leaning.logits = at::tensor({0.f, 1.5f, 0.f}).reshape({1, 3});
   sure.labels = leaning.labels = {1};
-  const EvalResult e = ensemble({sure, leaning, leaning});
+  const std::vector<std::string> abc{"a", "b", "c"};
+  const EvalResult e = ensemble({sure, leaning, leaning}, {abc, abc, abc}, abc);
   EXPECT_EQ(e.predictions, std::vector<int64_t>{1});
   EXPECT_EQ((sure.logits + 2 * leaning.logits).argmax(1).item<int64_t>(), 0);  // what logits would say
   const at::Tensor mean_p = (at::softmax(sure.logits, 1) + 2 * at::softmax(leaning.logits, 1)) / 3;
@@ -31,8 +32,24 @@ TEST(Evaluation, EnsembleAveragesProbabilitiesNotLogits) {
 
   EvalResult other = leaning;
   other.labels = {2};
-  EXPECT_THROW(ensemble({sure, other}), std::invalid_argument);
-  EXPECT_THROW(ensemble({}), std::invalid_argument);
+  EXPECT_THROW(ensemble({sure, other}, {abc, abc}, abc), std::invalid_argument);
+  EXPECT_THROW(ensemble({}, {}, abc), std::invalid_argument);
+  EXPECT_THROW(ensemble({sure, leaning}, {abc, {"a", "b"}}, abc), std::invalid_argument) << "logits and classes differ";
+}
+
+// A member with a background output and one without (models/common/ensemble_mean.h): the background
+// probability is the first member's alone, and the classes share the rest.
+TEST(Evaluation, EnsembleLetsMembersWithBackgroundJudgeIt) {
+  EvalResult judge, plain;
+  judge.logits = at::log(at::tensor({0.05f, 0.05f, 0.9f}).reshape({1, 3}));
+  plain.logits = at::log(at::tensor({0.2f, 0.8f}).reshape({1, 2}));
+  judge.labels = plain.labels = {0};
+  const std::vector<std::string> with{"a", "b", "background"}, without{"a", "b"};
+  const EvalResult e = ensemble({judge, plain}, {with, without}, with);
+  const at::Tensor p = at::exp(e.logits);
+  EXPECT_NEAR(p[0][2].item<float>(), 0.9f, 1e-5);
+  EXPECT_NEAR(p[0][0].item<float>(), 0.1f * (0.5f + 0.2f) / 2, 1e-5);
+  EXPECT_NEAR(p[0][1].item<float>(), 0.1f * (0.5f + 0.8f) / 2, 1e-5);
 }
 
 TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {

@@ -21,9 +21,6 @@ TEST(LabelSet, BackgroundIsTheLastOutputByName) {
 TEST(LabelSet, EnsemblesMayMixMembersWithAndWithoutBackground) {
   EXPECT_EQ(ensemble_labels({kPlain, kWithBackground}, {"a", "b"}), kWithBackground);
   EXPECT_EQ(ensemble_labels({kPlain, kPlain}, {"a", "b"}), kPlain);
-  const std::vector<float> p{0.5f, 0.3f, 0.2f};
-  EXPECT_EQ(to_ensemble_labels(p, kPlain, kWithBackground), (std::vector<float>{0.5f, 0.3f, 0.2f, 0.0f}));
-  EXPECT_EQ(to_ensemble_labels(p, kPlain, kPlain), p);
 }
 
 TEST(LabelSet, OtherDifferencesAreRefusedNamingTheMember) {

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "data/esc50_dataset.h"
 #include "data/room_condition.h"
+#include "data_dir.h"
 #include "evaluation.h"
 #include "models/common/checkpoint.h"
 #include "models/common/label_set.h"
@@ -38,7 +39,7 @@ void print_result(const std::string& title, const EvalResult& result, const std:
 std::function<int()> add_eval_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> checkpoints;
-    std::string data = "../shared/esc50", json;
+    std::string data, json;
     std::vector<int> folds{5};
     bool streaming = false;
     int time_shifts = 1;
@@ -51,7 +52,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
   cmd->add_option("--checkpoint", args->checkpoints,
                   "Checkpoint file; give it more than once to also evaluate the ensemble (mean probability)")
       ->required();
-  cmd->add_option("--data", args->data, "ESC-50 directory")->capture_default_str();
+  add_data_option(cmd, args->data);
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--json", args->json, "Write the full result (confusion matrix...) here");
   cmd->add_flag("--streaming", args->streaming, "Also evaluate frame by frame through streaming sessions");
@@ -79,6 +80,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
       spdlog::error("eval: --condition: {}", e.what());
       return 2;
     }
+    const std::string data_dir = resolve_data_dir(args->data, "eval");  // before loading checkpoints
     set_compute_threads(args->threads);
     std::vector<Checkpoint> checkpoints;
     std::vector<std::vector<std::string>> label_sets;
@@ -93,7 +95,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
       spdlog::error("eval: {}", e.what());
       return 2;
     }
-    Esc50Index index = read_esc50_index(args->data);
+    Esc50Index index = read_esc50_index(data_dir);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
     Esc50Dataset data = load_esc50(std::move(index), {}, clips);
     perturb_clips(data, clips, condition, args->condition_seed);
@@ -104,20 +106,21 @@ std::function<int()> add_eval_command(CLI::App& app) {
     std::vector<EvalResult> results;
     nlohmann::json members = nlohmann::json::array();
     for (size_t i = 0; i < checkpoints.size(); ++i) {
-      results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));
-      if (checkpoints[i].class_names.size() < class_names.size()) results.back() = with_background(results.back());
-      members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", results.back().accuracy},
-                         {"loss", results.back().loss}});
+      results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));  // its own classes
+      // Shown over the ensemble's classes: a missing background output as probability 0.
+      const EvalResult shown =
+          label_sets[i].size() < class_names.size() ? with_background(results.back()) : results.back();
+      members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", shown.accuracy}, {"loss", shown.loss}});
       const std::vector<int> seen = folds_trained_on(checkpoints[i].training, args->folds);
       if (!seen.empty()) {
         spdlog::warn("{} was trained on fold(s) {}: its accuracy there measures fitting, not generalisation",
                      args->checkpoints[i], nlohmann::json(seen).dump());
         members.back()["trained_on_evaluated_folds"] = seen;
       }
-      print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", results.back(),
-                   class_names, args->folds);
+      print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", shown, class_names,
+                   args->folds);
     }
-    const EvalResult result = results.size() == 1 ? results.front() : ensemble(results);
+    const EvalResult result = results.size() == 1 ? results.front() : ensemble(results, label_sets, class_names);
     if (results.size() > 1) print_result("ensemble of " + std::to_string(results.size()), result, class_names, args->folds);
 
     nlohmann::json out = result.to_json(class_names);

@@ -5,6 +5,7 @@
 
 #include "data/batch_loader.h"
 #include "features/log_mel.h"
+#include "models/common/ensemble_mean.h"
 #include "models/common/label_set.h"
 
 #include <algorithm>
@@ -147,16 +148,34 @@ EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& dat
   return summarise(logits.empty() ? at::zeros({0, model.n_classes()}) : at::cat(logits), labels, model.n_classes());
 }
 
-EvalResult ensemble(const std::vector<EvalResult>& members) {
+EvalResult ensemble(const std::vector<EvalResult>& members, const std::vector<std::vector<std::string>>& member_labels,
+                    const std::vector<std::string>& labels) {
   if (members.empty()) throw std::invalid_argument("ensemble: no members");
-  std::vector<at::Tensor> logits;
-  for (const EvalResult& m : members) {
-    if (m.labels != members.front().labels) {
+  if (member_labels.size() != members.size()) throw std::invalid_argument("ensemble: one label set per member needed");
+  std::vector<at::Tensor> probabilities;
+  for (size_t m = 0; m < members.size(); ++m) {
+    if (members[m].labels != members.front().labels) {
       throw std::invalid_argument("ensemble: the members were evaluated on different clips");
     }
-    logits.push_back(m.logits);
+    if (members[m].logits.size(1) != static_cast<int64_t>(member_labels[m].size())) {
+      throw std::invalid_argument("ensemble: a member's logits do not match its classes");
+    }
+    probabilities.push_back(at::softmax(members[m].logits.to(at::kFloat), 1).contiguous());
   }
-  return summarise(log_mean_probability(logits), members.front().labels, members.front().logits.size(1));
+  const int64_t clips = members.front().logits.size(0), classes = static_cast<int64_t>(labels.size());
+  at::Tensor combined = at::empty({clips, classes}, at::kFloat);
+  EnsembleMean mean(labels);
+  for (int64_t i = 0; i < clips; ++i) {
+    mean.clear();
+    for (size_t m = 0; m < members.size(); ++m) {
+      const int64_t c = probabilities[m].size(1);
+      const float* row = probabilities[m].data_ptr<float>() + i * c;
+      mean.add(std::vector<float>(row, row + c), member_labels[m]);
+    }
+    const std::vector<float> p = mean.mean();
+    std::copy(p.begin(), p.end(), combined.data_ptr<float>() + i * classes);
+  }
+  return summarise(at::log(combined), members.front().labels, classes);
 }
 
 nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) const {

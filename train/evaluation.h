@@ -38,9 +38,12 @@ EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const s
 // (seed, clip) so that a clip meets the same room whichever other clips or models are evaluated.
 void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed);
 
-// An ensemble of models evaluated on the same clips: log of the mean of the members' class
-// probabilities. members: each model's EvalResult on the same clips, in the same order.
-EvalResult ensemble(const std::vector<EvalResult>& members);
+// An ensemble of models evaluated on the same clips: the log of the members' class probabilities
+// combined as escd --ensemble combines them (models/common/ensemble_mean.h). members: each model's
+// EvalResult on the same clips, in the same order, over its own classes (member_labels); labels: the
+// ensemble's classes (ensemble_labels() of the members').
+EvalResult ensemble(const std::vector<EvalResult>& members, const std::vector<std::vector<std::string>>& member_labels,
+                    const std::vector<std::string>& labels);
 
 // Streams each clip's samples through StreamingLogMel (blocks of `block` samples) and a batched
 // session (`rows` clips at a time), frame by frame; logits after the last frame.

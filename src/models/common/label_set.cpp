@@ -32,12 +32,4 @@ std::vector<std::string> ensemble_labels(const std::vector<std::vector<std::stri
   return out;
 }
 
-std::vector<float> to_ensemble_labels(const std::vector<float>& probabilities, const std::vector<std::string>& labels,
-                                      const std::vector<std::string>& ensemble) {
-  if (probabilities.size() != labels.size()) throw std::invalid_argument("to_ensemble_labels: size mismatch");
-  std::vector<float> out(ensemble.size(), 0.0f);
-  for (size_t i = 0; i < probabilities.size() && i < out.size(); ++i) out[i] = probabilities[i];
-  return out;
-}
-
 }  // namespace escd
