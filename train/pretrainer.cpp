@@ -193,9 +193,11 @@ double pretrain(const PretrainOptions& o, const Esc50Dataset& data, const std::v
     for (const auto& line : metrics) text += line + "\n";
     write_file_atomic(o.run_dir + "/metrics.jsonl", text);
 
-    // The target encoder is the one downstream training starts from (as upstream evaluates it).
+    // The target encoder is the one downstream training starts from (as upstream evaluates it), with
+    // the MelConv it was pretrained on (the model's, which pretraining leaves as initialised).
     auto exported = create_model("vjepa2", model->hyperparameters());
     auto* out = dynamic_cast<Vjepa2Classifier*>(exported.get());
+    copy_parameters(*model, *out);
     out->set_input_statistics(mean, std);
     copy_parameters(*target_encoder, *out->encoder);
     save_checkpoint(o.run_dir + "/pretrain.ckpt", *out, FrontEndConfig{}, data.index.class_names,

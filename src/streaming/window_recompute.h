@@ -1,9 +1,10 @@
 // Sliding windows by recomputation: every hop, the model's output on the last `window` frames.
 // What attention models (V-JEPA2) need, and the baseline that staggered recurrent stepping is
 // measured against. Recurrent models re-run the parallel forward on a ring of the last `window`
-// frames; attention models feed one streaming session, which re-runs the encoder on its latest
-// window with the patch embeddings it already has (the session caps its own window at the model's
-// maximum, so `window` must not exceed it).
+// frames; so do attention models whose frame features depend on where the window starts (levels
+// relative to the window, a MelConv time kernel). Other attention models feed one streaming
+// session, which re-runs the encoder on its latest window with the patch embeddings it already has
+// (the session caps its own window at the model's maximum, so `window` must not exceed it).
 #pragma once
 
 #include <memory>
@@ -25,7 +26,7 @@ class WindowRecompute {
   SequenceClassifier& model_;
   int64_t window_, hop_, n_mels_;
   std::vector<float> ring_;  // window_ frames, frame i at slot i % window_ (models without a session here)
-  std::unique_ptr<StreamingSession> session_;  // attention models with absolute levels
+  std::unique_ptr<StreamingSession> session_;  // attention models whose frame features fit every window
   int64_t frames_ = 0;
 };
 
