@@ -153,13 +153,13 @@ int main(int argc, char** argv) {
       std::printf("{\"model\": \"%s\", \"hop_frames\": %lld, \"rows\": %lld, \"frames\": %lld, "
                   "\"stagger_cpu_us\": %.2f, \"recompute_cpu_us\": %.2f, \"max_logit_diff\": %.3g}\n",
                   ckpt.model->architecture().c_str(), static_cast<long long>(hop),
-                  static_cast<long long>(staggered.rows()), static_cast<long long>(frames.size(0)), s.cpu_us_per_frame,
+                  static_cast<long long>(staggered.sessions()), static_cast<long long>(frames.size(0)), s.cpu_us_per_frame,
                   r.cpu_us_per_frame, max_diff);
       continue;
     }
     std::printf("%-10s %6lld %5lld | %14.1f %14.1f | %14.1f %14.1f | %10.2f %10.2f | %9.2e\n",
                 ckpt.model->architecture().c_str(), static_cast<long long>(frames.size(0)),
-                static_cast<long long>(staggered.rows()), s.cpu_us_per_frame, s.wall_us_per_frame, r.cpu_us_per_frame,
+                static_cast<long long>(staggered.sessions()), s.cpu_us_per_frame, s.wall_us_per_frame, r.cpu_us_per_frame,
                 r.wall_us_per_frame, r.cpu_us_per_frame / s.cpu_us_per_frame, 100.0 * s.cpu_us_per_frame / 32000.0,
                 max_diff);
     if (s.full_windows.size() != r.full_windows.size()) {

@@ -4,12 +4,17 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "features/front_end_config.h"
 #include "util/fnv_hash.h"
 
 namespace escd::daemon {
 namespace {
 
-constexpr int64_t kWindowFrames = 155;  // 5 s: the length every model was trained on
+// 5 s, the clip length every model was trained on, in frames (155).
+int64_t window_frames() {
+  const FrontEndConfig f;
+  return static_cast<int64_t>(f.frames_for(5 * static_cast<size_t>(f.sample_rate)));
+}
 
 }  // namespace
 
@@ -42,27 +47,22 @@ ModelRunner::ModelRunner(const std::string& name, const std::string& checkpoint_
       events_(events, checkpoint_.class_names),
       hop_frames_(hop_frames) {
   checkpoint_.model->eval();
-  if (checkpoint_.model->streams_recurrently()) {
-    staggered_ = std::make_unique<StaggeredWindows>(*checkpoint_.model, kWindowFrames, hop_frames);
-  } else {
-    recompute_ = std::make_unique<WindowRecompute>(*checkpoint_.model, kWindowFrames, hop_frames);
-  }
+  windows_ = make_window_scheduler(*checkpoint_.model, window_frames(), hop_frames);
 }
 
 void ModelRunner::restart() {
-  if (staggered_) staggered_ = std::make_unique<StaggeredWindows>(*checkpoint_.model, kWindowFrames, hop_frames_);
-  if (recompute_) recompute_ = std::make_unique<WindowRecompute>(*checkpoint_.model, kWindowFrames, hop_frames_);
+  windows_ = make_window_scheduler(*checkpoint_.model, window_frames(), hop_frames_);
   ++restarts_;
 }
 
 std::optional<WindowResult> ModelRunner::push(const float* frame) {
   const auto t0 = std::chrono::steady_clock::now();
-  std::optional<WindowResult> result = staggered_ ? staggered_->push(frame) : recompute_->push(frame);
+  std::optional<WindowResult> result = windows_->push(frame);
   const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   step_us_.add(us);
   if (result) {
     window_us_.add(us);
-    ++windows_;
+    ++windows_closed_;
   }
   return result;
 }
@@ -70,9 +70,9 @@ std::optional<WindowResult> ModelRunner::push(const float* frame) {
 nlohmann::json ModelRunner::health() const {
   return {{"checkpoint", checkpoint_path_},
           {"checkpoint_hash", checkpoint_hash_},
-          {"mode", staggered_ ? "exact_staggered" : "window_recompute"},
-          {"sessions", staggered_ ? staggered_->rows() : 1},
-          {"windows", windows_},
+          {"mode", windows_->mode()},
+          {"sessions", windows_->sessions()},
+          {"windows", windows_closed_},
           {"restarts", restarts_},
           {"frame_us_p50", step_us_.percentile(0.5)},
           {"frame_us_p99", step_us_.percentile(0.99)},

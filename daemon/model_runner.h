@@ -10,8 +10,7 @@
 #include "models/common/checkpoint.h"
 #include "streaming/event_detector.h"
 #include "streaming/latency_stats.h"
-#include "streaming/staggered_windows.h"
-#include "streaming/window_recompute.h"
+#include "streaming/window_scheduler.h"
 
 namespace escd::daemon {
 
@@ -38,12 +37,11 @@ class ModelRunner {
  private:
   std::string name_, checkpoint_path_, checkpoint_hash_;
   Checkpoint checkpoint_;
-  std::unique_ptr<StaggeredWindows> staggered_;
-  std::unique_ptr<WindowRecompute> recompute_;
+  std::unique_ptr<WindowScheduler> windows_;
   EventDetector events_;
   LatencyStats step_us_, window_us_;
   int64_t hop_frames_;
-  uint64_t windows_ = 0, restarts_ = 0;
+  uint64_t windows_closed_ = 0, restarts_ = 0;
 };
 
 }  // namespace escd::daemon

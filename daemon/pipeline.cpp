@@ -26,8 +26,12 @@ double cpu_seconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
-// hop_ms in whole 32 ms frames, at least one.
-int64_t frames_per_hop(const DaemonOptions& options) { return std::max<int64_t>(1, std::llround(options.hop_ms / 32.0)); }
+// hop_ms in whole frames (32 ms each), at least one.
+int64_t frames_per_hop(const DaemonOptions& options) {
+  const FrontEndConfig f;
+  const double frame_ms = 1000.0 * f.hop / f.sample_rate;
+  return std::max<int64_t>(1, std::llround(options.hop_ms / frame_ms));
+}
 
 }  // namespace
 
@@ -50,7 +54,10 @@ struct Pipeline::State {
   double cpu_percent = 0.0;
 
   State(int source_rate, ResampleQuality quality, int64_t hop)
-      : resampler(source_rate, 16000, quality), log_mel(front_end), hop_frames(hop), hop_samples(hop * 512) {}
+      : resampler(source_rate, front_end.sample_rate, quality),
+        log_mel(front_end),
+        hop_frames(hop),
+        hop_samples(static_cast<size_t>(hop * front_end.hop)) {}
   double now() const { return static_cast<double>(samples) / front_end.sample_rate; }
 };
 
@@ -84,10 +91,11 @@ Pipeline::~Pipeline() = default;
 void Pipeline::publish_window(const std::string& model, const std::vector<std::string>& names,
                               const WindowResult& window, const std::vector<float>& p, EventDetector& events) {
   // Stream times of the window's first and last samples (frame j of the current segment covers
-  // [512 j, 512 j + 1024) after the segment's start).
+  // [hop j, hop j + n_fft) after the segment's start).
+  const FrontEndConfig& f = state_->front_end;
   const auto segment = static_cast<double>(state_->segment_start);
-  const double end_t = (segment + static_cast<double>((window.end_frame - 1) * 512 + 1024)) / 16000.0;
-  const double start_t = (segment + static_cast<double>((window.end_frame - window.frames) * 512)) / 16000.0;
+  const double end_t = (segment + static_cast<double>((window.end_frame - 1) * f.hop + f.n_fft)) / f.sample_rate;
+  const double start_t = (segment + static_cast<double>((window.end_frame - window.frames) * f.hop)) / f.sample_rate;
   std::vector<size_t> order(p.size());
   std::iota(order.begin(), order.end(), 0);
   const size_t k = std::min<size_t>(options_.top_k, p.size());
@@ -105,12 +113,15 @@ void Pipeline::publish_window(const std::string& model, const std::vector<std::s
   if (options_.full_scores) body["scores"] = p;
   publisher_.publish("esc.scores." + model, std::move(body), end_t);
   if (window.warming_up) return;  // events only from full windows
-  for (const DetectionEvent& e : events.update(p, end_t)) {
-    publisher_.publish("esc.event." + model,
-                       {{"model", model}, {"type", e.kind == DetectionEvent::Kind::kStart ? "start" : "end"},
-                        {"label", e.label}, {"class", e.class_index}, {"score", e.score}, {"started_at", e.started_at}},
-                       e.t);
-  }
+  for (const DetectionEvent& e : events.update(p, end_t)) publish_event(model, e);
+}
+
+void Pipeline::publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason) {
+  nlohmann::json body = {{"model", model},   {"type", e.kind == DetectionEvent::Kind::kStart ? "start" : "end"},
+                         {"label", e.label}, {"class", e.class_index},
+                         {"score", e.score}, {"started_at", e.started_at}};
+  if (!reason.empty()) body["reason"] = reason;
+  publisher_.publish("esc.event." + model, std::move(body), e.t);
 }
 
 void Pipeline::process_frame(const float* frame) {
@@ -219,10 +230,7 @@ void Pipeline::reload_config() {
   options_.full_scores = fresh.full_scores;
   for (auto& [model, events] : event_detectors()) {
     for (const DetectionEvent& e : events->reconfigure(options_.events, state_->now())) {
-      publisher_.publish("esc.event." + model,
-                         {{"model", model}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
-                          {"score", e.score}, {"started_at", e.started_at}, {"reason", "reconfigured"}},
-                         e.t);
+      publish_event(model, e, "reconfigured");
     }
   }
   spdlog::info("SIGHUP: reloaded thresholds and filters from {}", options_.config_path);
@@ -230,12 +238,7 @@ void Pipeline::reload_config() {
 
 void Pipeline::end_events(const std::string& reason) {
   for (auto& [model, events] : event_detectors()) {
-    for (const DetectionEvent& e : events->finish(state_->now())) {
-      publisher_.publish("esc.event." + model,
-                         {{"model", model}, {"type", "end"}, {"label", e.label}, {"class", e.class_index},
-                          {"score", e.score}, {"started_at", e.started_at}, {"reason", reason}},
-                         e.t);
-    }
+    for (const DetectionEvent& e : events->finish(state_->now())) publish_event(model, e, reason);
   }
 }
 

@@ -54,6 +54,8 @@ class Pipeline {
   // Scores on esc.scores.<model>, and the events they trigger on esc.event.<model>.
   void publish_window(const std::string& model, const std::vector<std::string>& class_names,
                       const WindowResult& window, const std::vector<float>& probabilities, EventDetector& events);
+  // One event's message on esc.event.<model>; `reason`, if any, says why it ended outside the scores.
+  void publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason = "");
   // Every event detector with the model name it publishes under (the runners', then the ensemble's).
   std::vector<std::pair<std::string, EventDetector*>> event_detectors();
   void publish_health();

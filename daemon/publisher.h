@@ -39,8 +39,6 @@ class Publisher {
   // Adds seq, t and wall to `body` and sends it on `topic`. Not thread-safe: one thread publishes.
   void publish(const std::string& topic, nlohmann::json body, double stream_time);
 
-  uint64_t sent() const { return sent_; }
-  uint64_t send_failures() const { return failures_; }
   // The bound endpoint (a tcp://host:* wildcard port resolved to the port the system chose).
   const std::string& endpoint() const { return endpoint_; }
   // For esc.health: messages sent and refused, connections, handshakes, CURVE admissions.

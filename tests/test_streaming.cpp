@@ -32,7 +32,7 @@ TEST_P(StreamingTest, StaggeredSessionsEqualRecomputingEachWindow) {
   const at::Tensor input = at::randn({frames, 128}) * 3.0 - 5.0;
   StaggeredWindows staggered(*model, window, hop);
   WindowRecompute recompute(*model, window, hop);
-  EXPECT_EQ(staggered.rows(), (window + hop - 1) / hop);
+  EXPECT_EQ(staggered.sessions(), (window + hop - 1) / hop);
   int full_windows = 0, warming = 0;
   for (int64_t f = 0; f < frames; ++f) {
     const float* frame = input[f].data_ptr<float>();

@@ -73,7 +73,6 @@ class PortAudioSource : public AudioSource {
   void interrupt() override;
 
   const std::string& device_name() const { return device_name_; }
-  const std::string& host_api() const { return host_api_; }
   // The stream's input latency as PortAudio reports it (buffering between the ADC and the callback).
   double input_latency_seconds() const { return input_latency_.load(); }
 

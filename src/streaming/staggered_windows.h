@@ -12,21 +12,17 @@
 #include <vector>
 
 #include "models/common/sequence_classifier.h"
-#include "streaming/window_result.h"
+#include "streaming/window_scheduler.h"
 
 namespace escd {
 
-class StaggeredWindows {
+class StaggeredWindows : public WindowScheduler {
  public:
   StaggeredWindows(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames);
 
-  // Consumes one log-mel frame (n_mels floats). Returns a prediction when a window closes: every
-  // hop once the first full window has been heard, and every hop before that as a warming-up
-  // prediction over the frames heard so far.
-  std::optional<WindowResult> push(const float* frame);
-
-  int64_t rows() const { return rows_; }
-  int64_t frames_consumed() const { return frames_; }
+  std::optional<WindowResult> push(const float* frame) override;
+  const char* mode() const override { return "exact_staggered"; }
+  int64_t sessions() const override { return rows_; }
 
  private:
   int64_t window_, hop_, rows_;

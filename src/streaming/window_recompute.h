@@ -12,15 +12,16 @@
 #include <vector>
 
 #include "models/common/sequence_classifier.h"
-#include "streaming/window_result.h"
+#include "streaming/window_scheduler.h"
 
 namespace escd {
 
-class WindowRecompute {
+class WindowRecompute : public WindowScheduler {
  public:
   WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames);
-  std::optional<WindowResult> push(const float* frame);
-  int64_t frames_consumed() const { return frames_; }
+  std::optional<WindowResult> push(const float* frame) override;
+  const char* mode() const override { return "window_recompute"; }
+  int64_t sessions() const override { return 1; }
 
  private:
   SequenceClassifier& model_;

@@ -41,8 +41,7 @@ DiagonalLegS hippo_legs_diagonal(int64_t N) {
   const at::Tensor lambda = at::complex(at::full({half}, -0.5, at::kDouble), mu_half);
   const at::Tensor Vh = V_half.conj().transpose(0, 1);
   const at::Tensor B = at::matmul(Vh, legs.B.to(at::kComplexDouble));
-  const at::Tensor P = at::matmul(Vh, legs.p.to(at::kComplexDouble));
-  return {lambda, B, P, V_half.contiguous()};
+  return {lambda, B, V_half.contiguous()};
 }
 
 }  // namespace escd::liquid_s4

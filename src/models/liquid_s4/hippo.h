@@ -17,9 +17,10 @@ HippoLegS hippo_legs(int64_t N);
 
 // Eigendecomposition of the normal part A + p pᵀ = V diag(Λ) Vᴴ, keeping one eigenvalue of each
 // conjugate pair: the N/2 with the most negative imaginary parts (ascending), as upstream does.
-// All complex128: lambda [N/2] (real parts −½), B = Vᴴ B_legs [N/2], P = Vᴴ p [N/2], V [N, N/2].
+// All complex128: lambda [N/2] (real parts −½), B = Vᴴ B_legs [N/2], V [N, N/2]. (The low-rank
+// term p, projected, is not kept: the diagonal S4D-LegS form drops it.)
 struct DiagonalLegS {
-  at::Tensor lambda, B, P, V;
+  at::Tensor lambda, B, V;
 };
 // N must be even.
 DiagonalLegS hippo_legs_diagonal(int64_t N);
