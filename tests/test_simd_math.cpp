@@ -1,4 +1,4 @@
-// The vector math the streaming kernels compute in place of ATen calls (models/mamba/simd_lanes.h):
+// The vector math the streaming kernels compute in place of ATen calls (models/common/simd_lanes.h):
 // softplus_vector against log1p(exp(x)) in double, over the range a Mamba step's Δ pre-activation
 // can take, and ATen's threshold above which softplus returns its input.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "models/mamba/simd_lanes.h"
+#include "models/common/simd_lanes.h"
 
 namespace {
 

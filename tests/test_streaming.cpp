@@ -66,5 +66,20 @@ INSTANTIATE_TEST_SUITE_P(ModelsAndHops, StreamingTest,
                                   "_time_kernel" + std::to_string(std::get<2>(info.param));
                          });
 
+// Sessions run float loops over float snapshots of the weights: a float64 model is refused with a
+// message naming the model, not stepped wrongly.
+TEST(StreamingSessions, AFloat64RecurrentModelHasNoSessionAndSaysWhy) {
+  for (const std::string name : {"mamba", "liquid_s4"}) {
+    auto model = create_model(name, test::tiny_hyperparameters(name));
+    model->to(at::kDouble);
+    try {
+      model->start_session(1);
+      ADD_FAILURE() << name << ": a float64 model started a session";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), name + " session: the model must be float32");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace escd

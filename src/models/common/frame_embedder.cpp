@@ -10,10 +10,21 @@
 #include "models/common/tensor_floats.h"
 
 namespace escd {
+namespace {
+
+// Sessions run plain float loops over float snapshots of the weights: a float64 model has no session.
+const at::Tensor& require_float32(const SequenceClassifier& model, const at::Tensor& weight) {
+  if (weight.scalar_type() != at::kFloat) {
+    throw std::invalid_argument(model.architecture() + " session: the model must be float32");
+  }
+  return weight;
+}
+
+}  // namespace
 
 FrameEmbedder::FrameEmbedder(const SequenceClassifier& model, MelConv mel_conv, const torch::nn::Linear& linear,
                              int64_t batch)
-    : linear_(linear->weight, linear->bias), n_mels_(model.n_mels()) {
+    : linear_(require_float32(model, linear->weight), linear->bias), n_mels_(model.n_mels()) {
   if (mel_conv) mel_conv_.emplace(std::move(mel_conv), batch);
   input_mean_ = tensor_floats(model.input_mean());
   input_inv_std_ = tensor_floats(model.input_inv_std());

@@ -8,7 +8,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "models/mamba/simd_lanes.h"  // the GCC vector types the Mamba scan kernels use
+#include "models/common/simd_lanes.h"  // GCC vector types shared by the streaming kernels
 #include "util/simd_level.h"
 
 namespace escd {

@@ -18,7 +18,7 @@ class LiquidS4Session : public PooledSession {
   LiquidS4Session(LiquidS4Classifier& model, int64_t batch)
       : PooledSession(batch, model.options().d_model, model.n_classes()),
         model_(model),
-        embedder_(require_float32(model), model.mel_conv(), model.encoder(), batch) {
+        embedder_(model, model.mel_conv(), model.encoder(), batch) {
     const int64_t H = model.options().d_model;
     for (int64_t i = 0; i < model.n_layers(); ++i) streams_.emplace_back(*model.layer(i), batch);
     x_.assign(batch * H, 0.0f);
@@ -47,14 +47,6 @@ class LiquidS4Session : public PooledSession {
   at::Tensor head(const at::Tensor& pooled) override { return model_.head()->forward(pooled); }
 
  private:
-  // Sessions run plain float loops over float snapshots: a float64 model has no session.
-  static LiquidS4Classifier& require_float32(LiquidS4Classifier& model) {
-    if (model.encoder()->weight.scalar_type() != at::kFloat) {
-      throw std::invalid_argument("liquid_s4 session: the model must be float32");
-    }
-    return model;
-  }
-
   LiquidS4Classifier& model_;
   FrameEmbedder embedder_;
   std::vector<S4LayerStream> streams_;

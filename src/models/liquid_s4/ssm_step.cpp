@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "models/mamba/simd_lanes.h"  // GCC vector types shared with the Mamba kernels
+#include "models/common/simd_lanes.h"  // GCC vector types shared by the streaming kernels
 #include "util/simd_level.h"
 
 namespace escd::liquid_s4 {

@@ -17,7 +17,7 @@
 #include "models/common/mel_conv.h"
 #include "models/common/model_limits.h"
 #include "models/common/packed_linear.h"
-#include "models/mamba/exp_approx.h"
+#include "models/common/exp_approx.h"
 #include "models/mamba/mamba_config.h"
 #include "models/mamba/mamba_layers.h"
 #include "models/mamba/mamba_mixer.h"
@@ -190,19 +190,11 @@ MambaSession::Layer::Layer(const MambaBlock& block) : mixer(*block->mixer) {
   }
 }
 
-// Sessions run plain float loops (and snapshot float weights): a float64 model has no session.
-const MambaClassifier& require_float32(const MambaClassifier& model) {
-  if (model.embedding->weight.scalar_type() != at::kFloat) {
-    throw std::invalid_argument("mamba session: the model must be float32");
-  }
-  return model;
-}
-
 MambaSession::MambaSession(MambaClassifier& model, int64_t batch)
     : PooledSession(batch, model.config.d_model, model.n_classes()),
       model_(model),
       mixer_buffers_(model.config, batch),
-      embedder_(require_float32(model), model.mel_conv, model.embedding, batch) {
+      embedder_(model, model.mel_conv, model.embedding, batch) {
   const MambaConfig& c = model.config;
   for (int64_t i = 0; i < c.n_layers; ++i) {
     conv_states_.push_back(at::zeros({batch, c.d_conv, c.d_inner()}));

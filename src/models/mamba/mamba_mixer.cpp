@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "models/mamba/selective_scan.h"
-#include "models/mamba/simd_lanes.h"
+#include "models/common/simd_lanes.h"
 #include "util/simd_level.h"
 
 namespace escd {

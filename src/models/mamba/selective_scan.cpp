@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "models/mamba/simd_lanes.h"
+#include "models/common/simd_lanes.h"
 #include "util/simd_level.h"
 
 // The loop bodies are written once as templates and instantiated for float as a portable build and

@@ -19,7 +19,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-#include "models/mamba/exp_approx.h"
+#include "models/common/exp_approx.h"
 
 namespace escd::mamba_detail {
 
