@@ -34,141 +34,173 @@ nlohmann::json settings_table(const std::vector<std::string>& settings) {
   return table;
 }
 
-}  // namespace
+// fit's command line, as CLI11 fills it in.
+struct FitArgs {
+  std::string model, data, out, config, init;
+  int epochs = 0, threads = 0, stop_after = 0;
+  int64_t seed = -1;
+  bool resume = false, cv = false, refit = false, partial_data = false;
+  std::vector<int> cv_folds = {1, 2, 3, 4, 5};
+  std::vector<std::string> teachers, settings;
+};
 
-std::function<int()> add_fit_command(CLI::App& app) {
-  struct Args {
-    std::string model, data, out, config, init;
-    int epochs = 0, threads = 0, stop_after = 0;
-    int64_t seed = -1;
-    bool resume = false, cv = false, refit = false, partial_data = false;
-    std::vector<int> cv_folds = {1, 2, 3, 4, 5};
-    std::vector<std::string> teachers, settings;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
-  cmd->add_option("--model", args->model, "liquid_s4 | mamba | vjepa2")->required();
-  add_data_option(cmd, args->data);
-  cmd->add_option("--out", args->out, "Run directory (metrics, checkpoints)")->required();
-  cmd->add_option("--config", args->config, "Recipe TOML (default: config/<model>.toml)");
-  cmd->add_option("--epochs", args->epochs, "Override the recipe's epochs")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", args->seed, "Override the recipe's seed")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", args->threads, "Override the recipe's threads")->check(CLI::PositiveNumber);
-  cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last completed epoch");
-  cmd->add_option("--init", args->init, "Start from this checkpoint's weights (same architecture)");
-  cmd->add_option("--teacher", args->teachers,
+void register_fit_options(CLI::App* cmd, FitArgs& args) {
+  cmd->add_option("--model", args.model, "liquid_s4 | mamba | vjepa2")->required();
+  add_data_option(cmd, args.data);
+  cmd->add_option("--out", args.out, "Run directory (metrics, checkpoints)")->required();
+  cmd->add_option("--config", args.config, "Recipe TOML (default: config/<model>.toml)");
+  cmd->add_option("--epochs", args.epochs, "Override the recipe's epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args.seed, "Override the recipe's seed")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args.threads, "Override the recipe's threads")->check(CLI::PositiveNumber);
+  cmd->add_flag("--resume", args.resume, "Continue the run in --out from its last completed epoch");
+  cmd->add_option("--init", args.init, "Start from this checkpoint's weights (same architecture)");
+  cmd->add_option("--teacher", args.teachers,
                  "Distil from this checkpoint as well as the labels (repeat for an ensemble; replaces the "
                  "recipe's teachers; weight and temperature: [train] distill_weight, distill_temperature)")
       ->check(CLI::ExistingFile);
-  cmd->add_flag("--cv", args->cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
-  cmd->add_option("--cv-folds", args->cv_folds,
+  cmd->add_flag("--cv", args.cv, "5-fold cross-validation: each fold is the test fold once (runs in --out/fold<k>)");
+  cmd->add_option("--cv-folds", args.cv_folds,
                  "With --cv, train only these test folds (e.g. 1,2,3 and 4,5 in two processes); cv.json is "
                  "written when all five are done: a later --cv --resume collects the finished folds")
       ->delimiter(',')
       ->check(CLI::Range(1, 5))
       ->needs("--cv");
-  cmd->add_option("--set", args->settings,
+  cmd->add_option("--set", args.settings,
                  "Override one [train] key of the recipe, as key=value (repeatable; value in TOML/JSON "
                  "syntax: --set lr=5e-4 --set train_folds=[1,2,3])");
-  cmd->add_flag("--refit", args->refit,
+  cmd->add_flag("--refit", args.refit,
                 "Train on the validation folds as well and keep the last epoch (no validation): for the "
                 "shipped model, once the recipe and its epochs were chosen on the validation fold")
       ->excludes("--cv");
-  cmd->add_option("--stop-after", args->stop_after, "Stop after this many epochs (testing resume)");
-  add_partial_data_flag(cmd, args->partial_data);
-  return [args] {
-    const std::string config_path = find_model_config(args->model, args->config);
-    ModelConfigFile file;
-    if (!config_path.empty()) {
-      file = read_model_config(config_path);
-      spdlog::info("recipe: {}", config_path);
-    } else {
-      spdlog::warn("no config/{}.toml found: model and training defaults", args->model);
-    }
-    FitOptions options;
-    options.model = args->model;
-    options.hyperparameters = file.model;
-    apply_train_table(options.config, file.train, config_path + " [train]");
-    apply_train_table(options.config, settings_table(args->settings), "--set");
-    if (args->epochs > 0) options.config.epochs = args->epochs;
-    if (args->seed >= 0) options.config.seed = static_cast<uint64_t>(args->seed);
-    if (args->threads > 0) options.config.threads = args->threads;
-    if (!args->teachers.empty()) options.config.teachers = args->teachers;
-    if (args->refit) merge_validation_into_training(options.config);
-    options.resume = args->resume;
-    options.init_checkpoint = args->init;
-    options.stop_after_epochs = args->stop_after;
-    create_model(args->model, options.hyperparameters);  // fail early on a bad [model] table
-    const std::string data_dir = resolve_data_dir(args->data, "fit");  // before writing anything
+  cmd->add_option("--stop-after", args.stop_after, "Stop after this many epochs (testing resume)");
+  add_partial_data_flag(cmd, args.partial_data);
+}
 
-    prepare_run_directory(args->out);  // a full or read-only disk fails now, not after loading ESC-50
-    Esc50IndexOptions index_options;
-    index_options.allow_partial = args->partial_data;
-    const Esc50Dataset data = load_esc50(read_esc50_index(data_dir, index_options));
-    if (!args->cv) {
-      options.run_dir = args->out;
-      fit(options, data);
-      return 0;
-    }
-    auto fold_options = [&](int k) {
-      FitOptions fold = options;
-      fold.run_dir = args->out + "/fold" + std::to_string(k);
-      fold.config.test_folds = {k};
-      fold.config.val_folds = {k % 5 + 1};
-      fold.config.train_folds.clear();
-      for (int f = 1; f <= 5; ++f) {
-        if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
-      }
-      return fold;
-    };
-    auto selected = [&](int k) {
-      return std::find(args->cv_folds.begin(), args->cv_folds.end(), k) != args->cv_folds.end();
-    };
-    // Teachers must not have trained on any selected fold's held-out clips: say so now, not hours
-    // later when that fold's turn comes.
-    if (!options.config.teachers.empty()) {
-      std::vector<int> held_out;
-      for (int k = 1; k <= 5; ++k) {
-        if (!selected(k)) continue;
-        for (int f : held_out_folds(fold_options(k).config)) held_out.push_back(f);
-      }
-      const Teachers loads_and_checks(options.config.teachers, data.index.class_names, held_out);
-    }
-    nlohmann::json summary = nlohmann::json::array();
-    double sum = 0.0;
-    for (int k = 1; k <= 5; ++k) {
-      if (!selected(k)) continue;
-      const FitOptions fold = fold_options(k);
-      const nlohmann::json result = fit(fold, data);
-      if (!result.contains("test")) return 0;  // --stop-after ended this fold early
-      const double acc = result.at("test").at("accuracy").get<double>();
-      summary.push_back({{"test_fold", k},
-                         {"accuracy", acc},
-                         {"val_fold", fold.config.val_folds.front()},
-                         {"val_accuracy", result.at("val").at("accuracy")},
-                         {"best_epoch", result.at("best_epoch")}});
-      sum += acc;
-    }
-    if (summary.size() < 5) {
-      spdlog::info("cross-validation folds {} done; cv.json needs all five (--cv --resume collects them)",
-                   nlohmann::json(args->cv_folds).dump());
-      return 0;
-    }
-    // The spread across folds: one 400-clip fold has a standard error of about 2.3 points by itself.
-    const double mean = sum / 5;
-    double squares = 0.0;
-    for (const auto& fold : summary) squares += std::pow(fold.at("accuracy").get<double>() - mean, 2);
-    const double std_dev = std::sqrt(squares / 4);
-    spdlog::info("5-fold cross-validation: mean test accuracy {:.4f} (standard deviation across folds {:.4f})", mean,
-                 std_dev);
-    write_file_atomic(args->out + "/cv.json", nlohmann::json{{"model", args->model},
-                                                             {"epochs", options.config.epochs},
-                                                             {"folds", summary},
-                                                             {"mean_accuracy", mean},
-                                                             {"std_accuracy", std_dev}}
-                                                  .dump(1));
+// The recipe (config/<model>.toml, or --config) with the command line's overrides on top; no run
+// directory yet.
+FitOptions fit_options(const FitArgs& args) {
+  const std::string config_path = find_model_config(args.model, args.config);
+  ModelConfigFile file;
+  if (!config_path.empty()) {
+    file = read_model_config(config_path);
+    spdlog::info("recipe: {}", config_path);
+  } else {
+    spdlog::warn("no config/{}.toml found: model and training defaults", args.model);
+  }
+  FitOptions options;
+  options.model = args.model;
+  options.hyperparameters = file.model;
+  apply_train_table(options.config, file.train, config_path + " [train]");
+  apply_train_table(options.config, settings_table(args.settings), "--set");
+  if (args.epochs > 0) options.config.epochs = args.epochs;
+  if (args.seed >= 0) options.config.seed = static_cast<uint64_t>(args.seed);
+  if (args.threads > 0) options.config.threads = args.threads;
+  if (!args.teachers.empty()) options.config.teachers = args.teachers;
+  if (args.refit) merge_validation_into_training(options.config);
+  options.resume = args.resume;
+  options.init_checkpoint = args.init;
+  options.stop_after_epochs = args.stop_after;
+  return options;
+}
+
+// Cross-validation fold k's run, in --out/fold<k>: test fold k, validation fold k % 5 + 1, the
+// other three for training.
+FitOptions cv_fold_options(const FitOptions& options, const std::string& out, int k) {
+  FitOptions fold = options;
+  fold.run_dir = out + "/fold" + std::to_string(k);
+  fold.config.test_folds = {k};
+  fold.config.val_folds = {k % 5 + 1};
+  fold.config.train_folds.clear();
+  for (int f = 1; f <= 5; ++f) {
+    if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
+  }
+  return fold;
+}
+
+bool cv_fold_selected(const FitArgs& args, int k) {
+  return std::find(args.cv_folds.begin(), args.cv_folds.end(), k) != args.cv_folds.end();
+}
+
+// Teachers must not have trained on any selected fold's held-out clips: say so now, not hours
+// later when that fold's turn comes.
+void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Esc50Dataset& data) {
+  if (options.config.teachers.empty()) return;
+  std::vector<int> held_out;
+  for (int k = 1; k <= 5; ++k) {
+    if (!cv_fold_selected(args, k)) continue;
+    for (int f : held_out_folds(cv_fold_options(options, args.out, k).config)) held_out.push_back(f);
+  }
+  const Teachers loads_and_checks(options.config.teachers, data.index.class_names, held_out);
+}
+
+// cv.json, once all five folds are done: each fold's accuracies, their mean and spread.
+void write_cv_summary(const FitArgs& args, const FitOptions& options, const nlohmann::json& folds, double sum) {
+  // The spread across folds: one 400-clip fold has a standard error of about 2.3 points by itself.
+  const double mean = sum / 5;
+  double squares = 0.0;
+  for (const auto& fold : folds) squares += std::pow(fold.at("accuracy").get<double>() - mean, 2);
+  const double std_dev = std::sqrt(squares / 4);
+  spdlog::info("5-fold cross-validation: mean test accuracy {:.4f} (standard deviation across folds {:.4f})", mean,
+               std_dev);
+  write_file_atomic(args.out + "/cv.json", nlohmann::json{{"model", args.model},
+                                                          {"epochs", options.config.epochs},
+                                                          {"folds", folds},
+                                                          {"mean_accuracy", mean},
+                                                          {"std_accuracy", std_dev}}
+                                               .dump(1));
+}
+
+// fit --cv: each selected fold is the test fold once.
+int run_cross_validation(const FitArgs& args, const FitOptions& options, const Esc50Dataset& data) {
+  check_cv_teachers(args, options, data);
+  nlohmann::json folds = nlohmann::json::array();
+  double sum = 0.0;
+  for (int k = 1; k <= 5; ++k) {
+    if (!cv_fold_selected(args, k)) continue;
+    const FitOptions fold = cv_fold_options(options, args.out, k);
+    const nlohmann::json result = fit(fold, data);
+    if (!result.contains("test")) return 0;  // --stop-after ended this fold early
+    const double acc = result.at("test").at("accuracy").get<double>();
+    folds.push_back({{"test_fold", k},
+                     {"accuracy", acc},
+                     {"val_fold", fold.config.val_folds.front()},
+                     {"val_accuracy", result.at("val").at("accuracy")},
+                     {"best_epoch", result.at("best_epoch")}});
+    sum += acc;
+  }
+  if (folds.size() < 5) {
+    spdlog::info("cross-validation folds {} done; cv.json needs all five (--cv --resume collects them)",
+                 nlohmann::json(args.cv_folds).dump());
     return 0;
-  };
+  }
+  write_cv_summary(args, options, folds, sum);
+  return 0;
+}
+
+// Checks the recipe, the model table and the disk before loading ESC-50, then trains one run or
+// the cross-validation folds.
+int run_fit_command(const FitArgs& args) {
+  FitOptions options = fit_options(args);
+  create_model(args.model, options.hyperparameters);  // fail early on a bad [model] table
+  const std::string data_dir = resolve_data_dir(args.data, "fit");  // before writing anything
+
+  prepare_run_directory(args.out);  // a full or read-only disk fails now, not after loading ESC-50
+  Esc50IndexOptions index_options;
+  index_options.allow_partial = args.partial_data;
+  const Esc50Dataset data = load_esc50(read_esc50_index(data_dir, index_options));
+  if (args.cv) return run_cross_validation(args, options, data);
+  options.run_dir = args.out;
+  fit(options, data);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_fit_command(CLI::App& app) {
+  auto args = std::make_shared<FitArgs>();
+  CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
+  register_fit_options(cmd, *args);
+  return [args] { return run_fit_command(*args); };
 }
 
 }  // namespace escd::train

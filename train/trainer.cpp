@@ -271,222 +271,352 @@ void prepare_run_directory(const std::string& run_dir) {
   fs::remove(probe, ec);
 }
 
-nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
-  const TrainConfig& cfg = o.config;
-  check_folds(cfg, "fit");
-  check_distillation_settings(cfg);
-  using clock = std::chrono::steady_clock;
-  set_compute_threads(cfg.threads);
-  prepare_run_directory(o.run_dir);
-  const std::string metrics_path = o.run_dir + "/metrics.jsonl", state_path = o.run_dir + "/resume.state";
-  remove_stale_temporaries(o.run_dir);
+namespace {
 
-  at::manual_seed(cfg.seed);
-  std::vector<std::string> class_names = data.index.class_names;
-  if (cfg.background_fraction > 0.0) class_names.push_back(kBackgroundLabel);
-  std::shared_ptr<SequenceClassifier> model =
-      create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, static_cast<int64_t>(class_names.size()));
-  const std::vector<size_t> train_clips = clips_in_folds(data.index, cfg.train_folds);
-  const std::vector<size_t> val_clips = clips_in_folds(data.index, cfg.val_folds);
-  const std::vector<size_t> test_clips = clips_in_folds(data.index, cfg.test_folds);
-  if (train_clips.empty()) throw std::runtime_error("no training clips in folds " + nlohmann::json(cfg.train_folds).dump());
+using Clock = std::chrono::steady_clock;
+
+// The model and everything that trains it, built once by set_up_training and shared by fit's
+// pieces (one epoch, validation, the final evaluation).
+struct Training {
+  Training(const FitOptions& o, const Esc50Dataset& d) : options(o), data(d) {}
+
+  const FitOptions& options;
+  const Esc50Dataset& data;
+  std::vector<std::string> class_names;  // the dataset's, and the background class when the recipe adds one
+  std::shared_ptr<SequenceClassifier> model;
+  std::vector<size_t> train_clips, val_clips, test_clips;
   // Without validation folds (fit --refit) nothing can pick an epoch: the last one is kept.
-  const bool validating = !cfg.val_folds.empty();
-  const auto [mean, std] = input_statistics(data, train_clips, model->level_norm());
-  model->set_input_statistics(mean, std);
-  if (!o.init_checkpoint.empty()) {
-    const Checkpoint init = load_checkpoint(o.init_checkpoint, o.model);
-    try {
-      copy_parameters(*init.model, *model);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("--init " + o.init_checkpoint + ": " + e.what() +
-                                  " (its hyperparameters differ from the recipe's)");
-    }
-    spdlog::info("initialised from {}", o.init_checkpoint);
+  bool validating = false;
+  std::unique_ptr<Teachers> teachers;  // null when not distilling
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::vector<double> base_lrs;  // each optimiser group's rate, before the schedule's multiplier
+  std::unique_ptr<WeightEma> ema;
+  std::unique_ptr<BatchLoader> loader;
+  double warmup_steps = 0.0, total_steps = 0.0;
+};
+
+// What the run directory keeps across epochs and processes: where the run stands (resume.state),
+// the metrics lines so far, and what every checkpoint says about the run and its data.
+struct RunRecord {
+  std::string metrics_path, state_path;
+  nlohmann::json identity;  // the settings a resume must share with the run it continues
+  ResumeState state;
+  std::vector<std::string> metrics;  // metrics.jsonl, one line per completed epoch
+  nlohmann::json train_config;
+  std::string fingerprint, revision;
+  size_t train_clips = 0;
+
+  // The training record a checkpoint of this epoch carries.
+  nlohmann::json training_meta(int epoch, const nlohmann::json& val_acc) const {
+    return nlohmann::json{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", train_config},
+                          {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
+                          {"train_clips", train_clips}};
   }
+};
 
-  std::unique_ptr<Teachers> teachers;
-  if (!cfg.teachers.empty()) {
-    teachers = std::make_unique<Teachers>(cfg.teachers, data.index.class_names, held_out_folds(cfg));
-    spdlog::info("distilling from {} teacher(s) at weight {} and temperature {}", teachers->size(),
-                 cfg.distill_weight, cfg.distill_temperature);
+void initialise_from_checkpoint(const std::string& path, const std::string& architecture, SequenceClassifier& model) {
+  const Checkpoint init = load_checkpoint(path, architecture);
+  try {
+    copy_parameters(*init.model, model);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("--init " + path + ": " + e.what() + " (its hyperparameters differ from the recipe's)");
   }
+  spdlog::info("initialised from {}", path);
+}
 
-  ParamGroups groups = make_param_groups(*model, cfg);
-  torch::optim::AdamW optimizer(groups.groups, torch::optim::AdamWOptions(cfg.lr));
-  WeightEma ema(*model, cfg.ema_decay);
+std::unique_ptr<Teachers> load_teachers(const TrainConfig& cfg, const Esc50Dataset& data) {
+  if (cfg.teachers.empty()) return nullptr;
+  auto teachers = std::make_unique<Teachers>(cfg.teachers, data.index.class_names, held_out_folds(cfg));
+  spdlog::info("distilling from {} teacher(s) at weight {} and temperature {}", teachers->size(), cfg.distill_weight,
+               cfg.distill_temperature);
+  return teachers;
+}
 
+// The training folds, augmented, in whole batches, shuffled by the recipe's seed.
+std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::Tensor& training_mean) {
+  const TrainConfig& cfg = t.options.config;
   LoaderOptions lo;
   lo.batch_size = cfg.batch_size;
   lo.augment = true;
   lo.augment_config = cfg.augment;
   // Masked time-frequency cells take the training mean (0 after normalisation): a mask of raw 0
   // (the prototype's choice) would be a loud, unnatural stripe in the log-mel domain.
-  lo.augment_config.mask_value = mean.mean().item<float>();
+  lo.augment_config.mask_value = training_mean.mean().item<float>();
   lo.seed = cfg.seed;
   lo.drop_last = true;
-  lo.n_classes = model->n_classes();
+  lo.n_classes = t.model->n_classes();
   lo.background_fraction = cfg.background_fraction;
-  lo.background_class = static_cast<int>(background_index(class_names).value_or(0));
-  BatchLoader loader(data, train_clips, lo);
-  const double steps_per_epoch = static_cast<double>(loader.batches_per_epoch());
-  const double total_steps = steps_per_epoch * cfg.epochs, warmup_steps = steps_per_epoch * cfg.warmup_epochs;
+  lo.background_class = static_cast<int>(background_index(t.class_names).value_or(0));
+  return std::make_unique<BatchLoader>(t.data, t.train_clips, lo);
+}
 
-  nlohmann::json identity = {{"model", o.model}, {"hyperparameters", model->hyperparameters()},
-                             {"config", cfg.to_json()}};
+// The model (input statistics of the training folds, --init's weights), the teachers, the
+// optimiser, the weight average and the loader. After the seed, the global generator is drawn from
+// in this order (model initialisation, then checkpoints loaded): seeded runs depend on it.
+Training set_up_training(const FitOptions& o, const Esc50Dataset& data) {
+  const TrainConfig& cfg = o.config;
+  at::manual_seed(cfg.seed);
+  Training t(o, data);
+  t.class_names = data.index.class_names;
+  if (cfg.background_fraction > 0.0) t.class_names.push_back(kBackgroundLabel);
+  t.model = create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, static_cast<int64_t>(t.class_names.size()));
+  t.train_clips = clips_in_folds(data.index, cfg.train_folds);
+  t.val_clips = clips_in_folds(data.index, cfg.val_folds);
+  t.test_clips = clips_in_folds(data.index, cfg.test_folds);
+  if (t.train_clips.empty()) throw std::runtime_error("no training clips in folds " + nlohmann::json(cfg.train_folds).dump());
+  t.validating = !cfg.val_folds.empty();
+  const auto [mean, std] = input_statistics(data, t.train_clips, t.model->level_norm());
+  t.model->set_input_statistics(mean, std);
+  if (!o.init_checkpoint.empty()) initialise_from_checkpoint(o.init_checkpoint, o.model, *t.model);
+  t.teachers = load_teachers(cfg, data);
+
+  ParamGroups groups = make_param_groups(*t.model, cfg);
+  t.optimizer = std::make_unique<torch::optim::AdamW>(groups.groups, torch::optim::AdamWOptions(cfg.lr));
+  t.base_lrs = groups.base_lrs;
+  t.ema = std::make_unique<WeightEma>(*t.model, cfg.ema_decay);
+  t.loader = make_training_loader(t, mean);
+  const double steps_per_epoch = static_cast<double>(t.loader->batches_per_epoch());
+  t.total_steps = steps_per_epoch * cfg.epochs;
+  t.warmup_steps = steps_per_epoch * cfg.warmup_epochs;
+  return t;
+}
+
+// Continues the run in the directory (--resume with a resume.state: weights, weight average,
+// optimiser, generator and epoch as the last completed epoch left them) or starts it.
+RunRecord open_run_record(Training& t) {
+  const FitOptions& o = t.options;
+  RunRecord run;
+  run.metrics_path = o.run_dir + "/metrics.jsonl";
+  run.state_path = o.run_dir + "/resume.state";
+  run.identity = {{"model", o.model}, {"hyperparameters", t.model->hyperparameters()}, {"config", o.config.to_json()}};
   // Same teacher paths are not enough: a checkpoint rewritten in place would change the targets.
-  if (teachers) identity["teacher_fingerprints"] = teachers->fingerprints();
-  ResumeState state;
-  if (o.resume && fs::exists(state_path)) {
-    state = load_resume_state(state_path, *model, ema, optimizer, identity);
-    spdlog::info("resuming {} at epoch {} (best validation accuracy so far {:.4f})", o.run_dir, state.next_epoch + 1,
-                 state.best_val);
+  if (t.teachers) run.identity["teacher_fingerprints"] = t.teachers->fingerprints();
+  if (o.resume && fs::exists(run.state_path)) {
+    run.state = load_resume_state(run.state_path, *t.model, *t.ema, *t.optimizer, run.identity);
+    spdlog::info("resuming {} at epoch {} (best validation accuracy so far {:.4f})", o.run_dir, run.state.next_epoch + 1,
+                 run.state.best_val);
   } else if (o.resume) {
     spdlog::warn("{}: no resume.state, starting from scratch", o.run_dir);
   }
-  std::vector<std::string> metrics = read_metrics(metrics_path, state.next_epoch);
-  const std::string fingerprint = data_fingerprint(data);
-  const std::string revision = git_revision();
-  auto training_meta = [&](int epoch, const nlohmann::json& val_acc) {
-    return nlohmann::json{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", cfg.to_json()},
-                          {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
-                          {"train_clips", train_clips.size()}};
-  };
+  run.metrics = read_metrics(run.metrics_path, run.state.next_epoch);
+  run.train_config = o.config.to_json();
+  run.fingerprint = data_fingerprint(t.data);
+  run.revision = git_revision();
+  run.train_clips = t.train_clips.size();
+  return run;
+}
 
-  int epochs_this_process = 0;
-  for (int epoch = state.next_epoch; epoch < cfg.epochs; ++epoch) {
-    const auto t0 = clock::now();
-    const double wait_before = loader.wait_seconds();
-    loader.start_epoch(epoch);
-    model->train();
-    Progress progress(epoch + 1, cfg.epochs, loader.batches_per_epoch());
-    double loss_sum = 0.0, distill_sum = 0.0;
-    int64_t correct = 0, seen = 0;
-    size_t step = 0;
-    double lr_now = 0.0;
-    while (auto batch = loader.next()) {
-      const double multiplier = warmup_cosine(static_cast<double>(state.global_step), warmup_steps, total_steps,
-                                              cfg.min_lr / cfg.lr);
-      for (size_t g = 0; g < optimizer.param_groups().size(); ++g) {
-        static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options()).lr(groups.base_lrs[g] * multiplier);
-      }
-      lr_now = cfg.lr * multiplier;
-      const at::Tensor logits = model->forward(batch->features);
-      at::Tensor loss = label_loss(logits, batch->targets, cfg.label_smoothing);
-      if (teachers) {
-        const at::Tensor distill = distillation_loss(
-            logits, teachers->probabilities(batch->features, cfg.distill_temperature), cfg.distill_temperature);
-        distill_sum += distill.item<double>() * batch->clips.size();
-        loss = (1.0 - cfg.distill_weight) * loss + cfg.distill_weight * distill;
-      }
-      loss_sum += loss.item<double>() * batch->clips.size();
-      optimizer.zero_grad();
-      loss.backward();
-      if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
-      optimizer.step();
-      ema.update();
-      ++state.global_step;
-      correct += logits.argmax(1).eq(batch->labels).sum().item<int64_t>();
-      seen += static_cast<int64_t>(batch->clips.size());
-      progress.update(++step, loss_sum / seen, static_cast<size_t>(seen));
-    }
-    progress.finish();
-    const double train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+// Sets every optimiser group's rate for this step of the warm-up and cosine schedule. Returns the
+// recipe's peak rate at this step, what the metrics report.
+double set_learning_rate(Training& t, int64_t global_step) {
+  const TrainConfig& cfg = t.options.config;
+  const double multiplier =
+      warmup_cosine(static_cast<double>(global_step), t.warmup_steps, t.total_steps, cfg.min_lr / cfg.lr);
+  auto& groups = t.optimizer->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(t.base_lrs[g] * multiplier);
+  }
+  return cfg.lr * multiplier;
+}
 
-    nlohmann::json line = {{"epoch", epoch},
-                           {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
-                           {"train_accuracy", static_cast<double>(correct) / std::max<int64_t>(seen, 1)},
-                           {"lr", lr_now},
-                           {"train_seconds", train_seconds},
-                           {"data_wait_seconds", loader.wait_seconds() - wait_before},
-                           {"clips_per_second", seen / std::max(train_seconds, 1e-9)}};
-    if (teachers) line["distill_loss"] = distill_sum / std::max<int64_t>(seen, 1);
-    const bool last_epoch = epoch + 1 == cfg.epochs;
-    if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) {
-      ema.swap();  // validate (and save) the averaged weights
-      nlohmann::json val_accuracy = nullptr;
-      if (validating) {
-        const EvalResult val = evaluate(*model, data, val_clips);
-        val_accuracy = line["val_accuracy"] = val.accuracy;
-        line["val_loss"] = val.loss;
-        if (val.accuracy > state.best_val) {
-          state.best_val = val.accuracy;
-          save_checkpoint(o.run_dir + "/best.ckpt", *model, FrontEndConfig{}, class_names,
-                          training_meta(epoch, val.accuracy));
-          line["best"] = true;
-        }
-      }
-      save_checkpoint(o.run_dir + "/last.ckpt", *model, FrontEndConfig{}, class_names,
-                      training_meta(epoch, val_accuracy));
-      ema.swap();
-      const std::string val_text = validating ? fmt::format("val acc {:.3f} (best {:.3f})", val_accuracy.get<double>(),
-                                                            state.best_val)
-                                              : "(no validation fold)";
-      spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} {} lr {:.2e} {:.1f}s", epoch + 1, cfg.epochs,
-                   line["train_loss"].get<double>(), line["train_accuracy"].get<double>(), val_text, lr_now,
-                   train_seconds);
-    }
-    line["seconds"] = std::chrono::duration<double>(clock::now() - t0).count();
-    metrics.push_back(line.dump());
-    write_lines(metrics_path, metrics);
-    state.next_epoch = epoch + 1;
-    save_resume_state(state_path, *model, ema, optimizer, state, identity);
-    if (o.stop_after_epochs > 0 && ++epochs_this_process >= o.stop_after_epochs && !last_epoch) {
-      spdlog::info("stopping after {} epoch(s) as asked; --resume continues", epochs_this_process);
-      return nlohmann::json{{"stopped_at_epoch", epoch + 1}};
+// An epoch's sums over its batches, weighted by their clips.
+struct EpochTotals {
+  double loss_sum = 0.0, distill_sum = 0.0;
+  int64_t correct = 0, seen = 0;
+  double lr = 0.0;  // the last step's
+};
+
+// One optimiser step: the label loss (mixed with the teachers' when distilling), clipped
+// gradients, then the weight average.
+void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
+  const TrainConfig& cfg = t.options.config;
+  const at::Tensor logits = t.model->forward(batch.features);
+  at::Tensor loss = label_loss(logits, batch.targets, cfg.label_smoothing);
+  if (t.teachers) {
+    const at::Tensor distill = distillation_loss(
+        logits, t.teachers->probabilities(batch.features, cfg.distill_temperature), cfg.distill_temperature);
+    totals.distill_sum += distill.item<double>() * batch.clips.size();
+    loss = (1.0 - cfg.distill_weight) * loss + cfg.distill_weight * distill;
+  }
+  totals.loss_sum += loss.item<double>() * batch.clips.size();
+  t.optimizer->zero_grad();
+  loss.backward();
+  if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(t.model->parameters(), cfg.grad_clip);
+  t.optimizer->step();
+  t.ema->update();
+  totals.correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+  totals.seen += static_cast<int64_t>(batch.clips.size());
+}
+
+// One pass over the training folds. Returns the epoch's metrics line, without validation and the
+// epoch's total time.
+nlohmann::json train_one_epoch(Training& t, int epoch, int64_t& global_step) {
+  const auto t0 = Clock::now();
+  const double wait_before = t.loader->wait_seconds();
+  t.loader->start_epoch(epoch);
+  t.model->train();
+  Progress progress(epoch + 1, t.options.config.epochs, t.loader->batches_per_epoch());
+  EpochTotals totals;
+  size_t step = 0;
+  while (auto batch = t.loader->next()) {
+    totals.lr = set_learning_rate(t, global_step);
+    train_on_batch(t, *batch, totals);
+    ++global_step;
+    progress.update(++step, totals.loss_sum / totals.seen, static_cast<size_t>(totals.seen));
+  }
+  progress.finish();
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const int64_t seen = std::max<int64_t>(totals.seen, 1);
+  nlohmann::json line = {{"epoch", epoch},
+                         {"train_loss", totals.loss_sum / seen},
+                         {"train_accuracy", static_cast<double>(totals.correct) / seen},
+                         {"lr", totals.lr},
+                         {"train_seconds", train_seconds},
+                         {"data_wait_seconds", t.loader->wait_seconds() - wait_before},
+                         {"clips_per_second", totals.seen / std::max(train_seconds, 1e-9)}};
+  if (t.teachers) line["distill_loss"] = totals.distill_sum / seen;
+  return line;
+}
+
+// Validates the averaged weights (when there are validation folds), saves them as best.ckpt when
+// they beat every earlier epoch and as last.ckpt in any case, and logs the epoch.
+void validate_and_save(Training& t, RunRecord& run, int epoch, nlohmann::json& line) {
+  const std::string& run_dir = t.options.run_dir;
+  t.ema->swap();  // validate (and save) the averaged weights
+  nlohmann::json val_accuracy = nullptr;
+  if (t.validating) {
+    const EvalResult val = evaluate(*t.model, t.data, t.val_clips);
+    val_accuracy = line["val_accuracy"] = val.accuracy;
+    line["val_loss"] = val.loss;
+    if (val.accuracy > run.state.best_val) {
+      run.state.best_val = val.accuracy;
+      save_checkpoint(run_dir + "/best.ckpt", *t.model, FrontEndConfig{}, t.class_names,
+                      run.training_meta(epoch, val.accuracy));
+      line["best"] = true;
     }
   }
+  save_checkpoint(run_dir + "/last.ckpt", *t.model, FrontEndConfig{}, t.class_names,
+                  run.training_meta(epoch, val_accuracy));
+  t.ema->swap();
+  const std::string val_text = t.validating ? fmt::format("val acc {:.3f} (best {:.3f})", val_accuracy.get<double>(),
+                                                          run.state.best_val)
+                                            : "(no validation fold)";
+  spdlog::info("epoch {}/{}: loss {:.4f} train acc {:.3f} {} lr {:.2e} {:.1f}s", epoch + 1, t.options.config.epochs,
+               line["train_loss"].get<double>(), line["train_accuracy"].get<double>(), val_text,
+               line["lr"].get<double>(), line["train_seconds"].get<double>());
+}
 
-  // The kept model: the best validated epoch, or the last one when nothing was validated.
-  const Checkpoint best = load_checkpoint(o.run_dir + (validating ? "/best.ckpt" : "/last.ckpt"), o.model);
+// Appends the epoch's line to metrics.jsonl and saves what --resume needs to continue after it.
+void record_epoch(Training& t, RunRecord& run, int epoch, const nlohmann::json& line) {
+  run.metrics.push_back(line.dump());
+  write_lines(run.metrics_path, run.metrics);
+  run.state.next_epoch = epoch + 1;
+  save_resume_state(run.state_path, *t.model, *t.ema, *t.optimizer, run.state, run.identity);
+}
+
+// The kept model, the best validated epoch or the last one when nothing was validated, with its
+// evaluations.
+struct KeptModel {
+  Checkpoint checkpoint;
   nlohmann::json val_json = nullptr, val_accuracy = nullptr;
-  if (validating) {
-    const EvalResult val = evaluate(*best.model, data, val_clips);
-    val_json = val.to_json(class_names);
-    val_accuracy = val.accuracy;
+  EvalResult test;
+  const char* selection = "";
+};
+
+KeptModel evaluate_kept_model(const Training& t) {
+  KeptModel kept;
+  kept.checkpoint = load_checkpoint(t.options.run_dir + (t.validating ? "/best.ckpt" : "/last.ckpt"), t.options.model);
+  if (t.validating) {
+    const EvalResult val = evaluate(*kept.checkpoint.model, t.data, t.val_clips);
+    kept.val_json = val.to_json(t.class_names);
+    kept.val_accuracy = val.accuracy;
   }
-  const EvalResult test = evaluate(*best.model, data, test_clips);
-  const char* selection = validating ? "best validation accuracy" : "last epoch (no validation fold)";
-  nlohmann::json final_json = {{"model", o.model},
-                               {"val", val_json},
-                               {"test", test.to_json(class_names)},
-                               {"best_epoch", best.training.value("epoch", 0)},
-                               {"epoch_selection", selection},
-                               {"data_fingerprint", fingerprint}};
-  write_file_atomic(o.run_dir + "/final.json", final_json.dump(1));
-  // The shipped checkpoint carries its own measured accuracy.
-  nlohmann::json training = best.training;
-  training["val_accuracy"] = val_accuracy;
-  training["test_accuracy"] = test.accuracy;
-  training["test_folds"] = cfg.test_folds;
-  save_checkpoint(o.run_dir + "/best.ckpt", *best.model, best.front_end, best.class_names, training);
+  kept.test = evaluate(*kept.checkpoint.model, t.data, t.test_clips);
+  kept.selection = t.validating ? "best validation accuracy" : "last epoch (no validation fold)";
+  return kept;
+}
+
+// summary.json: what a shipped model's <name>.json holds.
+void write_summary(const Training& t, const RunRecord& run, const KeptModel& kept) {
+  const FitOptions& o = t.options;
+  const TrainConfig& cfg = o.config;
   double wall_seconds = 0.0;
-  for (const auto& line : metrics) wall_seconds += nlohmann::json::parse(line).value("seconds", 0.0);
+  for (const auto& line : run.metrics) wall_seconds += nlohmann::json::parse(line).value("seconds", 0.0);
   int64_t parameters = 0;
-  for (const auto& p : best.model->parameters()) parameters += p.numel();
+  for (const auto& p : kept.checkpoint.model->parameters()) parameters += p.numel();
   const nlohmann::json summary = {{"model", o.model},
-                                  {"val_accuracy", val_accuracy},
-                                  {"test_accuracy", test.accuracy},
+                                  {"val_accuracy", kept.val_accuracy},
+                                  {"test_accuracy", kept.test.accuracy},
                                   {"train_folds", cfg.train_folds},
                                   {"val_folds", cfg.val_folds},
                                   {"test_folds", cfg.test_folds},
-                                  {"best_epoch", best.training.value("epoch", 0)},
-                                  {"epoch_selection", selection},
+                                  {"best_epoch", kept.checkpoint.training.value("epoch", 0)},
+                                  {"epoch_selection", kept.selection},
                                   {"epochs", cfg.epochs},
                                   {"parameters", parameters},
-                                  {"hyperparameters", best.model->hyperparameters()},
+                                  {"hyperparameters", kept.checkpoint.model->hyperparameters()},
                                   {"training_wall_seconds", wall_seconds},
                                   {"threads", cfg.threads},
                                   {"machine", machine_description()},
                                   {"command", invocation()},
                                   {"init_checkpoint", o.init_checkpoint},
                                   {"date", utc_now()},
-                                  {"git_revision", revision},
-                                  {"data_fingerprint", fingerprint}};
+                                  {"git_revision", run.revision},
+                                  {"data_fingerprint", run.fingerprint}};
   write_file_atomic(o.run_dir + "/summary.json", summary.dump(1));
+}
+
+// The test evaluation of the kept model: final.json, the kept checkpoint's own record of its
+// accuracy, summary.json. Returns final.json's contents.
+nlohmann::json finish_run(const Training& t, const RunRecord& run) {
+  const FitOptions& o = t.options;
+  const KeptModel kept = evaluate_kept_model(t);
+  const Checkpoint& best = kept.checkpoint;
+  nlohmann::json final_json = {{"model", o.model},
+                               {"val", kept.val_json},
+                               {"test", kept.test.to_json(t.class_names)},
+                               {"best_epoch", best.training.value("epoch", 0)},
+                               {"epoch_selection", kept.selection},
+                               {"data_fingerprint", run.fingerprint}};
+  write_file_atomic(o.run_dir + "/final.json", final_json.dump(1));
+  // The shipped checkpoint carries its own measured accuracy.
+  nlohmann::json training = best.training;
+  training["val_accuracy"] = kept.val_accuracy;
+  training["test_accuracy"] = kept.test.accuracy;
+  training["test_folds"] = o.config.test_folds;
+  save_checkpoint(o.run_dir + "/best.ckpt", *best.model, best.front_end, best.class_names, training);
+  write_summary(t, run, kept);
   spdlog::info("kept epoch {} ({}): val accuracy {}, test accuracy {:.4f} (folds {})", best.training.value("epoch", 0),
-               selection, val_accuracy.dump(), test.accuracy, nlohmann::json(cfg.test_folds).dump());
+               kept.selection, kept.val_accuracy.dump(), kept.test.accuracy, nlohmann::json(o.config.test_folds).dump());
   return final_json;
+}
+
+}  // namespace
+
+nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
+  const TrainConfig& cfg = o.config;
+  check_folds(cfg, "fit");
+  check_distillation_settings(cfg);
+  set_compute_threads(cfg.threads);
+  prepare_run_directory(o.run_dir);
+  remove_stale_temporaries(o.run_dir);
+  Training t = set_up_training(o, data);
+  RunRecord run = open_run_record(t);
+
+  int epochs_this_process = 0;
+  for (int epoch = run.state.next_epoch; epoch < cfg.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    nlohmann::json line = train_one_epoch(t, epoch, run.state.global_step);
+    const bool last_epoch = epoch + 1 == cfg.epochs;
+    if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) validate_and_save(t, run, epoch, line);
+    line["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
+    record_epoch(t, run, epoch, line);
+    if (o.stop_after_epochs > 0 && ++epochs_this_process >= o.stop_after_epochs && !last_epoch) {
+      spdlog::info("stopping after {} epoch(s) as asked; --resume continues", epochs_this_process);
+      return nlohmann::json{{"stopped_at_epoch", epoch + 1}};
+    }
+  }
+  return finish_run(t, run);
 }
 
 }  // namespace escd::train

@@ -188,6 +188,201 @@ std::string storage_reference_problem(const Value& ref, const RecordSizes& recor
   return "";
 }
 
+// The walk's state: where it is in the record, and the Unpickler's stack, marks and memo as far as
+// the walk models them.
+struct PickleWalk {
+  PickleWalk(const uint8_t* d, size_t n, const RecordSizes& r) : data(d), size(n), records(r) {}
+
+  const uint8_t* data;
+  size_t size;
+  const RecordSizes& records;
+  size_t pos = 0;
+  std::vector<Value> stack;
+  std::vector<size_t> marks;  // stack size at each open mark
+  std::unordered_map<uint64_t, Value> memo;
+
+  size_t mark_base() const { return marks.empty() ? 0 : marks.back(); }
+};
+
+// The opcode being walked and its argument as read from the record.
+struct Instruction {
+  Instruction(const std::string& w, size_t offset, uint8_t code, const OpcodeShape& s)
+      : what(w), at(offset), op(code), shape(s) {}
+
+  const std::string& what;  // the record, for errors
+  size_t at;                // the opcode's offset
+  uint8_t op;
+  const OpcodeShape& shape;
+  const uint8_t* arg = nullptr;    // the argument (after a count, for counted ones) and its size
+  uint64_t arg_size = 0;
+  uint64_t binary_memo_index = 0;  // a kMemoIndex argument, decoded once
+
+  [[noreturn]] void fail(const std::string& why) const { throw PickleError(describe(what, at, op) + ": " + why); }
+};
+
+// Reads the opcode's argument as its shape says, checking that it fits in the record, and moves the
+// walk past it (but into a frame: its contents are opcodes).
+void read_argument(PickleWalk& w, Instruction& in) {
+  const size_t left = w.size - w.pos;
+  const int width = in.shape.width;
+  in.arg = w.data + w.pos;
+  switch (in.shape.arg) {
+    case Arg::kNone:
+      break;
+    case Arg::kFixed:
+      if (left < size_t(width)) in.fail("argument runs past the end of the record");
+      in.arg_size = width;
+      w.pos += width;
+      break;
+    case Arg::kMemoIndex:
+      if (left < size_t(width)) in.fail("argument runs past the end of the record");
+      in.binary_memo_index = little_endian(w.data + w.pos, width);
+      // Every memo entry in a real pickle costs at least one opcode byte before it, so an index
+      // beyond the record size cannot come from a writer; libtorch would reserve a table that large
+      // for a PUT (and a GET of it names nothing).
+      if (in.binary_memo_index > w.size) {
+        in.fail("memo index " + std::to_string(in.binary_memo_index) + " in a record of " + std::to_string(w.size) +
+                " bytes");
+      }
+      in.arg_size = width;
+      w.pos += width;
+      break;
+    case Arg::kCounted:
+    case Arg::kFrame: {
+      if (left < size_t(width)) in.fail("length runs past the end of the record");
+      const uint64_t length = little_endian(w.data + w.pos, width);
+      w.pos += width;
+      if (length > w.size - w.pos) {
+        in.fail("claims " + std::to_string(length) + " bytes, the record has " + std::to_string(w.size - w.pos) + " left");
+      }
+      in.arg = w.data + w.pos;
+      in.arg_size = length;
+      if (in.shape.arg == Arg::kCounted) w.pos += length;  // a frame's contents are opcodes: walk them
+      break;
+    }
+    case Arg::kLine:
+    case Arg::kTwoLines:
+      for (int line = 0; line < (in.shape.arg == Arg::kTwoLines ? 2 : 1); ++line) {
+        const void* nl = std::memchr(w.data + w.pos, '\n', w.size - w.pos);
+        if (nl == nullptr) in.fail("text argument without a newline before the end of the record");
+        w.pos = static_cast<size_t>(static_cast<const uint8_t*>(nl) - w.data) + 1;
+      }
+      in.arg_size = w.pos - (in.at + 1);  // the line(s), newlines included
+      break;
+  }
+}
+
+// The memo slot a GET or a PUT names: the binary forms carry it (checked by read_argument), GET and
+// PUT as a decimal line, and MEMOIZE takes the next one.
+int64_t memo_slot(const PickleWalk& w, const Instruction& in) {
+  if (in.op == 0x94) return int64_t(w.memo.size());
+  if (in.op == 'g' || in.op == 'p') return line_index(in.arg, in.arg_size - 1);
+  return int64_t(in.binary_memo_index);
+}
+
+// What a one-item push leaves, when the walk can tell: strings, integers, a GLOBAL's name, a memo
+// entry.
+Value pushed_value(const PickleWalk& w, const Instruction& in) {
+  switch (in.op) {
+    case 'X': case 0x8c: case 0x8d: case 'U': case 'T':  // the strings
+      return text_value(in.arg, in.arg_size);
+    case 'K': case 'M':  // BININT1 BININT2: unsigned
+      return integer_value(int64_t(little_endian(in.arg, in.shape.width)));
+    case 'J':  // BININT: signed 32-bit
+      return integer_value(int32_t(uint32_t(little_endian(in.arg, 4))));
+    case 0x8a:  // LONG1: two's complement of up to 8 bytes
+      if (in.arg_size >= 1 && in.arg_size <= 8) {
+        const uint64_t raw = little_endian(in.arg, int(in.arg_size));
+        const int shift = int(64 - 8 * in.arg_size);
+        return integer_value(int64_t(raw << shift) >> shift);
+      }
+      return Value{};
+    case 'c':  // GLOBAL: "module\nname\n" -> "module name"
+      if (in.arg_size <= kMaxText) {
+        std::string global(reinterpret_cast<const char*>(in.arg), in.arg_size);
+        global.pop_back();
+        global[global.find('\n')] = ' ';
+        return text_value(reinterpret_cast<const uint8_t*>(global.data()), global.size());
+      }
+      return Value{};
+    case 'h': case 'j': case 'g': {  // BINGET LONG_BINGET GET
+      const int64_t index = memo_slot(w, in);
+      const auto it = w.memo.find(uint64_t(index));
+      if (index >= 0 && it != w.memo.end()) return it->second;
+      return Value{};
+    }
+    default:
+      return Value{};
+  }
+}
+
+// TUPLE, LIST, DICT, ... (the items above the mark become one), APPENDS, SETITEMS, ADDITEMS (they
+// go into the container below it), POP_MARK (they are dropped).
+void close_mark(PickleWalk& w, const Instruction& in, StackEffect::Kind kind) {
+  if (w.marks.empty()) in.fail("needs a MARK and there is none");
+  const size_t base = w.mark_base();
+  Value made = in.op == 't' ? tuple_value(w.stack.begin() + base, w.stack.end()) : Value{};
+  w.stack.resize(base);
+  w.marks.pop_back();
+  if (kind == StackEffect::kToMarkPushOne) w.stack.push_back(std::move(made));
+  if (kind == StackEffect::kToMarkIntoContainer && w.stack.size() - w.mark_base() < 1) {
+    in.fail("no container below the MARK");
+  }
+}
+
+// An opcode that takes a fixed number of items above the innermost mark: checks that they are
+// there, and for BINPERSID that the storage reference is one the records back.
+void apply_fixed_effect(PickleWalk& w, const Instruction& in, const StackEffect& effect, Value pushed) {
+  const size_t above_mark = w.stack.size() - w.mark_base();
+  if (above_mark < size_t(effect.pop)) {
+    in.fail("takes " + std::to_string(effect.pop) + " stack item(s), " + std::to_string(above_mark) +
+            " above the last MARK");
+  }
+  const uint8_t op = in.op;
+  if (op == 'Q') {  // BINPERSID: the Unpickler makes a tensor storage of what this claims
+    const std::string problem = storage_reference_problem(w.stack.back(), w.records);
+    if (!problem.empty()) in.fail(problem);
+  }
+  if (op == 'p' || op == 'q' || op == 'r' || op == 0x94) {  // PUT BINPUT LONG_BINPUT MEMOIZE
+    const int64_t index = memo_slot(w, in);
+    if (index >= 0) w.memo[uint64_t(index)] = w.stack.back();
+    if (w.memo.size() > kMaxMemoEntries) in.fail("more than " + std::to_string(kMaxMemoEntries) + " memo entries");
+    return;  // the top stays
+  }
+  if (op == 0x85 || op == 0x86 || op == 0x87) {  // TUPLE1 TUPLE2 TUPLE3
+    Value made = tuple_value(w.stack.end() - effect.pop, w.stack.end());
+    w.stack.resize(w.stack.size() - effect.pop);
+    w.stack.push_back(std::move(made));
+    return;
+  }
+  if (op == '2') {  // DUP
+    w.stack.push_back(w.stack.back());
+    return;
+  }
+  w.stack.resize(w.stack.size() - effect.pop);
+  for (int i = 0; i < effect.push; ++i) w.stack.push_back(i == 0 ? std::move(pushed) : Value{});
+}
+
+// The stack, as the Unpickler would have it after the opcode.
+void apply_stack_effect(PickleWalk& w, const Instruction& in) {
+  const StackEffect effect = stack_effect(in.op);
+  Value pushed = pushed_value(w, in);
+  switch (effect.kind) {
+    case StackEffect::kMark:
+      w.marks.push_back(w.stack.size());
+      break;
+    case StackEffect::kToMarkPushOne:
+    case StackEffect::kToMarkIntoContainer:
+    case StackEffect::kPopMark:
+      close_mark(w, in, effect.kind);
+      break;
+    case StackEffect::kFixed:
+      apply_fixed_effect(w, in, effect, std::move(pushed));
+      break;
+  }
+  if (w.stack.size() > kMaxStackItems) in.fail("more than " + std::to_string(kMaxStackItems) + " items on the stack");
+}
+
 }  // namespace
 
 uint64_t little_endian(const uint8_t* p, int width) {
@@ -198,160 +393,14 @@ uint64_t little_endian(const uint8_t* p, int width) {
 
 void vet_pickle(const uint8_t* data, size_t size, const std::string& what, const RecordSizes& records) {
   static const std::vector<OpcodeShape> shapes = opcode_shapes();
-  size_t pos = 0;
-  std::vector<Value> stack;
-  std::vector<size_t> marks;  // stack size at each open mark
-  std::unordered_map<uint64_t, Value> memo;
-  while (pos < size) {
-    const size_t at = pos;
-    const uint8_t op = data[pos++];
-    const OpcodeShape& shape = shapes[op];
-    const size_t left = size - pos;
-    auto fail = [&](const std::string& why) { throw PickleError(describe(what, at, op) + ": " + why); };
-    if (!shape.known) fail("not a pickle opcode");
-    const uint8_t* arg = data + pos;  // the argument (after a count, for counted ones) and its size
-    uint64_t arg_size = 0;
-    uint64_t binary_memo_index = 0;  // a kMemoIndex argument, decoded once
-    switch (shape.arg) {
-      case Arg::kNone:
-        break;
-      case Arg::kFixed:
-        if (left < size_t(shape.width)) fail("argument runs past the end of the record");
-        arg_size = shape.width;
-        pos += shape.width;
-        break;
-      case Arg::kMemoIndex: {
-        if (left < size_t(shape.width)) fail("argument runs past the end of the record");
-        binary_memo_index = little_endian(data + pos, shape.width);
-        // Every memo entry in a real pickle costs at least one opcode byte before it, so an index
-        // beyond the record size cannot come from a writer; libtorch would reserve a table that large
-        // for a PUT (and a GET of it names nothing).
-        if (binary_memo_index > size) {
-          fail("memo index " + std::to_string(binary_memo_index) + " in a record of " + std::to_string(size) + " bytes");
-        }
-        arg_size = shape.width;
-        pos += shape.width;
-        break;
-      }
-      case Arg::kCounted:
-      case Arg::kFrame: {
-        if (left < size_t(shape.width)) fail("length runs past the end of the record");
-        const uint64_t length = little_endian(data + pos, shape.width);
-        pos += shape.width;
-        if (length > size - pos) {
-          fail("claims " + std::to_string(length) + " bytes, the record has " + std::to_string(size - pos) + " left");
-        }
-        arg = data + pos;
-        arg_size = length;
-        if (shape.arg == Arg::kCounted) pos += length;  // a frame's contents are opcodes: walk them
-        break;
-      }
-      case Arg::kLine:
-      case Arg::kTwoLines:
-        for (int line = 0; line < (shape.arg == Arg::kTwoLines ? 2 : 1); ++line) {
-          const void* nl = std::memchr(data + pos, '\n', size - pos);
-          if (nl == nullptr) fail("text argument without a newline before the end of the record");
-          pos = static_cast<size_t>(static_cast<const uint8_t*>(nl) - data) + 1;
-        }
-        arg_size = pos - (at + 1);  // the line(s), newlines included
-        break;
-    }
-
-    // The memo slot a GET or a PUT names: the binary forms carry it (checked above), GET and PUT as
-    // a decimal line, and MEMOIZE takes the next one.
-    auto memo_slot = [&]() -> int64_t {
-      if (op == 0x94) return int64_t(memo.size());
-      if (op == 'g' || op == 'p') return line_index(arg, arg_size - 1);
-      return int64_t(binary_memo_index);
-    };
-
-    // The stack, as the Unpickler would have it.
-    const size_t base = marks.empty() ? 0 : marks.back();
-    const size_t above_mark = stack.size() - base;
-    const StackEffect effect = stack_effect(op);
-    Value pushed;  // what a one-item push leaves, when the walk can tell
-    switch (op) {
-      case 'X': case 0x8c: case 0x8d: case 'U': case 'T':  // the strings
-        pushed = text_value(arg, arg_size);
-        break;
-      case 'K': case 'M':  // BININT1 BININT2: unsigned
-        pushed = integer_value(int64_t(little_endian(arg, shape.width)));
-        break;
-      case 'J':  // BININT: signed 32-bit
-        pushed = integer_value(int32_t(uint32_t(little_endian(arg, 4))));
-        break;
-      case 0x8a:  // LONG1: two's complement of up to 8 bytes
-        if (arg_size >= 1 && arg_size <= 8) {
-          const uint64_t raw = little_endian(arg, int(arg_size));
-          const int shift = int(64 - 8 * arg_size);
-          pushed = integer_value(int64_t(raw << shift) >> shift);
-        }
-        break;
-      case 'c': {  // GLOBAL: "module\nname\n" -> "module name"
-        if (arg_size <= kMaxText) {
-          std::string global(reinterpret_cast<const char*>(arg), arg_size);
-          global.pop_back();
-          global[global.find('\n')] = ' ';
-          pushed = text_value(reinterpret_cast<const uint8_t*>(global.data()), global.size());
-        }
-        break;
-      }
-      case 'h': case 'j': case 'g': {  // BINGET LONG_BINGET GET
-        const int64_t index = memo_slot();
-        const auto it = memo.find(uint64_t(index));
-        if (index >= 0 && it != memo.end()) pushed = it->second;
-        break;
-      }
-      default:
-        break;
-    }
-    switch (effect.kind) {
-      case StackEffect::kMark:
-        marks.push_back(stack.size());
-        break;
-      case StackEffect::kToMarkPushOne:
-      case StackEffect::kToMarkIntoContainer:
-      case StackEffect::kPopMark: {
-        if (marks.empty()) fail("needs a MARK and there is none");
-        Value made = op == 't' ? tuple_value(stack.begin() + base, stack.end()) : Value{};
-        stack.resize(base);
-        marks.pop_back();
-        if (effect.kind == StackEffect::kToMarkPushOne) stack.push_back(std::move(made));
-        if (effect.kind == StackEffect::kToMarkIntoContainer && stack.size() - (marks.empty() ? 0 : marks.back()) < 1) {
-          fail("no container below the MARK");
-        }
-        break;
-      }
-      case StackEffect::kFixed: {
-        if (above_mark < size_t(effect.pop)) {
-          fail("takes " + std::to_string(effect.pop) + " stack item(s), " + std::to_string(above_mark) + " above the last MARK");
-        }
-        if (op == 'Q') {  // BINPERSID: the Unpickler makes a tensor storage of what this claims
-          const std::string problem = storage_reference_problem(stack.back(), records);
-          if (!problem.empty()) fail(problem);
-        }
-        if (op == 'p' || op == 'q' || op == 'r' || op == 0x94) {  // PUT BINPUT LONG_BINPUT MEMOIZE
-          const int64_t index = memo_slot();
-          if (index >= 0) memo[uint64_t(index)] = stack.back();
-          if (memo.size() > kMaxMemoEntries) fail("more than " + std::to_string(kMaxMemoEntries) + " memo entries");
-          break;  // the top stays
-        }
-        if (op == 0x85 || op == 0x86 || op == 0x87) {  // TUPLE1 TUPLE2 TUPLE3
-          Value made = tuple_value(stack.end() - effect.pop, stack.end());
-          stack.resize(stack.size() - effect.pop);
-          stack.push_back(std::move(made));
-          break;
-        }
-        if (op == '2') {  // DUP
-          stack.push_back(stack.back());
-          break;
-        }
-        stack.resize(stack.size() - effect.pop);
-        for (int i = 0; i < effect.push; ++i) stack.push_back(i == 0 ? std::move(pushed) : Value{});
-        break;
-      }
-    }
-    if (stack.size() > kMaxStackItems) fail("more than " + std::to_string(kMaxStackItems) + " items on the stack");
+  PickleWalk walk(data, size, records);
+  while (walk.pos < size) {
+    const uint8_t op = data[walk.pos];
+    Instruction in(what, walk.pos, op, shapes[op]);
+    ++walk.pos;
+    if (!in.shape.known) in.fail("not a pickle opcode");
+    read_argument(walk, in);
+    apply_stack_effect(walk, in);
     if (op == '.') return;  // STOP: anything after it is never read
   }
   throw PickleError(what + ": no STOP opcode (truncated pickle)");
