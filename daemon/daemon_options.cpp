@@ -141,6 +141,10 @@ void require_pcm_format(const std::string& format) {
 void apply_config_file(DaemonOptions& options, const std::string& path) {
   const Json all = load_toml_file(path);
   options.config_path = path;
+  apply_config(options, all, path);
+}
+
+void apply_config(DaemonOptions& options, const Json& all, const std::string& path) {
   for (const auto& [table, body] : all.items()) {
     const auto t = schema().find(table);
     if (t == schema().end() || !body.is_object()) {

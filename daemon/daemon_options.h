@@ -2,6 +2,8 @@
 // /etc/escd/escd.toml), then the command line, which wins. Every option exists in both places.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -40,6 +42,10 @@ struct DaemonOptions {
 // Reads a config file into `options` (only the keys present change). Throws ConfigError naming
 // the file, the table and the key for unknown keys, wrong types and bad values.
 void apply_config_file(DaemonOptions& options, const std::string& path);
+
+// The same for tables already parsed ({table: {key: value}}, e.g. the command line's overrides);
+// `source` names them in errors.
+void apply_config(DaemonOptions& options, const nlohmann::json& tables, const std::string& source);
 
 // Checks values that do not depend on where they came from; throws ConfigError with the reason.
 void validate(const DaemonOptions& options);

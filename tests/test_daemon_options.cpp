@@ -1,9 +1,11 @@
 // escd's settings file: the shipped one loads, and mistakes are named with file, table and key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "command_line.h"
 #include "daemon_options.h"
 #include "model_runner.h"
 #include "test_support.h"
@@ -98,6 +100,45 @@ TEST(ResolveCheckpoint, NoCheckpointNamesEveryPlaceTried) {
                                      std::string(ESCD_SOURCE_DIR) + "/models/no_such_model.pt", std::string("--checkpoint")}) {
       EXPECT_NE(m.find(place), std::string::npos) << place << " not in: " << m;
     }
+  }
+}
+
+// The command line is one more table of settings over the file's: every option lands on its config
+// key, the file's other keys stay, and a bad value is named as the command line's.
+TEST(DaemonOptions, TheCommandLineWinsOverTheFileKeyByKey) {
+  test::TempDir dir;
+  std::ofstream(dir.path("c.toml")) << "[daemon]\nhop_ms = 64\npub = \"tcp://127.0.0.1:6000\"\n[input]\nrate = 44100\n";
+  auto parse = [](std::vector<std::string> args, CommandLine& line) {
+    CLI::App app;
+    add_command_line(app, line);
+    std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+    app.parse(args);
+  };
+  CommandLine line;
+  parse({"--model", "mamba,liquid_s4", "--ensemble", "--pub", "ipc:///tmp/x", "--rate", "48000", "--format", "S32_LE",
+         "--fast", "--checkpoint", "m.pt", "--threads", "2"},
+        line);
+  DaemonOptions o;
+  apply_config_file(o, dir.path("c.toml"));
+  apply_config(o, line.overrides, "command line");
+  EXPECT_EQ(o.models, (std::vector<std::string>{"mamba", "liquid_s4"}));
+  EXPECT_TRUE(o.ensemble);
+  EXPECT_EQ(o.pub, "ipc:///tmp/x");
+  EXPECT_DOUBLE_EQ(o.hop_ms, 64.0) << "a key the command line did not give keeps the file's value";
+  EXPECT_EQ(o.rate, 48000);
+  EXPECT_EQ(o.format, "S32_LE");
+  EXPECT_TRUE(o.fast);
+  EXPECT_EQ(o.threads, 2);
+  EXPECT_EQ(line.checkpoint, "m.pt");
+
+  CommandLine empty_models;
+  parse({"--model", ","}, empty_models);
+  DaemonOptions p;
+  try {
+    apply_config(p, empty_models.overrides, "command line");
+    FAIL() << "an empty model list was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("command line: [daemon] models"), std::string::npos) << e.what();
   }
 }
 
