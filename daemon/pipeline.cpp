@@ -61,7 +61,7 @@ struct Pipeline::State {
   double now() const { return static_cast<double>(samples) / front_end.sample_rate; }
 };
 
-Pipeline::Pipeline(DaemonOptions options, Publisher& publisher) : options_(std::move(options)), publisher_(publisher) {
+Pipeline::Pipeline(DaemonOptions options, MessageSink& publisher) : options_(std::move(options)), publisher_(publisher) {
   const int64_t hop_frames = frames_per_hop(options_);
   for (const std::string& model : options_.models) {
     const std::string path = resolve_checkpoint(model, options_);

@@ -20,7 +20,7 @@
 #include "daemon_options.h"
 #include "ensemble_window.h"
 #include "model_runner.h"
-#include "publisher.h"
+#include "message_sink.h"
 
 namespace escd::daemon {
 
@@ -33,7 +33,7 @@ class Pipeline {
  public:
   // Loads and checks every model (and the ensemble's classes): a model that does not load is a
   // start-up error here, before any audio input is opened or waited for.
-  Pipeline(DaemonOptions options, Publisher& publisher);
+  Pipeline(DaemonOptions options, MessageSink& publisher);
   ~Pipeline();
   // Runs on `source` until it finishes (files, stdin) or stop is set; ends open events; returns the
   // exit code.
@@ -66,7 +66,7 @@ class Pipeline {
 
   DaemonOptions options_;
   std::unique_ptr<AudioSource> source_;
-  Publisher& publisher_;
+  MessageSink& publisher_;
   std::vector<std::unique_ptr<ModelRunner>> runners_;
   std::unique_ptr<EnsembleWindow> ensemble_;         // with --ensemble
   std::unique_ptr<EventDetector> ensemble_events_;

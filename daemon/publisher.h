@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "message_sink.h"
+
 namespace zmq {
 class context_t;
 class socket_t;
@@ -30,19 +32,19 @@ struct PublisherSecurity {
   std::string client_keys_file;  // subscribers' public keys allowed in ("" = any that knows escd's key)
 };
 
-class Publisher {
+class Publisher : public MessageSink {
  public:
   // Binds `endpoint`; throws std::runtime_error naming it (or the key file) when that fails.
   Publisher(const std::string& endpoint, int send_hwm, const PublisherSecurity& security = {});
   ~Publisher();
 
   // Adds seq, t and wall to `body` and sends it on `topic`. Not thread-safe: one thread publishes.
-  void publish(const std::string& topic, nlohmann::json body, double stream_time);
+  void publish(const std::string& topic, nlohmann::json body, double stream_time) override;
 
   // The bound endpoint (a tcp://host:* wildcard port resolved to the port the system chose).
-  const std::string& endpoint() const { return endpoint_; }
+  const std::string& endpoint() const override { return endpoint_; }
   // For esc.health: messages sent and refused, connections, handshakes, CURVE admissions.
-  nlohmann::json stats() const;
+  nlohmann::json stats() const override;
 
  private:
   std::string endpoint_;

@@ -9,7 +9,7 @@
 
 namespace escd::daemon {
 
-std::unique_ptr<AudioSource> open_source_waiting(const DaemonOptions& options, Publisher& publisher,
+std::unique_ptr<AudioSource> open_source_waiting(const DaemonOptions& options, MessageSink& publisher,
                                                  const std::atomic<bool>& stop,
                                                  const std::function<void(const std::string&)>& on_status,
                                                  DeviceWait wait) {

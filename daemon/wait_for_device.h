@@ -12,7 +12,7 @@
 
 #include "audio/audio_source.h"
 #include "daemon_options.h"
-#include "publisher.h"
+#include "message_sink.h"
 
 namespace escd::daemon {
 
@@ -25,7 +25,7 @@ struct DeviceWait {
 // (then returns null). Publishes an esc.health message with input.connected = false and
 // input.waiting_for_device = true every options.health_interval_s while it waits, and passes a
 // one-line status to on_status (sd_notify).
-std::unique_ptr<AudioSource> open_source_waiting(const DaemonOptions& options, Publisher& publisher,
+std::unique_ptr<AudioSource> open_source_waiting(const DaemonOptions& options, MessageSink& publisher,
                                                  const std::atomic<bool>& stop,
                                                  const std::function<void(const std::string&)>& on_status = {},
                                                  DeviceWait wait = {});
