@@ -44,7 +44,7 @@ Flops estimate_flops(const escd::liquid_s4::Options& o, int64_t T) {
 void bench_config(const std::string& label, const nlohmann::json& overrides, int repeats) {
   at::manual_seed(0);
   auto model = escd::create_model("liquid_s4", overrides, kMels, kClasses);
-  const auto options = escd::liquid_s4::options_from_json(model->hyperparameters());
+  const auto options = escd::liquid_s4::Options::from_json(model->hyperparameters());
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   const Flops flops = estimate_flops(options, kFrames);

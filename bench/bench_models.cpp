@@ -76,7 +76,7 @@ double forward_flops(const std::string& name, const escd::SequenceClassifier& mo
   const nlohmann::json& hp = model.hyperparameters();
   if (name == "mamba") return escd::bench::mamba_flops_per_clip(escd::MambaConfig::from_json(hp), frames, kMels, kClasses);
   if (name == "liquid_s4") {
-    const auto f = escd::bench::liquid_s4_flops(escd::liquid_s4::options_from_json(hp), frames, kMels, kClasses);
+    const auto f = escd::bench::liquid_s4_flops(escd::liquid_s4::Options::from_json(hp), frames, kMels, kClasses);
     *per_batch_extra = f.kernel_per_call;
     return f.per_clip;
   }

@@ -217,15 +217,15 @@ TEST(FuzzRegressions, Vjepa2HyperparametersAreTypeRangeAndSizeChecked) {
 }
 
 TEST(FuzzRegressions, LiquidS4HyperparametersAreTypeChecked) {
-  auto h = liquid_s4::options_to_json(liquid_s4::Options{});
+  auto h = liquid_s4::Options{}.to_json();
   h["d_state"] = 1e300;
-  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'd_state': expected an integer 2..2048");
-  h = liquid_s4::options_to_json(liquid_s4::Options{});
+  expect_invalid([&] { liquid_s4::Options::from_json(h); }, "liquid_s4: hyperparameter 'd_state': expected an integer 2..2048");
+  h = liquid_s4::Options{}.to_json();
   h["liquid_kernel"] = 3;
-  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'liquid_kernel': expected a string");
-  h = liquid_s4::options_to_json(liquid_s4::Options{});
+  expect_invalid([&] { liquid_s4::Options::from_json(h); }, "liquid_s4: hyperparameter 'liquid_kernel': expected a string");
+  h = liquid_s4::Options{}.to_json();
   h["d_state"] = 63;
-  expect_invalid([&] { liquid_s4::options_from_json(h); }, "liquid_s4: hyperparameter 'd_state' should be even");
+  expect_invalid([&] { liquid_s4::Options::from_json(h); }, "liquid_s4: hyperparameter 'd_state' should be even");
 }
 
 TEST(JsonFields, IntegersAreCheckedForTypeAndRangeBeforeConversion) {

@@ -200,7 +200,7 @@ at::Tensor full_liquid_recurrence(const liquid_s4::S4LayerImpl& layer, const at:
 TEST(LiquidS4Kb, TruncationErrorOfDegreePShrinksLikeInputToThePowerPPlusOne) {
   for (int64_t degree : {2, 3}) {
     at::manual_seed(11);
-    auto o = liquid_s4::options_from_json(
+    auto o = liquid_s4::Options::from_json(
         small_hyperparameters({{"liquid_kernel", "kb"}, {"liquid_degree", degree}, {"dt_min", 0.01}}));
     liquid_s4::S4Layer layer(o);
     layer->to(at::kDouble);
@@ -335,7 +335,7 @@ TEST(LiquidS4Session, StaggeredRowResetsEachEqualTheForwardOnTheirOwnFrames) {
 TEST(LiquidS4Causality, FutureFramesDoNotChangeEarlierLayerOutputs) {
   for (const std::string kernel : {"none", "polyb", "kb"}) {
     at::manual_seed(51);
-    auto o = liquid_s4::options_from_json(
+    auto o = liquid_s4::Options::from_json(
         small_hyperparameters({{"liquid_kernel", kernel}, {"liquid_degree", 3}, {"liquid_contract", "tanh"}}));
     liquid_s4::S4Layer layer(o);
     at::NoGradGuard no_grad;

@@ -12,8 +12,8 @@ namespace escd {
 
 enum class ResampleQuality {
   // Real time (the default): libsamplerate's medium sinc keeps Best's 97 dB rejection with a 90%
-  // pass band (flat to ~7.2 kHz at 16 kHz) for a third of its CPU (48 kHz -> 16 kHz: 27 ms vs 82 ms
-  // per second of audio here, see test_stream_resampler.cpp). A daemon converts every second of audio
+  // pass band (flat to ~7.2 kHz at 16 kHz) for about a third of its CPU (test_stream_resampler.cpp
+  // measures both). A daemon converts every second of audio
   // on a small machine whose cores the models need; the roll-off touches only the top mel bands.
   Medium,
   // What the offline decoder (resample_offline) uses: for bit-comparable results with it, e.g. a

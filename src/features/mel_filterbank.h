@@ -2,7 +2,7 @@
 // norm=None, mel_scale="htk", stored sparsely: each filter is non-zero on a short run of FFT bins.
 // apply() uses a copy padded to whole blocks of kBlock weights, so that every filter runs the same
 // branch-free block loop (128 filters of 1-20 weights each were mostly loop overhead and mispredicted
-// loop exits: 1.3 us per frame, a third of the front end).
+// loop exits, a third of the front end's time).
 #pragma once
 
 #include <vector>

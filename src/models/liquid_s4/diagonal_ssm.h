@@ -60,8 +60,8 @@ at::Tensor vandermonde_kernels(const at::Tensor& weights, const at::Tensor& log_
 
 // Spectrum of a causal kernel K [L, H] for LINEAR convolution of length-L signals: zero-padded to
 // 2L so that the circular FFT product has no wrap-around. Returns complex [L+1, H].
-// (A lower-triangular Toeplitz GEMM was measured as the alternative at L = 155, batch 32, H 128:
-// 2-5x slower than this route, forward + backward, on this CPU.)
+// (A lower-triangular Toeplitz GEMM, the alternative, measured slower than this route forward and
+// backward at escd's sizes.)
 at::Tensor kernel_spectrum(const at::Tensor& K);
 // y[b, k, h] = Σ_{j≤k} K[j, h] u[b, k−j, h] for u [B, L, H], given kernel_spectrum(K).
 at::Tensor causal_convolution(const at::Tensor& u, const at::Tensor& K_spectrum);

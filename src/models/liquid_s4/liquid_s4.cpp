@@ -5,7 +5,7 @@
 
 namespace escd {
 
-nlohmann::json liquid_s4_defaults() { return liquid_s4::options_to_json(liquid_s4::Options{}); }
+nlohmann::json liquid_s4_defaults() { return liquid_s4::Options{}.to_json(); }
 
 std::shared_ptr<SequenceClassifier> make_liquid_s4(const nlohmann::json& hyperparameters, int64_t n_mels,
                                                    int64_t n_classes) {

@@ -58,7 +58,7 @@ class LiquidS4Session : public PooledSession {
 
 LiquidS4Classifier::LiquidS4Classifier(const nlohmann::json& hyperparameters, int64_t n_mels, int64_t n_classes)
     : SequenceClassifier("liquid_s4", hyperparameters, n_mels, n_classes),
-      options_(options_from_json(hyperparameters)) {
+      options_(Options::from_json(hyperparameters)) {
   const int64_t H = options_.d_model;
   int64_t embedded = n_mels;
   if (options_.mel_conv_channels > 0) {

@@ -14,7 +14,7 @@ namespace {
   throw std::invalid_argument("'" + key + "' " + why);
 }
 
-// Every check, with errors that name the key; options_from_json adds the model.
+// Every check, with errors that name the key; Options::from_json adds the model.
 Options parse_options(const nlohmann::json& h) {
   Options o;
   o.d_model = integer_field(h, "d_model", 1, kMaxModelDimension);
@@ -70,7 +70,7 @@ Options parse_options(const nlohmann::json& h) {
 
 }  // namespace
 
-Options options_from_json(const nlohmann::json& h) {
+Options Options::from_json(const nlohmann::json& h) {
   if (!h.is_object()) throw std::invalid_argument("liquid_s4: hyperparameters must be a JSON object");
   try {
     return parse_options(h);
@@ -79,7 +79,8 @@ Options options_from_json(const nlohmann::json& h) {
   }
 }
 
-nlohmann::json options_to_json(const Options& o) {
+nlohmann::json Options::to_json() const {
+  const Options& o = *this;
   auto kernel = o.liquid_kernel == LiquidKernel::none ? "none" : o.liquid_kernel == LiquidKernel::polyb ? "polyb" : "kb";
   return {{"d_model", o.d_model},
           {"n_layers", o.n_layers},

@@ -38,11 +38,12 @@ struct Options {
   int64_t modes() const { return d_state / 2; }
   // Extra degrees q = 2..p carried by the liquid term (0 for plain S4).
   int64_t liquid_terms() const { return liquid_kernel == LiquidKernel::none ? 0 : liquid_degree - 1; }
-};
 
-// Reads complete hyperparameters (as produced by liquid_s4_defaults() merged with overrides) and
-// checks them; std::invalid_argument names the offending key.
-Options options_from_json(const nlohmann::json& hyperparameters);
-nlohmann::json options_to_json(const Options& options);
+  // Reads complete hyperparameters (as produced by liquid_s4_defaults() merged with overrides) and
+  // checks them; std::invalid_argument names the offending key. The same shape as the other models'
+  // options (MambaConfig::from_json, vjepa2::Options::from_json).
+  static Options from_json(const nlohmann::json& hyperparameters);
+  nlohmann::json to_json() const;
+};
 
 }  // namespace escd::liquid_s4

@@ -24,10 +24,10 @@ S4LayerImpl::S4LayerImpl(const Options& options) : options_(options) {
   const int64_t terms = options.liquid_terms();
   if (options.liquid_kernel == LiquidKernel::kb) {
     // s_q = 1 would be the exact truncated liquid recurrence. But 1ᵀx sums all modes, so G's gain
-    // does not shrink with Δ: measured at init (H 128, N 64, unit-variance u), K*v^{(2)} has 0.4x
-    // (Δ = 1e-3) to 2.5x (Δ = 1e-1) the RMS of the linear K*u, and degree 3 up to 6x. Starting at
-    // 0.1 keeps the linear path dominant while the liquid part is clearly present, and lets training
-    // turn each degree up or down per channel.
+    // does not shrink with Δ: at init the liquid terms K*v^{(q)} are of the same order as the linear
+    // K*u, and larger for large Δ and higher degrees. Starting at 0.1 keeps the linear path dominant
+    // while the liquid part is clearly present, and lets training turn each degree up or down per
+    // channel.
     liquid_ = register_parameter("liquid_scale", at::full({terms, H}, kKbScaleInit));
   } else if (options.liquid_kernel == LiquidKernel::polyb) {
     // Upstream's PolyB coefficient, computed from this layer's own initial SSM (but then trained):

@@ -25,7 +25,7 @@ struct MixerStepBuffers {
   at::Tensor delta;   // [rows, E]    dt_proj output (the step applies softplus to get Δ)
   at::Tensor y;       // [rows, E]    gated scan output
   // Views of the above, made once: the step would otherwise build four narrowed tensors per layer
-  // and frame (about 10 µs per frame for a four-layer model).
+  // and frame.
   at::Tensor B_t, C_t;  // x_dbl's B_t and C_t columns
   at::Tensor z;         // xz's second half
 };
