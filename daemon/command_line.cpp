@@ -1,6 +1,7 @@
 #include "command_line.h"
 
 #include <sstream>
+#include <type_traits>
 
 namespace escd::daemon {
 namespace {
@@ -9,7 +10,15 @@ namespace {
 template <typename T>
 void setting(CLI::App& app, CommandLine& line, const std::string& flag, const char* table, const char* key,
              const std::string& help) {
-  app.add_option_function<T>(flag, [&line, table, key](const T& value) { line.overrides[table][key] = value; }, help);
+  app.add_option_function<T>(
+      flag,
+      [&line, table, key](const T& value) {
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (value.empty()) return;  // an empty text leaves the file's value, as it always has
+        }
+        line.overrides[table][key] = value;
+      },
+      help);
 }
 
 // A flag that sets the config key [table] key to true.
@@ -34,7 +43,7 @@ void add_command_line(CLI::App& app, CommandLine& line) {
       },
       "Model(s), comma-separated: liquid_s4, mamba, vjepa2 (default mamba)");
   switch_on(app, line, "--ensemble", "daemon", "ensemble",
-            "With several models: also publish their mean probability as model 'ensemble' (esc.scores.ensemble)");
+            "With several models: also publish their combined probabilities as model 'ensemble' (esc.scores.ensemble)");
   app.add_option("--checkpoint", line.checkpoint, "Checkpoint file (with a single --model)");
   app.add_flag("--list-devices", line.list_devices, "List audio input devices and exit");
   setting<std::string>(app, line, "--device", "input", "device", "Input device: index or name substring");

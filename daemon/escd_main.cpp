@@ -108,13 +108,15 @@ int main(int argc, char** argv) {
       spdlog::info("stopped while waiting for the audio input");
       return 0;
     }
+    // The signal handler must stop using the source before the pipeline, which owns it, is gone:
+    // declared after the pipeline, this clears it first, also when run() throws.
+    struct ForgetSource {
+      ~ForgetSource() { g_source = nullptr; }
+    } forget_source;
     g_source = source.get();
     escd::daemon::attach_systemd(pipeline);
-    const int code = pipeline.run(std::move(source), signals);
-    g_source = nullptr;
-    return code;
+    return pipeline.run(std::move(source), signals);
   } catch (const std::exception& e) {
-    g_source = nullptr;
     spdlog::error("{}", e.what());
     return 1;
   }

@@ -82,7 +82,7 @@ Pipeline::Pipeline(DaemonOptions options, MessageSink& publisher) : options_(std
     }
     ensemble_ = std::make_unique<EnsembleWindow>(runners_.size(), ensemble_labels_);
     ensemble_events_ = std::make_unique<EventDetector>(options_.events, ensemble_labels_);
-    spdlog::info("ensemble of {} models: mean probability on esc.scores.ensemble", runners_.size());
+    spdlog::info("ensemble of {} models: combined probabilities on esc.scores.ensemble", runners_.size());
   }
 }
 
@@ -282,8 +282,10 @@ void Pipeline::attach(std::unique_ptr<AudioSource> source) {
   // frames as esc-train's decoding; a live microphone gets the 3x cheaper medium one.
   const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
   state_ = std::make_unique<State>(source_->sample_rate(), quality, hop);
+  const FrontEndConfig& f = state_->front_end;
   spdlog::info("input {}: {} Hz, {} channel(s); hop {} frames ({} ms); publishing on {}", source_->stats().device,
-               source_->sample_rate(), source_->channels(), hop, hop * 32, publisher_.endpoint());
+               source_->sample_rate(), source_->channels(), hop, hop * 1000 * f.hop / f.sample_rate,
+               publisher_.endpoint());
 }
 
 int Pipeline::run(std::unique_ptr<AudioSource> source, PipelineSignals& signals) {

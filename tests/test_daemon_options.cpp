@@ -116,7 +116,8 @@ TEST(DaemonOptions, TheCommandLineWinsOverTheFileKeyByKey) {
   };
   CommandLine line;
   parse({"--model", "mamba,liquid_s4", "--ensemble", "--pub", "ipc:///tmp/x", "--rate", "48000", "--format", "S32_LE",
-         "--fast", "--checkpoint", "m.pt", "--threads", "2"},
+         "--fast", "--checkpoint", "m.pt", "--threads", "2", "--device", "USB", "--input", "-", "--channels", "2",
+         "--log-level", "debug", "--curve-server-key", "s.key", "--curve-client-keys", "c.toml", "--config", "x.toml"},
         line);
   DaemonOptions o;
   apply_config_file(o, dir.path("c.toml"));
@@ -130,6 +131,20 @@ TEST(DaemonOptions, TheCommandLineWinsOverTheFileKeyByKey) {
   EXPECT_TRUE(o.fast);
   EXPECT_EQ(o.threads, 2);
   EXPECT_EQ(line.checkpoint, "m.pt");
+  EXPECT_EQ(o.device, "USB");
+  EXPECT_EQ(o.input, "-");
+  EXPECT_EQ(o.channels, 2);
+  EXPECT_EQ(o.log_level, "debug");
+  EXPECT_EQ(o.curve_server_key, "s.key");
+  EXPECT_EQ(o.curve_client_keys, "c.toml");
+  EXPECT_EQ(line.config, "x.toml");
+  CommandLine hop;
+  parse({"--hop-ms", "128", "--device", ""}, hop);
+  DaemonOptions h;
+  h.device = "from the file";
+  apply_config(h, hop.overrides, "command line");
+  EXPECT_DOUBLE_EQ(h.hop_ms, 128.0);
+  EXPECT_EQ(h.device, "from the file") << "an empty text leaves the file's value";
 
   CommandLine empty_models;
   parse({"--model", ","}, empty_models);

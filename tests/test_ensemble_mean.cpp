@@ -53,9 +53,24 @@ TEST(EnsembleMean, MembersThatAllHaveBackgroundAverageIt) {
 TEST(EnsembleMean, AMemberCertainOfBackgroundSpreadsItsSoundEvenly) {
   EnsembleMean mean(kWithBackground);
   mean.add({0.0f, 0.0f, 0.0f, 1.0f}, kWithBackground);
+  mean.add({0.4f, 0.0f, 0.0f, 0.6f}, kWithBackground);
+  // Background 0.8; given a sound the first says 1/3 each, the second dog: the 0.2 left is shared
+  // as (1/3 + 1) / 2 for dog and (1/3) / 2 for the others.
   const std::vector<float> got = mean.mean();
-  expect_near(got, {0.0f, 0.0f, 0.0f, 1.0f});
+  expect_near(got, {0.2f * 2.0f / 3.0f, 0.2f / 6.0f, 0.2f / 6.0f, 0.8f});
   for (float p : got) EXPECT_FALSE(std::isnan(p));
+}
+
+// A background probability that rounds to 1 in float still leaves the sound classes their share:
+// an ensemble's log-probabilities stay finite.
+TEST(EnsembleMean, ABackgroundRoundedToOneLeavesTheSoundsTheirTinyShare) {
+  EnsembleMean mean(kWithBackground);
+  mean.add({1e-9f, 2e-9f, 1e-9f, 1.0f}, kWithBackground);
+  mean.add({0.5f, 0.25f, 0.25f}, kPlain);
+  const std::vector<float> got = mean.mean();
+  EXPECT_EQ(got[3], 1.0f);
+  for (size_t c = 0; c < 3; ++c) EXPECT_GT(got[c], 0.0f) << "class " << c;
+  EXPECT_NEAR(got[1] / got[0], (0.5 + 0.25) / (0.25 + 0.5), 1e-3);
 }
 
 TEST(EnsembleMean, MismatchedMembersAreRefused) {

@@ -50,7 +50,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint (or an ensemble of several) on ESC-50 folds");
   cmd->add_option("--checkpoint", args->checkpoints,
-                  "Checkpoint file; give it more than once to also evaluate the ensemble (mean probability)")
+                  "Checkpoint file; give it more than once to also evaluate the ensemble (combined as escd --ensemble does)")
       ->required();
   add_data_option(cmd, args->data);
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));

@@ -175,7 +175,8 @@ EvalResult ensemble(const std::vector<EvalResult>& members, const std::vector<st
     const std::vector<float> p = mean.mean();
     std::copy(p.begin(), p.end(), combined.data_ptr<float>() + i * classes);
   }
-  return summarise(at::log(combined), members.front().labels, classes);
+  // A probability that underflowed to 0 gives the log of the smallest float, not -inf (a finite loss).
+  return summarise(at::log(combined.clamp_min(std::numeric_limits<float>::min())), members.front().labels, classes);
 }
 
 nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) const {

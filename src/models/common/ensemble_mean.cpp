@@ -13,7 +13,7 @@ EnsembleMean::EnsembleMean(std::vector<std::string> labels)
 
 void EnsembleMean::clear() {
   sound_sum_.assign(labels_.size() - (has_background_ ? 1 : 0), 0.0);
-  background_sum_ = 0;
+  background_sum_ = sound_share_sum_ = 0;
   members_ = background_members_ = 0;
 }
 
@@ -33,6 +33,7 @@ void EnsembleMean::add(const std::vector<float>& probabilities, const std::vecto
     sound_total = 0;
     for (size_t c = 0; c < sounds; ++c) sound_total += probabilities[c];
     background_sum_ += probabilities[sounds];
+    sound_share_sum_ += sound_total;
     ++background_members_;
   }
   // A member certain of background says nothing about which sound: it adds an even spread.
@@ -44,10 +45,12 @@ void EnsembleMean::add(const std::vector<float>& probabilities, const std::vecto
 
 std::vector<float> EnsembleMean::mean() const {
   if (members_ == 0) throw std::logic_error("ensemble: no member added");
-  const double background = background_members_ > 0 ? background_sum_ / static_cast<double>(background_members_) : 0.0;
+  const auto background_members = static_cast<double>(background_members_);
+  const double background = background_members_ > 0 ? background_sum_ / background_members : 0.0;
+  const double sound_share = background_members_ > 0 ? sound_share_sum_ / background_members : 1.0;
   std::vector<float> out(labels_.size(), 0.0f);
   for (size_t c = 0; c < sound_sum_.size(); ++c) {
-    out[c] = static_cast<float>((1.0 - background) * sound_sum_[c] / static_cast<double>(members_));
+    out[c] = static_cast<float>(sound_share * sound_sum_[c] / static_cast<double>(members_));
   }
   if (has_background_) out.back() = static_cast<float>(background);
   return out;

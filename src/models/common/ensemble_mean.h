@@ -7,6 +7,8 @@
 // the ensemble's background probability b is the mean over the members that have the output, and each
 // sound class gets (1 - b) times the mean over all members of the class's probability given that a
 // sound is present (a member with a background output: p(c) / (1 - p(background)); one without: p(c)).
+// (1 - b) is taken as the background members' mean total of their sound classes, summed in double,
+// so that a background probability rounded to 1 in float still leaves the sounds their tiny share.
 // With no background output anywhere this is the plain mean of the members' probabilities.
 #pragma once
 
@@ -34,6 +36,7 @@ class EnsembleMean {
   bool has_background_;
   std::vector<double> sound_sum_;  // sum over members of p(class | a sound), the sound classes only
   double background_sum_ = 0;
+  double sound_share_sum_ = 0;     // sum over background members of their sound classes' total
   size_t members_ = 0, background_members_ = 0;
 };
 
