@@ -2,9 +2,8 @@
 //
 // Why: OpenBLAS picks its kernels once, in its library constructor, from the CPU model or from the
 // OPENBLAS_CORETYPE variable. Debian 12's OpenBLAS 0.3.21 does not know recent Xeons (Sapphire and
-// Emerald Rapids) and falls back to its generic SSE3 "Prescott" kernels: measured on this project's
-// machine, a 2048² SGEMM on one thread ran at 32 GFLOP/s with them and at 158 GFLOP/s with the
-// AVX-512 "SkylakeX" ones. A constructor in blas_kernel.cpp, linked into every executable, therefore
+// Emerald Rapids) and falls back to its generic SSE3 "Prescott" kernels, several times slower than
+// its AVX-512 "SkylakeX" ones (bench/run_blas_kernel.sh measures both). A constructor in blas_kernel.cpp, linked into every executable, therefore
 // sets OPENBLAS_CORETYPE from the CPU's vector units and has OpenBLAS choose again, before main and
 // so before any BLAS call. A value the user has set is always left alone.
 #pragma once
