@@ -123,9 +123,7 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
 void require_known_model(const std::string& name, const std::string& where) {
   const std::vector<std::string> known = model_names();
   if (std::find(known.begin(), known.end(), name) != known.end()) return;
-  std::string list;
-  for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-  throw ConfigError(where + ": no such model (escd has " + list + ")");
+  throw ConfigError(where + ": no such model (escd has " + model_name_list() + ")");
 }
 
 void require_pcm_format(const std::string& format) {

@@ -14,13 +14,16 @@ void EnsembleWindow::add(const WindowResult& window, const std::vector<float>& p
 }
 
 std::optional<std::vector<float>> EnsembleWindow::finish_frame() {
-  if (mean_.members() == 0 && !mismatch_) return std::nullopt;
+  if (mean_.members() == 0 && !mismatch_) return std::nullopt;  // most frames: no window closed
+  std::optional<std::vector<float>> out;
   if (mismatch_ || mean_.members() != members_) {
     ++mismatched_;
-    return std::nullopt;
+  } else {
+    ++windows_;
+    out = mean_.mean();
   }
-  ++windows_;
-  return mean_.mean();
+  mean_.clear();  // only after a frame that closed windows: the others left it empty
+  return out;
 }
 
 }  // namespace escd::daemon

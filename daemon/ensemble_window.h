@@ -21,7 +21,7 @@ class EnsembleWindow {
   EnsembleWindow(size_t members, std::vector<std::string> labels) : members_(members), mean_(std::move(labels)) {}
 
   // Call once per frame, before the members' windows.
-  void begin_frame() { mean_.clear(); mismatch_ = false; }
+  void begin_frame() { mismatch_ = false; }
   // One member's window that closed on this frame, and its probabilities over its own classes.
   void add(const WindowResult& window, const std::vector<float>& probabilities, const std::vector<std::string>& labels);
   // After every member has been offered the frame: the combined probabilities, when every member closed

@@ -4,16 +4,16 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "data/esc50_dataset.h"
 #include "features/front_end_config.h"
 #include "util/fnv_hash.h"
 
 namespace escd::daemon {
 namespace {
 
-// 5 s, the clip length every model was trained on, in frames (155).
+// The clip length every model was trained on (5 s), in frames (155).
 int64_t window_frames() {
-  const FrontEndConfig f;
-  return static_cast<int64_t>(f.frames_for(5 * static_cast<size_t>(f.sample_rate)));
+  return static_cast<int64_t>(FrontEndConfig{}.frames_for(DatasetLoadOptions{}.clip_samples));
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ class ModelRunner {
   const Checkpoint& checkpoint() const { return checkpoint_; }
   EventDetector& events() { return events_; }
   nlohmann::json health() const;  // checkpoint, hash, latencies, windows
+  const char* mode() const { return windows_->mode(); }  // how its windows are computed
 
  private:
   std::string name_, checkpoint_path_, checkpoint_hash_;

@@ -39,7 +39,6 @@ struct Pipeline::State {
   FrontEndConfig front_end;
   StreamResampler resampler;
   StreamingLogMel log_mel;
-  int64_t hop_frames;
   size_t hop_samples;
   uint64_t samples = 0;                // 16 kHz samples consumed: the stream clock
   uint64_t segment_start = 0;          // stream clock at the last restart (frame 0 of the windows)
@@ -56,17 +55,16 @@ struct Pipeline::State {
   State(int source_rate, ResampleQuality quality, int64_t hop)
       : resampler(source_rate, front_end.sample_rate, quality),
         log_mel(front_end),
-        hop_frames(hop),
         hop_samples(static_cast<size_t>(hop * front_end.hop)) {}
   double now() const { return static_cast<double>(samples) / front_end.sample_rate; }
 };
 
-Pipeline::Pipeline(DaemonOptions options, MessageSink& publisher) : options_(std::move(options)), publisher_(publisher) {
-  const int64_t hop_frames = frames_per_hop(options_);
+Pipeline::Pipeline(DaemonOptions options, MessageSink& publisher)
+    : options_(std::move(options)), hop_frames_(frames_per_hop(options_)), publisher_(publisher) {
   for (const std::string& model : options_.models) {
     const std::string path = resolve_checkpoint(model, options_);
-    runners_.push_back(std::make_unique<ModelRunner>(model, path, hop_frames, options_.events));
-    spdlog::info("model {}: {} ({})", model, path, runners_.back()->health()["mode"].get<std::string>());
+    runners_.push_back(std::make_unique<ModelRunner>(model, path, hop_frames_, options_.events));
+    spdlog::info("model {}: {} ({})", model, path, runners_.back()->mode());
   }
   if (options_.ensemble) {
     std::vector<std::vector<std::string>> label_sets;
@@ -277,7 +275,7 @@ void Pipeline::watch_input() {
 
 void Pipeline::attach(std::unique_ptr<AudioSource> source) {
   source_ = std::move(source);
-  const int64_t hop = frames_per_hop(options_);
+  const int64_t hop = hop_frames_;
   // Files and stdin get the offline (best) converter, so that a file through escd gives the same
   // frames as esc-train's decoding; a live microphone gets the 3x cheaper medium one.
   const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;

@@ -65,6 +65,7 @@ class Pipeline {
   void restart_stream(const std::string& why);
 
   DaemonOptions options_;
+  int64_t hop_frames_;  // the prediction interval in frames (options_.hop_ms rounded)
   std::unique_ptr<AudioSource> source_;
   MessageSink& publisher_;
   std::vector<std::unique_ptr<ModelRunner>> runners_;

@@ -57,9 +57,10 @@ struct Confusion {
 // The `n` largest off-diagonal entries of a confusion matrix, largest first: what people read first.
 std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n);
 
-// The mean class probability of several [B, classes] logits: how ensembles (esc-train eval, escd
-// --ensemble, distillation teachers) and test-time shifts combine. Probabilities rather than
-// logits, so that one member or copy with larger logits does not outvote the rest by its scale alone.
+// The mean class probability of several [B, classes] logits: how test-time shifts and distillation
+// teachers (all with the run's own classes) combine. Probabilities rather than logits, so that one
+// copy or teacher with larger logits does not outvote the rest by its scale alone. Ensembles of
+// models use ensemble() above, which treats a background output apart (ensemble_mean.h).
 at::Tensor mean_probability(const std::vector<at::Tensor>& logits);
 
 // The result of a model without a background output as one with it (its logit -inf: probability 0),

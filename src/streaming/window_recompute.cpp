@@ -6,27 +6,13 @@
 #include <stdexcept>
 
 namespace escd {
-namespace {
-
-// A session computes each frame's features once, as the frame arrives, for every later window. That
-// is exact only when a frame's features do not depend on where its window starts: not with levels
-// relative to the window (window_level.h), and not with a MelConv time kernel, whose features for a
-// window's first frames would see the audio before the window where the forward on the window alone
-// sees zeros (mel_conv.h).
-bool session_features_fit_every_window(const SequenceClassifier& model) {
-  if (model.level_norm() == LevelNorm::window_max) return false;
-  const nlohmann::json& h = model.hyperparameters();
-  return h.value("mel_conv_channels", 0) == 0 || h.value("mel_conv_time_kernel", 1) <= 1;
-}
-
-}  // namespace
 
 WindowRecompute::WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames)
     : model_(model), window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
   if (window_ < 1 || hop_ < 1) throw std::invalid_argument("window and hop must be at least one frame");
   // An attention model feeds its session unless that would not be exact; then it recomputes the
   // window from its frames, as a recurrent model does.
-  if (model.streams_recurrently() || !session_features_fit_every_window(model)) {
+  if (model.streams_recurrently() || !model.session_fits_sliding_windows()) {
     ring_.assign(window_ * n_mels_, 0.0f);
   } else {
     session_ = model.start_session(1);

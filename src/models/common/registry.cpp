@@ -53,9 +53,13 @@ std::shared_ptr<SequenceClassifier> create_model(const std::string& architecture
   if (architecture == "mamba") return make_mamba(merged(mamba_defaults()), n_mels, n_classes);
   if (architecture == "vjepa2") return make_vjepa2(merged(vjepa2_defaults()), n_mels, n_classes);
   if (architecture == "liquid_s4") return make_liquid_s4(merged(liquid_s4_defaults()), n_mels, n_classes);
-  std::string known;
-  for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown model '" + architecture + "' (known: " + known + ")");
+  throw std::invalid_argument("unknown model '" + architecture + "' (known: " + model_name_list() + ")");
+}
+
+std::string model_name_list() {
+  std::string list;
+  for (const auto& n : model_names()) list += (list.empty() ? "" : ", ") + n;
+  return list;
 }
 
 }  // namespace escd

@@ -17,6 +17,8 @@ std::shared_ptr<SequenceClassifier> create_model(const std::string& architecture
                                                  int64_t n_mels = 128, int64_t n_classes = 50);
 
 std::vector<std::string> model_names();
+// model_names() as one line ("liquid_s4, mamba, vjepa2"), for messages that list the choices.
+std::string model_name_list();
 
 // Merges `overrides` into `defaults`, rejecting keys the defaults lack and values of another type.
 // `where` prefixes error messages (e.g. "config/mamba.toml [model]").

@@ -50,6 +50,10 @@ class SequenceClassifier : public torch::nn::Module {
   // True when sessions step a recurrent state (exact windows by staggered sessions); false for
   // models whose sessions must re-run a whole window (global attention).
   virtual bool streams_recurrently() const { return true; }
+  // For a model that does not stream recurrently: true when a session fed the stream frame by frame
+  // gives, for every sliding window, what the forward on that window alone gives (its per-frame
+  // features do not depend on where the window starts); false makes escd recompute each window.
+  virtual bool session_fits_sliding_windows() const { return level_norm() != LevelNorm::window_max; }
 
   const std::string& architecture() const { return architecture_; }
   const nlohmann::json& hyperparameters() const { return hyperparameters_; }

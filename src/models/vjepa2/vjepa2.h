@@ -34,6 +34,12 @@ class Vjepa2Classifier : public SequenceClassifier {
   // embeddings of tubelets they have already embedded.
   std::unique_ptr<StreamingSession> start_session(int64_t batch) override;
   bool streams_recurrently() const override { return false; }
+  // Not with a MelConv time kernel: a window's first frames would see the audio before the window,
+  // where the forward on the window alone sees zeros (mel_conv.h).
+  bool session_fits_sliding_windows() const override {
+    return SequenceClassifier::session_fits_sliding_windows() &&
+           (options_.mel_conv_channels == 0 || options_.mel_conv_time_kernel <= 1);
+  }
 
   // Raw log-mel [..., T, n_mels] -> what tokens are cut from, [..., T, n_mels / patch_mels *
   // patch_width()]: the normalised frames, or their MelConv features laid out band by band (all
