@@ -70,26 +70,13 @@ struct Settings {
   bool tiny = false;
 };
 
-double forward_flops(const std::string& name, const escd::SequenceClassifier& model, int64_t frames,
-                     double* per_batch_extra) {
-  *per_batch_extra = 0;
-  const nlohmann::json& hp = model.hyperparameters();
-  if (name == "mamba") return escd::bench::mamba_flops_per_clip(escd::MambaConfig::from_json(hp), frames, kMels, kClasses);
-  if (name == "liquid_s4") {
-    const auto f = escd::bench::liquid_s4_flops(escd::liquid_s4::Options::from_json(hp), frames, kMels, kClasses);
-    *per_batch_extra = f.kernel_per_call;
-    return f.per_clip;
-  }
-  return escd::bench::vjepa2_flops_per_clip(escd::vjepa2::Options::from_json(hp, kMels), frames, kMels, kClasses);
-}
-
 nlohmann::json bench_model(const std::string& name, const Settings& s) {
   at::manual_seed(0);
   const auto model = escd::create_model(name, hyperparameters(name, s.tiny), kMels, kClasses);
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
-  double kernel_flops = 0;
-  const double fwd = forward_flops(name, *model, s.frames, &kernel_flops);
+  const escd::bench::ForwardFlops flops = escd::bench::forward_flops(name, model->hyperparameters(), s.frames, kMels, kClasses);
+  const double fwd = flops.per_clip, kernel_flops = flops.per_call;
   nlohmann::json out = {{"parameters", params},
                         {"forward_flops_per_clip", fwd},
                         // backward ≈ 2x forward; Liquid-S4's kernels are generated once per batch.

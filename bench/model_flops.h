@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "models/common/mel_conv.h"
 #include "models/liquid_s4/liquid_s4_options.h"
@@ -109,6 +111,28 @@ inline double vjepa2_flops_per_clip(const vjepa2::Options& o, int64_t T, int64_t
   const double pooler = 8 * D * N + 4 * D * D * N + 2 * D * D + 4 * N * D + 5 * o.pool_heads * N + 8 * D + mlp + 2 * D;
   const double front = mel_conv_flops_per_frame(o.mel_conv_channels, n_mels, o.mel_conv_time_kernel) * tubelets * o.tubelet_frames;
   return front + 2 * V * D * N + o.depth * block + 8 * D * N + pooler + 2 * D * n_classes;
+}
+
+// Forward FLOPs of one clip of `frames` frames for a model named by its architecture, with its
+// hyperparameters as a checkpoint stores them (SequenceClassifier::hyperparameters()): per_clip,
+// and per_call, work done once per forward call whatever the batch (Liquid-S4's kernel
+// generation; 0 for the others). Throws std::invalid_argument for an architecture it does not know.
+struct ForwardFlops {
+  double per_clip = 0, per_call = 0;
+};
+inline ForwardFlops forward_flops(const std::string& architecture, const nlohmann::json& hyperparameters,
+                                  int64_t frames, int64_t n_mels, int64_t n_classes) {
+  if (architecture == "mamba") {
+    return {mamba_flops_per_clip(MambaConfig::from_json(hyperparameters), frames, n_mels, n_classes), 0};
+  }
+  if (architecture == "liquid_s4") {
+    const LiquidS4Flops f = liquid_s4_flops(liquid_s4::Options::from_json(hyperparameters), frames, n_mels, n_classes);
+    return {f.per_clip, f.kernel_per_call};
+  }
+  if (architecture == "vjepa2") {
+    return {vjepa2_flops_per_clip(vjepa2::Options::from_json(hyperparameters, n_mels), frames, n_mels, n_classes), 0};
+  }
+  throw std::invalid_argument("no FLOP count for architecture '" + architecture + "'");
 }
 
 }  // namespace escd::bench

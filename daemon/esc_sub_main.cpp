@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "curve_keys.h"
+#include "escd_subscription.h"
 
 namespace {
 
@@ -96,37 +96,22 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
 
   zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::sub);
-  socket.set(zmq::sockopt::rcvtimeo, 200);  // wake up to notice signals
-  if (!server_key.empty()) {
-    try {
-      escd::daemon::require_curve_support("--curve-server-key");
-      const auto server = escd::daemon::read_curve_key_file(server_key, /*need_secret=*/false);
-      const auto own = escd::daemon::read_curve_key_file(client_key, /*need_secret=*/true);
-      socket.set(zmq::sockopt::curve_serverkey, server.public_key);
-      socket.set(zmq::sockopt::curve_publickey, own.public_key);
-      socket.set(zmq::sockopt::curve_secretkey, own.secret_key);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "esc-sub: %s\n", e.what());
-      return 2;
-    }
-  }
+  zmq::socket_t socket;
   try {
-    socket.connect(endpoint);
-  } catch (const zmq::error_t& e) {
-    std::fprintf(stderr, "esc-sub: cannot connect to %s: %s\n", endpoint.c_str(), e.what());
+    socket = escd::daemon::subscribe_to_escd(context, {endpoint, server_key, client_key}, topics);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "esc-sub: %s\n", e.what());
     return 2;
   }
-  if (topics.empty()) topics.push_back("");
-  for (const auto& t : topics) socket.set(zmq::sockopt::subscribe, t);
+  socket.set(zmq::sockopt::rcvtimeo, 200);  // wake up to notice signals
 
   int received = 0;
   GapCounter gaps;
   auto last_message = std::chrono::steady_clock::now();
   int code = 0;
   while (!g_stop && (count == 0 || received < count)) {
-    zmq::message_t topic, payload;
-    if (!socket.recv(topic)) {
+    const auto message = escd::daemon::receive_escd_message(socket);
+    if (!message) {
       if (timeout_s > 0 && std::chrono::steady_clock::now() - last_message > std::chrono::duration<double>(timeout_s)) {
         // Also what a subscriber whose CURVE key escd does not accept sees: nothing at all.
         std::fprintf(stderr, "esc-sub: nothing from %s for %.1f s\n", endpoint.c_str(), timeout_s);
@@ -136,20 +121,18 @@ int main(int argc, char** argv) {
       continue;
     }
     last_message = std::chrono::steady_clock::now();
-    if (!topic.more() || !socket.recv(payload)) continue;
-    const std::string name = topic.to_string();
-    nlohmann::json message = nlohmann::json::parse(payload.to_string(), nullptr, false);
-    if (message.is_discarded()) {
+    const std::string& name = message->topic;
+    if (message->body.is_discarded()) {
       std::fprintf(stderr, "esc-sub: %s: payload is not JSON\n", name.c_str());
       continue;
     }
     ++received;
-    gaps.see(name, message);
+    gaps.see(name, message->body);
     if (json) {
-      std::printf("%s\n", nlohmann::json{{"topic", name}, {"message", message}}.dump().c_str());
+      std::printf("%s\n", nlohmann::json{{"topic", name}, {"message", message->body}}.dump().c_str());
       std::fflush(stdout);
     } else {
-      print_readable(name, message);
+      print_readable(name, message->body);
     }
   }
   if (gaps.missed() > 0) {

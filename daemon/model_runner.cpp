@@ -70,6 +70,7 @@ std::optional<WindowResult> ModelRunner::push(const float* frame) {
 nlohmann::json ModelRunner::health() const {
   return {{"checkpoint", checkpoint_path_},
           {"checkpoint_hash", checkpoint_hash_},
+          {"labels", checkpoint_.class_names},
           {"mode", windows_->mode()},
           {"sessions", windows_->sessions()},
           {"windows", windows_closed_},

@@ -187,7 +187,9 @@ void Pipeline::publish_health() {
   nlohmann::json models = nlohmann::json::object();
   for (const auto& r : runners_) models[r->name()] = r->health();
   if (ensemble_) {
-    models["ensemble"] = {{"windows", ensemble_->windows()}, {"mismatched_windows", ensemble_->mismatched()}};
+    models["ensemble"] = {{"windows", ensemble_->windows()},
+                          {"mismatched_windows", ensemble_->mismatched()},
+                          {"labels", ensemble_labels_}};
   }
   nlohmann::json body = {
       {"uptime_s", std::chrono::duration<double>(now - s.started).count()},

@@ -15,12 +15,18 @@ packages=(
   portaudio19-dev libzmq3-dev cppzmq-dev
   libasound2-dev libjack-jackd2-dev  # ALSA and JACK: escd sends their messages to its log
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
+  libmosquitto-dev  # esc-mqtt: escd on an MQTT broker (Home Assistant)
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   # sanitizer builds and libFuzzer targets (scripts/test-sanitized.sh, fuzz/)
   clang libclang-rt-14-dev
   # real-capture tests: a private PulseAudio server with a virtual microphone (docs/CAPTURE_TESTS.md)
   pulseaudio pulseaudio-utils libasound2-plugins sox
+  # esc-mqtt's tests: a private Mosquitto broker on a free loopback port (and mosquitto_passwd),
+  # openssl for a test CA and broker certificate
+  mosquitto openssl
+  # esc-train compare's page in a real browser (headless), with a font to render it
+  chromium fonts-dejavu-core
   # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber
   time python3-zmq
   # service tests: systemd-analyze (units), dpkg-dev (dpkg-shlibdeps for cpack's Depends),

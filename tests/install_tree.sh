@@ -13,13 +13,13 @@ DESTDIR="$dest" cmake --install "$build" >"$dest.log"
 # models/, by the same glob rule the install uses; not its logs or reports.
 expected=$(mktemp)
 {
-  for f in bin/escd bin/esc-sub bin/esc-train share/escd/config/mamba.toml share/escd/config/liquid_s4.toml \
-           share/doc/escd/README.md lib/systemd/system/escd.service lib/systemd/system/escd@.service \
-           lib/sysusers.d/escd.conf; do
+  for f in bin/escd bin/esc-sub bin/esc-train bin/esc-mqtt share/escd/config/mamba.toml \
+           share/escd/config/liquid_s4.toml share/doc/escd/README.md lib/systemd/system/escd.service \
+           lib/systemd/system/escd@.service lib/systemd/system/esc-mqtt.service lib/sysusers.d/escd.conf; do
     echo "${prefix#/}/$f"
   done
   (cd "$src/models" && ls -1 | grep -E '\.(ckpt|pt|json)$' | sed "s|^|${prefix#/}/share/escd/models/|")
-  for f in escd.toml mamba.env liquid_s4.env vjepa2.env; do echo "etc/escd/$f"; done
+  for f in escd.toml esc-mqtt.toml mamba.env liquid_s4.env vjepa2.env; do echo "etc/escd/$f"; done
 } | sort >"$expected"
 actual=$(mktemp)
 (cd "$dest" && find . -type f -o -type l | sed 's|^\./||' | sort) >"$actual"
@@ -30,10 +30,18 @@ fi
 echo "installed $(wc -l <"$actual") files, as expected"
 grep -Eq '\.(ckpt|pt)$' "$actual" || { echo "FAIL: no checkpoint installed"; exit 1; }
 
-for b in escd esc-sub esc-train; do
+for b in escd esc-sub esc-train esc-mqtt; do
   [[ -x "$dest$prefix/bin/$b" ]] || { echo "FAIL: $prefix/bin/$b is not executable"; exit 1; }
 done
 "$dest$prefix/bin/escd" --help >/dev/null || { echo "FAIL: the installed escd does not run"; exit 1; }
+"$dest$prefix/bin/esc-mqtt" --help >/dev/null || { echo "FAIL: the installed esc-mqtt does not run"; exit 1; }
+cmp "$src/config/esc-mqtt.toml" "$dest/etc/escd/esc-mqtt.toml" || { echo "FAIL: etc/escd/esc-mqtt.toml differs from config/esc-mqtt.toml"; exit 1; }
+grep -q "^ExecStart=$prefix/bin/esc-mqtt --config /etc/escd/esc-mqtt.toml$" "$dest$prefix/lib/systemd/system/esc-mqtt.service" || {
+  echo "FAIL: esc-mqtt.service does not start $prefix/bin/esc-mqtt with /etc/escd/esc-mqtt.toml"; exit 1; }
+# esc-mqtt.toml may hold the broker's password: not world-readable (escd.toml is).
+[[ $(stat -c %a "$dest/etc/escd/esc-mqtt.toml") == 640 ]] || {
+  echo "FAIL: etc/escd/esc-mqtt.toml has mode $(stat -c %a "$dest/etc/escd/esc-mqtt.toml"), not 640"; exit 1; }
+[[ $(stat -c %a "$dest/etc/escd/escd.toml") == 644 ]] || { echo "FAIL: etc/escd/escd.toml is not 644"; exit 1; }
 cmp "$src/config/escd.toml" "$dest/etc/escd/escd.toml" || { echo "FAIL: etc/escd/escd.toml differs from config/escd.toml"; exit 1; }
 grep -q "^ExecStart=$prefix/bin/escd --config /etc/escd/escd.toml$" "$dest$prefix/lib/systemd/system/escd.service" || {
   echo "FAIL: escd.service does not start $prefix/bin/escd with /etc/escd/escd.toml"; exit 1; }

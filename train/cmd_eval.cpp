@@ -12,9 +12,9 @@
 #include "data/esc50_dataset.h"
 #include "data/room_condition.h"
 #include "data_dir.h"
+#include "ensemble_members.h"
 #include "evaluation.h"
 #include "models/common/checkpoint.h"
-#include "models/common/label_set.h"
 #include "util/atomic_file.h"
 #include "util/compute_threads.h"
 
@@ -82,19 +82,16 @@ std::function<int()> add_eval_command(CLI::App& app) {
     }
     const std::string data_dir = resolve_data_dir(args->data, "eval");  // before loading checkpoints
     set_compute_threads(args->threads);
-    std::vector<Checkpoint> checkpoints;
-    std::vector<std::vector<std::string>> label_sets;
-    for (const std::string& path : args->checkpoints) {
-      checkpoints.push_back(load_checkpoint(path));
-      label_sets.push_back(checkpoints.back().class_names);
-    }
-    std::vector<std::string> class_names;
+    EnsembleMembers loaded;
     try {
-      class_names = ensemble_labels(label_sets, args->checkpoints);
-    } catch (const std::invalid_argument& e) {
+      loaded = load_ensemble_members(args->checkpoints);
+    } catch (const std::invalid_argument& e) {  // class lists (CheckpointError goes to main)
       spdlog::error("eval: {}", e.what());
       return 2;
     }
+    const std::vector<Checkpoint>& checkpoints = loaded.checkpoints;
+    const std::vector<std::vector<std::string>>& label_sets = loaded.label_sets;
+    const std::vector<std::string>& class_names = loaded.class_names;
     Esc50Index index = read_esc50_index(data_dir);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
     Esc50Dataset data = load_esc50(std::move(index), {}, clips);
@@ -107,16 +104,10 @@ std::function<int()> add_eval_command(CLI::App& app) {
     nlohmann::json members = nlohmann::json::array();
     for (size_t i = 0; i < checkpoints.size(); ++i) {
       results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));  // its own classes
-      // Shown over the ensemble's classes: a missing background output as probability 0.
-      const EvalResult shown =
-          label_sets[i].size() < class_names.size() ? with_background(results.back()) : results.back();
+      const EvalResult shown = over_ensemble_classes(loaded, i, results.back());
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", shown.accuracy}, {"loss", shown.loss}});
-      const std::vector<int> seen = folds_trained_on(checkpoints[i].training, args->folds);
-      if (!seen.empty()) {
-        spdlog::warn("{} was trained on fold(s) {}: its accuracy there measures fitting, not generalisation",
-                     args->checkpoints[i], nlohmann::json(seen).dump());
-        members.back()["trained_on_evaluated_folds"] = seen;
-      }
+      const std::vector<int> seen = warn_trained_folds(args->checkpoints[i], checkpoints[i], args->folds);
+      if (!seen.empty()) members.back()["trained_on_evaluated_folds"] = seen;
       print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", shown, class_names,
                    args->folds);
     }

@@ -14,5 +14,6 @@ std::function<int()> add_fit_command(CLI::App& app);
 std::function<int()> add_pretrain_command(CLI::App& app);
 std::function<int()> add_eval_command(CLI::App& app);
 std::function<int()> add_report_command(CLI::App& app);
+std::function<int()> add_compare_command(CLI::App& app);
 
 }  // namespace escd::train

@@ -1,4 +1,4 @@
-// esc-train: offline tools for escd: train, evaluate, report, inspect features and the dataset.
+// esc-train: offline tools for escd: train, evaluate, report, compare models, inspect features and the dataset.
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       {"pretrain", escd::train::add_pretrain_command(app)},
       {"eval", escd::train::add_eval_command(app)},
       {"report", escd::train::add_report_command(app)},
+      {"compare", escd::train::add_compare_command(app)},
       {"features", escd::train::add_features_command(app)},
       {"dataset", escd::train::add_dataset_command(app)},
   };

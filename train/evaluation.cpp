@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
-#include <tuple>
 #include <vector>
 
 namespace escd::train {
@@ -46,11 +45,7 @@ EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& label
     correct += (p == labels[i]);
   }
   r.accuracy = static_cast<double>(correct) / r.clips;
-  for (int64_t c = 0; c < n_classes; ++c) {
-    int64_t total = 0;
-    for (int64_t v : r.confusion[c]) total += v;
-    r.per_class_accuracy.push_back(total ? static_cast<double>(r.confusion[c][c]) / total : 0.0);
-  }
+  r.per_class_accuracy = per_class_accuracy(r.confusion);
   return r;
 }
 
@@ -64,20 +59,6 @@ void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const R
 EvalResult with_background(const EvalResult& result) {
   const at::Tensor column = at::full({result.logits.size(0), 1}, -std::numeric_limits<float>::infinity());
   return summarise(at::cat({result.logits, column}, 1), result.labels, result.logits.size(1) + 1);
-}
-
-std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n) {
-  std::vector<Confusion> pairs;
-  for (size_t t = 0; t < confusion.size(); ++t) {
-    for (size_t p = 0; p < confusion[t].size(); ++p) {
-      if (t != p && confusion[t][p] > 0) pairs.push_back({confusion[t][p], t, p});
-    }
-  }
-  std::sort(pairs.begin(), pairs.end(), [](const Confusion& a, const Confusion& b) {
-    return std::tie(b.count, b.true_class, b.predicted_class) < std::tie(a.count, a.true_class, a.predicted_class);
-  });
-  if (pairs.size() > n) pairs.resize(n);
-  return pairs;
 }
 
 EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/esc50_dataset.h"
+#include "confusion.h"
 #include "data/room_condition.h"
 #include "models/common/sequence_classifier.h"
 
@@ -20,7 +21,7 @@ struct EvalResult {
   double accuracy = 0.0;
   double loss = 0.0;                              // mean cross-entropy against the hard labels
   std::vector<int64_t> labels, predictions;       // per clip
-  std::vector<std::vector<int64_t>> confusion;    // [true class][predicted class]
+  ConfusionMatrix confusion;                      // [true class][predicted class]
   std::vector<double> per_class_accuracy;
   at::Tensor logits;                              // [clips, classes]
 
@@ -49,13 +50,6 @@ EvalResult ensemble(const std::vector<EvalResult>& members, const std::vector<st
 // session (`rows` clips at a time), frame by frame; logits after the last frame.
 EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
                               int rows = 16, size_t block = 512);
-
-struct Confusion {
-  int64_t count;
-  size_t true_class, predicted_class;
-};
-// The `n` largest off-diagonal entries of a confusion matrix, largest first: what people read first.
-std::vector<Confusion> worst_confusions(const std::vector<std::vector<int64_t>>& confusion, size_t n);
 
 // The mean class probability of several [B, classes] logits: how test-time shifts and distillation
 // teachers (all with the run's own classes) combine. Probabilities rather than logits, so that one

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include "evaluation.h"
+#include "html_parts.h"
 
 namespace escd::train {
 namespace {
@@ -18,26 +18,8 @@ struct Series {
   std::vector<std::pair<double, double>> points;  // (epoch, value)
 };
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.precision(4);
-  s << v;
-  return s.str();
-}
+std::string escape(const std::string& s) { return html_escape(s); }
+std::string fmt(double v) { return format_number(v); }
 
 // A line chart with axes, ticks and a legend; log_y for the learning rate.
 std::string line_chart(const std::string& title, const std::vector<Series>& series, bool log_y = false) {
@@ -79,47 +61,6 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
         << "'>" << escape(s.name) << "</text>";
   }
   return svg.str() + "</svg>";
-}
-
-std::string confusion_svg(const nlohmann::json& eval) {
-  const auto confusion = eval.at("confusion").get<std::vector<std::vector<int64_t>>>();
-  const auto names = eval.at("class_names").get<std::vector<std::string>>();
-  const size_t n = confusion.size();
-  const double cell = 9, left = 130, top = 10;
-  std::ostringstream svg;
-  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << left + n * cell + 20 << "' height='"
-      << top + n * cell + 20 << "' role='img'>";
-  for (size_t t = 0; t < n; ++t) {
-    int64_t total = 0;
-    for (int64_t v : confusion[t]) total += v;
-    svg << "<text x='" << left - 4 << "' y='" << top + (t + 0.8) * cell << "' text-anchor='end' font-size='8'>"
-        << escape(t < names.size() ? names[t] : std::to_string(t)) << "</text>";
-    for (size_t p = 0; p < n; ++p) {
-      if (confusion[t][p] == 0) continue;
-      const double share = total ? static_cast<double>(confusion[t][p]) / total : 0;
-      const int shade = static_cast<int>(255 * (1 - share));
-      const std::string colour = t == p ? "rgb(" + std::to_string(shade) + "," + std::to_string(shade) + ",255)"
-                                        : "rgb(255," + std::to_string(shade) + "," + std::to_string(shade) + ")";
-      svg << "<rect x='" << left + p * cell << "' y='" << top + t * cell << "' width='" << cell << "' height='" << cell
-          << "' fill='" << colour << "'><title>" << escape(names[t]) << " -> " << escape(names[p]) << ": "
-          << confusion[t][p] << "</title></rect>";
-    }
-  }
-  svg << "<rect x='" << left << "' y='" << top << "' width='" << n * cell << "' height='" << n * cell
-      << "' fill='none' stroke='#999'/></svg>";
-  return svg.str();
-}
-
-std::string worst_pairs_table(const nlohmann::json& eval) {
-  const auto confusion = eval.at("confusion").get<std::vector<std::vector<int64_t>>>();
-  const auto names = eval.at("class_names").get<std::vector<std::string>>();
-  std::ostringstream html;
-  html << "<table><tr><th>true class</th><th>predicted as</th><th>clips</th></tr>";
-  for (const Confusion& c : worst_confusions(confusion, 10)) {
-    html << "<tr><td>" << escape(names[c.true_class]) << "</td><td>" << escape(names[c.predicted_class])
-         << "</td><td>" << c.count << "</td></tr>";
-  }
-  return html.str() + "</table>";
 }
 
 // The run directory's own name (runs/mamba-refit/ -> mamba-refit, "." -> the current directory's
@@ -198,9 +139,11 @@ std::string render_report(const std::string& run_dir) {
   html << "<div class='charts'>" << line_chart("Loss", losses)
        << line_chart("Accuracy", {train_acc, val_acc}) << line_chart("Learning rate", {lr}, true) << "</div>";
   if (!final_json.is_null() && final_json.contains("test")) {
+    const auto confusion = final_json["test"].at("confusion").get<ConfusionMatrix>();
+    const auto names = final_json["test"].at("class_names").get<std::vector<std::string>>();
     html << "<h2>Confusion matrix (test fold; rows: true class, columns: predicted)</h2>"
-         << confusion_svg(final_json["test"]) << "<h2>Most confused class pairs (test fold)</h2>"
-         << worst_pairs_table(final_json["test"]);
+         << confusion_svg(confusion, names) << "<h2>Most confused class pairs (test fold)</h2>"
+         << worst_pairs_table(confusion, names, 10);
   } else {
     html << "<p>No final.json yet: the run has not finished, so there is no confusion matrix.</p>";
   }
