@@ -113,7 +113,7 @@ measure_cpu() {  # label models [VAR=value...]
   local pid=$!
   PIDS+=("$pid")
   local waited=0
-  until grep -q "publishing on" "$log"; do
+  until grep -qs "publishing on" "$log"; do  # -s: the log may not exist yet
     sleep 0.2; waited=$((waited + 1))
     if ! kill -0 "$pid" 2>/dev/null || [[ $waited -gt 300 ]]; then echo "escd ($label) did not start:"; cat "$log"; return 1; fi
   done
