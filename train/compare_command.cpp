@@ -73,18 +73,35 @@ std::optional<double> training_seconds(const std::string& path, const Checkpoint
 }
 
 std::string column_name(const std::string& path, const std::vector<ModelColumn>& columns) {
+  // "ensemble" is the combined column's name: a checkpoint file called ensemble.pt gets a number.
+  auto taken = [&](const std::string& candidate) {
+    return candidate == "ensemble" ||
+           std::any_of(columns.begin(), columns.end(), [&](const ModelColumn& c) { return c.name == candidate; });
+  };
   std::string name = fs::path(path).stem().string();
-  for (size_t n = 2; std::any_of(columns.begin(), columns.end(), [&](const ModelColumn& c) { return c.name == name; }); ++n) {
+  for (size_t n = 2; taken(name); ++n) {
     name = fs::path(path).stem().string() + "#" + std::to_string(n);
   }
   return name;
 }
 
-// The command line as the page shows it: the dataset's location, which means nothing elsewhere, as $ESC50_DIR.
+// The command line as the page shows it: the dataset's location, which means nothing elsewhere, as
+// $ESC50_DIR. Only whole arguments (or the value after `--data=`) are replaced, so that a short
+// location such as "." does not rewrite parts of other paths.
 std::string shown_command(const std::string& data_dir) {
   std::string command = invocation();
-  for (size_t at = command.find(data_dir); !data_dir.empty() && at != std::string::npos; at = command.find(data_dir)) {
-    command.replace(at, data_dir.size(), "$ESC50_DIR");
+  if (data_dir.empty()) return command;
+  const std::string shown = "$ESC50_DIR";
+  for (size_t at = command.find(data_dir); at != std::string::npos; at = command.find(data_dir, at)) {
+    const size_t end = at + data_dir.size();
+    const bool starts_argument = at == 0 || command[at - 1] == ' ' || command[at - 1] == '=';
+    const bool ends_argument = end == command.size() || command[end] == ' ';
+    if (starts_argument && ends_argument) {
+      command.replace(at, data_dir.size(), shown);
+      at += shown.size();
+    } else {
+      at += 1;
+    }
   }
   return command;
 }

@@ -12,6 +12,7 @@ std::string html_escape(const std::string& s) {
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;  // the pages quote attributes with '
       default: out += c;
     }
   }
