@@ -117,12 +117,15 @@ TEST(Comparison, SideFilesParseOrSayWhatIsWrong) {
     "latency": {"a": {"models": {"a": {"publish_ms": {"p50": 1.0, "p99": 2.0}}}},
                 "a,b": {"models": {"a": {"publish_ms": {"p50": 1.5, "p99": 2.5}},
                                    "b": {"publish_ms": {"p50": 7.0, "p99": 11.0}}}}}})");
-  const EscdCost one = escd_cost(bench, "a", {"a"}), both = escd_cost(bench, "a,b", {"a", "b"});
+  const EscdCost one = escd_cost(bench, {"a"}), both = escd_cost(bench, {"a", "b"});
   EXPECT_EQ(one.cpu_percent, 2.5);
   EXPECT_EQ(one.latency_p99_ms, 2.0);
   EXPECT_EQ(both.cpu_percent, 6.0);
   EXPECT_EQ(both.latency_p50_ms, 7.0);  // the slowest member
-  EXPECT_FALSE(escd_cost(bench, "c", {"c"}).cpu_percent.has_value());
+  EXPECT_FALSE(escd_cost(bench, {"c"}).cpu_percent.has_value());
+  const EscdCost reordered = escd_cost(bench, {"b", "a"});  // the checkpoints in another order than the bench's
+  EXPECT_EQ(reordered.cpu_percent, 6.0);
+  EXPECT_EQ(reordered.latency_p50_ms, 7.0);
   const auto conditions = nlohmann::ordered_json::parse(
       R"({"conditions": {"clean": {"a": 0.7, "ensemble": 0.8}, "gain=-20": {"a": 0.5}}})");
   const std::vector<ConditionRow> rows = condition_rows(conditions, {"a", "b", "ensemble"});

@@ -207,7 +207,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
                                      ": its cross-validation may be of an earlier recipe.");
         }
       }
-      if (bench) column.escd = escd_cost(*bench, column.name, {column.name});
+      if (bench) column.escd = escd_cost(*bench, {column.name});
       names.push_back(column.name);
       std::printf("%-12s accuracy %.4f [%.4f, %.4f] (%zu clips)\n", column.name.c_str(), column.accuracy,
                   column.interval.low, column.interval.high, column.labels.size());
@@ -229,9 +229,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       column.parameters = parameters;
       if (all_flops) column.flops_per_window = flops;
       if (all_seconds) column.training_seconds = seconds;
-      std::string label;
-      for (const std::string& n : names) label += (label.empty() ? "" : ",") + n;
-      if (bench) column.escd = escd_cost(*bench, label, names);
+      if (bench) column.escd = escd_cost(*bench, names);
       std::printf("%-12s accuracy %.4f [%.4f, %.4f]\n", "ensemble", column.accuracy, column.interval.low,
                   column.interval.high);
       comparison.columns.push_back(std::move(column));

@@ -58,8 +58,31 @@ CrossValidation parse_cross_validation(const nlohmann::json& cv, const std::stri
   return out;
 }
 
-EscdCost escd_cost(const nlohmann::json& bench, const std::string& label, const std::vector<std::string>& models) {
+// The label under which `bench` has the run of `models` together, whatever the order of the names;
+// the names joined by commas when it has none.
+static std::string bench_label(const nlohmann::json& bench, const std::vector<std::string>& models) {
+  std::vector<std::string> wanted = models;
+  std::sort(wanted.begin(), wanted.end());
+  for (const char* table : {"cpu_percent", "latency"}) {
+    if (!bench.contains(table) || !bench[table].is_object()) continue;
+    for (const auto& [label, value] : bench[table].items()) {
+      std::vector<std::string> names;
+      for (size_t start = 0, comma; start <= label.size(); start = comma + 1) {
+        comma = std::min(label.find(',', start), label.size());
+        names.push_back(label.substr(start, comma - start));
+      }
+      std::sort(names.begin(), names.end());
+      if (names == wanted) return label;
+    }
+  }
+  std::string joined;
+  for (const std::string& m : models) joined += (joined.empty() ? "" : ",") + m;
+  return joined;
+}
+
+EscdCost escd_cost(const nlohmann::json& bench, const std::vector<std::string>& models) {
   using Pointer = nlohmann::json::json_pointer;
+  const std::string label = bench_label(bench, models);
   EscdCost cost;
   cost.cpu_percent = number_at(bench, Pointer("/cpu_percent") / label);
   for (const std::string& model : models) {

@@ -44,9 +44,9 @@ struct EscdCost {
   std::optional<double> cpu_percent;  // of one core, in real time
   std::optional<double> latency_p50_ms, latency_p99_ms;
 };
-// `label`: the run's label in that file (a model name, or the names joined by commas); `models`:
-// the model names within it. Fields the file lacks stay empty.
-EscdCost escd_cost(const nlohmann::json& bench, const std::string& label, const std::vector<std::string>& models);
+// The run of `models` together in that file: labelled by a model name, or by the names joined by
+// commas in any order (bench/run_escd.sh keeps its own). Fields the file lacks stay empty.
+EscdCost escd_cost(const nlohmann::json& bench, const std::vector<std::string>& models);
 
 // One model (or the ensemble) on the compared clips, over the comparison's class list.
 struct ModelColumn {
