@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model_flops.h"
+#include "models/common/parameter_count.h"
 #include "models/common/registry.h"
 #include "models/liquid_s4/liquid_s4.h"
 #include "models/liquid_s4/liquid_s4_options.h"
@@ -45,8 +46,7 @@ void bench_config(const std::string& label, const nlohmann::json& overrides, int
   at::manual_seed(0);
   auto model = escd::create_model("liquid_s4", overrides, kMels, kClasses);
   const auto options = escd::liquid_s4::Options::from_json(model->hyperparameters());
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
+  const int64_t params = escd::parameter_count(*model);
   const Flops flops = estimate_flops(options, kFrames);
 
   const at::Tensor frames = at::randn({kBatch, kFrames, kMels});

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model_flops.h"
+#include "models/common/parameter_count.h"
 #include "models/common/registry.h"
 #include "models/mamba/mamba.h"
 #include "models/mamba/mamba_config.h"
@@ -129,8 +130,7 @@ int main(int argc, char** argv) {
   const MambaConfig config = MambaConfig::from_json(hp);
   at::manual_seed(0);
   const auto model = escd::create_model("mamba", hp, kMels, kClasses);
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
+  const int64_t params = escd::parameter_count(*model);
   std::printf("config: %s\n", hp.dump().c_str());
   std::printf("threads: %d (intra-op)\n", threads);
   std::printf("parameters: %ld\n", params);

@@ -27,6 +27,7 @@
 
 #include "model_flops.h"
 #include "models/common/checkpoint.h"
+#include "models/common/parameter_count.h"
 #include "models/common/registry.h"
 #include "models/liquid_s4/liquid_s4_options.h"
 #include "models/mamba/mamba_config.h"
@@ -73,8 +74,7 @@ struct Settings {
 nlohmann::json bench_model(const std::string& name, const Settings& s) {
   at::manual_seed(0);
   const auto model = escd::create_model(name, hyperparameters(name, s.tiny), kMels, kClasses);
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
+  const int64_t params = escd::parameter_count(*model);
   const escd::bench::ForwardFlops flops = escd::bench::forward_flops(name, model->hyperparameters(), s.frames, kMels, kClasses);
   const double fwd = flops.per_clip, kernel_flops = flops.per_call;
   nlohmann::json out = {{"parameters", params},

@@ -82,13 +82,9 @@ std::function<int()> add_eval_command(CLI::App& app) {
     }
     const std::string data_dir = resolve_data_dir(args->data, "eval");  // before loading checkpoints
     set_compute_threads(args->threads);
-    EnsembleMembers loaded;
-    try {
-      loaded = load_ensemble_members(args->checkpoints);
-    } catch (const std::invalid_argument& e) {  // class lists (CheckpointError goes to main)
-      spdlog::error("eval: {}", e.what());
-      return 2;
-    }
+    const std::optional<EnsembleMembers> maybe_loaded = load_ensemble_members_for("eval", args->checkpoints);
+    if (!maybe_loaded) return 2;
+    const EnsembleMembers& loaded = *maybe_loaded;
     const std::vector<Checkpoint>& checkpoints = loaded.checkpoints;
     const std::vector<std::vector<std::string>>& label_sets = loaded.label_sets;
     const std::vector<std::string>& class_names = loaded.class_names;

@@ -20,6 +20,7 @@
 #include "evaluation.h"
 #include "invocation.h"
 #include "model_flops.h"
+#include "models/common/parameter_count.h"
 #include "util/atomic_file.h"
 #include "util/compute_threads.h"
 
@@ -157,13 +158,9 @@ std::function<int()> add_compare_command(CLI::App& app) {
     }
     const std::string data_dir = resolve_data_dir(args->data, "compare");  // before loading checkpoints
     set_compute_threads(args->threads);
-    EnsembleMembers loaded;
-    try {
-      loaded = load_ensemble_members(args->checkpoints);
-    } catch (const std::invalid_argument& e) {  // class lists (CheckpointError goes to main)
-      spdlog::error("compare: {}", e.what());
-      return 2;
-    }
+    const std::optional<EnsembleMembers> maybe_loaded = load_ensemble_members_for("compare", args->checkpoints);
+    if (!maybe_loaded) return 2;
+    const EnsembleMembers& loaded = *maybe_loaded;
     comparison.class_names = loaded.class_names;
     Esc50Index index = read_esc50_index(data_dir);
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
@@ -186,9 +183,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
                                    nlohmann::json(column.trained_on_evaluated_folds).dump() +
                                    ": its accuracy there measures fitting, not generalisation.");
       }
-      int64_t parameters = 0;
-      for (const auto& p : checkpoint.model->parameters()) parameters += p.numel();
-      column.parameters = parameters;
+      column.parameters = parameter_count(*checkpoint.model);
       try {
         const auto frames = static_cast<int64_t>(checkpoint.front_end.frames_for(5 * checkpoint.front_end.sample_rate));
         const bench::ForwardFlops flops = bench::forward_flops(column.architecture, checkpoint.model->hyperparameters(),

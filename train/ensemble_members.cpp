@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include "models/common/label_set.h"
 
 namespace escd::train {
@@ -14,6 +16,16 @@ EnsembleMembers load_ensemble_members(const std::vector<std::string>& paths) {
   }
   members.class_names = ensemble_labels(members.label_sets, paths);
   return members;
+}
+
+std::optional<EnsembleMembers> load_ensemble_members_for(const std::string& command,
+                                                         const std::vector<std::string>& paths) {
+  try {
+    return load_ensemble_members(paths);
+  } catch (const std::invalid_argument& e) {  // class lists (CheckpointError goes to main)
+    spdlog::error("{}: {}", command, e.what());
+    return std::nullopt;
+  }
 }
 
 EvalResult over_ensemble_classes(const EnsembleMembers& members, size_t i, const EvalResult& result) {

@@ -3,6 +3,7 @@
 // for a fold a model trained on. One place, so that both commands treat members alike.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct EnsembleMembers {
 // std::invalid_argument naming the first checkpoint whose classes differ from the others' by more
 // than a background output (models/common/label_set.h).
 EnsembleMembers load_ensemble_members(const std::vector<std::string>& paths);
+
+// load_ensemble_members for a command: a class-list mismatch is logged as "<command>: ..." and gives
+// nullopt (the command exits 2); a checkpoint that does not load still throws, for main to report.
+std::optional<EnsembleMembers> load_ensemble_members_for(const std::string& command,
+                                                         const std::vector<std::string>& paths);
 
 // Member `i`'s result over the ensemble's classes: a missing background output as probability 0.
 EvalResult over_ensemble_classes(const EnsembleMembers& members, size_t i, const EvalResult& result);

@@ -23,6 +23,7 @@
 #include "losses.h"
 #include "features/log_mel.h"
 #include "lr_schedule.h"
+#include "models/common/parameter_count.h"
 #include "parameter_copy.h"
 #include "models/common/checkpoint.h"
 #include "models/common/label_set.h"
@@ -542,8 +543,7 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
   const TrainConfig& cfg = o.config;
   double wall_seconds = 0.0;
   for (const auto& line : run.metrics) wall_seconds += nlohmann::json::parse(line).value("seconds", 0.0);
-  int64_t parameters = 0;
-  for (const auto& p : kept.checkpoint.model->parameters()) parameters += p.numel();
+  const int64_t parameters = parameter_count(*kept.checkpoint.model);
   const nlohmann::json summary = {{"model", o.model},
                                   {"val_accuracy", kept.val_accuracy},
                                   {"test_accuracy", kept.test.accuracy},
