@@ -60,6 +60,13 @@ void add_command_line(CLI::App& app, CommandLine& line) {
   setting<double>(app, line, "--hop-ms", "daemon", "hop_ms", "Prediction interval in ms (multiple of 32, at least one frame)");
   setting<int>(app, line, "--threads", "daemon", "threads", "Inference threads");
   setting<std::string>(app, line, "--log-level", "daemon", "log_level", "trace|debug|info|warn|error");
+  app.add_option_function<std::string>(
+      "--record",
+      [&line](const std::string& directory) {
+        line.overrides["recordings"]["enabled"] = true;
+        line.overrides["recordings"]["directory"] = directory;
+      },
+      "Keep each event's audio as FLAC in DIR/<class>/ (with pre- and post-roll; [recordings] in the config)");
   setting<std::string>(app, line, "--curve-server-key", "security", "curve_server_key",
                        "escd's CURVE key pair file: encrypt, subscribers need its .pub");
   setting<std::string>(app, line, "--curve-client-keys", "security", "curve_client_keys",

@@ -18,30 +18,46 @@ using Setter = std::function<void(DaemonOptions&, const Json&)>;
 
 std::string type_error(const char* expected, const Json& v) { return std::string("expected ") + expected + ", got " + v.dump(); }
 
-Setter str(std::string DaemonOptions::*f) {
-  return [f](DaemonOptions& o, const Json& v) {
-    if (!v.is_string()) throw ConfigError(type_error("a string", v));
-    o.*f = v.get<std::string>();
-  };
+// One value of a config key into a field of its type.
+void read_value(const Json& v, std::string& out) {
+  if (!v.is_string()) throw ConfigError(type_error("a string", v));
+  out = v.get<std::string>();
 }
-Setter integer(int DaemonOptions::*f) {
-  return [f](DaemonOptions& o, const Json& v) {
-    if (!v.is_number_integer()) throw ConfigError(type_error("an integer", v));
-    o.*f = v.get<int>();
-  };
+void read_value(const Json& v, int& out) {
+  if (!v.is_number_integer()) throw ConfigError(type_error("an integer", v));
+  out = v.get<int>();
 }
-Setter real(double DaemonOptions::*f) {
-  return [f](DaemonOptions& o, const Json& v) {
-    if (!v.is_number()) throw ConfigError(type_error("a number", v));
-    o.*f = v.get<double>();
-  };
+void read_value(const Json& v, double& out) {
+  if (!v.is_number()) throw ConfigError(type_error("a number", v));
+  out = v.get<double>();
 }
-Setter boolean(bool DaemonOptions::*f) {
-  return [f](DaemonOptions& o, const Json& v) {
-    if (!v.is_boolean()) throw ConfigError(type_error("true or false", v));
-    o.*f = v.get<bool>();
-  };
+void read_value(const Json& v, bool& out) {
+  if (!v.is_boolean()) throw ConfigError(type_error("true or false", v));
+  out = v.get<bool>();
 }
+void read_value(const Json& v, std::vector<std::string>& out) {
+  if (!v.is_array()) throw ConfigError(type_error("an array of strings", v));
+  out.clear();
+  for (const auto& s : v) {
+    if (!s.is_string()) throw ConfigError(type_error("strings", s));
+    out.push_back(s.get<std::string>());
+  }
+}
+
+// Setters for a field of DaemonOptions, of its [events] and of its [recordings].
+template <typename T>
+Setter option(T DaemonOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) { read_value(v, o.*f); };
+}
+template <typename T>
+Setter event_option(T EventConfig::*f) {
+  return [f](DaemonOptions& o, const Json& v) { read_value(v, o.events.*f); };
+}
+template <typename T>
+Setter recording_option(T RecordingOptions::*f) {
+  return [f](DaemonOptions& o, const Json& v) { read_value(v, o.recordings.*f); };
+}
+
 std::set<std::string> string_set(const Json& v) {
   if (!v.is_array()) throw ConfigError(type_error("an array of class names", v));
   std::set<std::string> out;
@@ -65,42 +81,27 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
              o.models.push_back(m.get<std::string>());
            }
          }},
-        {"ensemble", boolean(&DaemonOptions::ensemble)},
-        {"pub", str(&DaemonOptions::pub)},
-        {"send_hwm", integer(&DaemonOptions::send_hwm)},
-        {"hop_ms", real(&DaemonOptions::hop_ms)},
-        {"health_interval_s", real(&DaemonOptions::health_interval_s)},
-        {"log_level", str(&DaemonOptions::log_level)},
-        {"threads", integer(&DaemonOptions::threads)}}},
+        {"ensemble", option(&DaemonOptions::ensemble)},
+        {"pub", option(&DaemonOptions::pub)},
+        {"send_hwm", option(&DaemonOptions::send_hwm)},
+        {"hop_ms", option(&DaemonOptions::hop_ms)},
+        {"health_interval_s", option(&DaemonOptions::health_interval_s)},
+        {"log_level", option(&DaemonOptions::log_level)},
+        {"threads", option(&DaemonOptions::threads)}}},
       {"input",
-       {{"device", str(&DaemonOptions::device)},
-        {"file", str(&DaemonOptions::input)},
-        {"format", str(&DaemonOptions::format)},
-        {"rate", integer(&DaemonOptions::rate)},
-        {"channels", integer(&DaemonOptions::channels)},
-        {"fast", boolean(&DaemonOptions::fast)}}},
-      {"scores", {{"top_k", integer(&DaemonOptions::top_k)}, {"full", boolean(&DaemonOptions::full_scores)}}},
+       {{"device", option(&DaemonOptions::device)},
+        {"file", option(&DaemonOptions::input)},
+        {"format", option(&DaemonOptions::format)},
+        {"rate", option(&DaemonOptions::rate)},
+        {"channels", option(&DaemonOptions::channels)},
+        {"fast", option(&DaemonOptions::fast)}}},
+      {"scores", {{"top_k", option(&DaemonOptions::top_k)}, {"full", option(&DaemonOptions::full_scores)}}},
       {"events",
-       {{"threshold", [](DaemonOptions& o, const Json& v) {
-          if (!v.is_number()) throw ConfigError(type_error("a number", v));
-          o.events.threshold = v.get<double>();
-        }},
-        {"off_margin", [](DaemonOptions& o, const Json& v) {
-          if (!v.is_number()) throw ConfigError(type_error("a number", v));
-          o.events.off_margin = v.get<double>();
-        }},
-        {"min_hits", [](DaemonOptions& o, const Json& v) {
-          if (!v.is_number_integer()) throw ConfigError(type_error("an integer", v));
-          o.events.min_hits = v.get<int>();
-        }},
-        {"hold_seconds", [](DaemonOptions& o, const Json& v) {
-          if (!v.is_number()) throw ConfigError(type_error("a number", v));
-          o.events.hold_seconds = v.get<double>();
-        }},
-        {"background_threshold", [](DaemonOptions& o, const Json& v) {
-          if (!v.is_number()) throw ConfigError(type_error("a number", v));
-          o.events.background_threshold = v.get<double>();
-        }},
+       {{"threshold", event_option(&EventConfig::threshold)},
+        {"off_margin", event_option(&EventConfig::off_margin)},
+        {"min_hits", event_option(&EventConfig::min_hits)},
+        {"hold_seconds", event_option(&EventConfig::hold_seconds)},
+        {"background_threshold", event_option(&EventConfig::background_threshold)},
         {"include", [](DaemonOptions& o, const Json& v) { o.events.include = string_set(v); }},
         {"exclude", [](DaemonOptions& o, const Json& v) { o.events.exclude = string_set(v); }},
         {"thresholds", [](DaemonOptions& o, const Json& v) {
@@ -111,9 +112,20 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
             o.events.class_thresholds[k] = t.get<double>();
           }
         }}}},
+      {"recordings",
+       {{"enabled", recording_option(&RecordingOptions::enabled)},
+        {"directory", recording_option(&RecordingOptions::directory)},
+        {"sample_rate", recording_option(&RecordingOptions::sample_rate)},
+        {"pre_roll_s", recording_option(&RecordingOptions::pre_roll_s)},
+        {"post_roll_s", recording_option(&RecordingOptions::post_roll_s)},
+        {"max_event_s", recording_option(&RecordingOptions::max_event_s)},
+        {"models", recording_option(&RecordingOptions::models)},
+        {"max_age_days", recording_option(&RecordingOptions::max_age_days)},
+        {"max_total_mb", recording_option(&RecordingOptions::max_total_mb)},
+        {"max_files_per_class", recording_option(&RecordingOptions::max_files_per_class)}}},
       {"security",
-       {{"curve_server_key", str(&DaemonOptions::curve_server_key)},
-        {"curve_client_keys", str(&DaemonOptions::curve_client_keys)}}},
+       {{"curve_server_key", option(&DaemonOptions::curve_server_key)},
+        {"curve_client_keys", option(&DaemonOptions::curve_client_keys)}}},
       {"models", {}},  // [models.<name>] checkpoint = "..." (handled below)
   };
   return tables;
@@ -146,7 +158,7 @@ void apply_config(DaemonOptions& options, const Json& all, const std::string& pa
   for (const auto& [table, body] : all.items()) {
     const auto t = schema().find(table);
     if (t == schema().end() || !body.is_object()) {
-      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events, security)");
+      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events, recordings, security)");
     }
     for (const auto& [key, value] : body.items()) {
       const std::string where = path + ": [" + table + "] " + key + ": ";
@@ -196,6 +208,10 @@ void validate(const DaemonOptions& o) {
   if (o.ensemble && o.models.size() < 2) {
     throw ConfigError("ensemble: needs at least two models (e.g. --model mamba,liquid_s4,vjepa2), got " +
                       std::to_string(o.models.size()));
+  }
+  validate(o.recordings);
+  for (const std::string& model : o.recordings.models) {
+    if (model != "ensemble") require_known_model(model, "recordings.models: '" + model + "'");
   }
   if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
     throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "recording_options.h"
 #include "streaming/event_detector.h"
 
 namespace escd::daemon {
@@ -37,6 +38,7 @@ struct DaemonOptions {
   int top_k = 5;
   bool full_scores = false;
   EventConfig events;
+  RecordingOptions recordings;      // [recordings]: the audio of events, kept on disk
 };
 
 // Reads a config file into `options` (only the keys present change). Throws ConfigError naming

@@ -30,8 +30,20 @@ void print_readable(const std::string& topic, const nlohmann::json& m) {
     const char* state = m.value("warming_up", false) ? "(warming up) " : m.value("background", false) ? "(nothing) " : "";
     std::printf("%8.2fs %-10s %s%s\n", t, m.value("model", "").c_str(), state, top_line(m).c_str());
   } else if (topic.rfind("esc.event.", 0) == 0) {
-    std::printf("%8.2fs %-10s EVENT %-5s %s (%.0f%%)\n", t, m.value("model", "").c_str(), m.value("type", "").c_str(),
-                m.value("label", "").c_str(), 100.0 * m.value("score", 0.0));
+    std::string file;  // where escd keeps the event's audio ([recordings])
+    if (const auto r = m.find("recording"); r != m.end() && r->is_object()) {
+      if (const auto f = r->find("file"); f != r->end() && f->is_string()) file = f->get<std::string>();
+    }
+    std::printf("%8.2fs %-10s EVENT %-5s %s (%.0f%%)%s%s\n", t, m.value("model", "").c_str(), m.value("type", "").c_str(),
+                m.value("label", "").c_str(), 100.0 * m.value("score", 0.0), file.empty() ? "" : " -> ", file.c_str());
+  } else if (topic.rfind("esc.recording.", 0) == 0) {
+    if (m.value("written", false)) {
+      std::printf("%8.2fs %-10s RECORDING %s (%.1f s)\n", t, m.value("model", "").c_str(), m.value("file", "").c_str(),
+                  m.value("seconds", 0.0));
+    } else {
+      std::printf("%8.2fs %-10s RECORDING FAILED %s: %s\n", t, m.value("model", "").c_str(), m.value("file", "").c_str(),
+                  m.value("error", "").c_str());
+    }
   } else if (topic == "esc.level") {
     std::printf("%8.2fs level %6.1f dBFS\n", t, m.value("dbfs", -120.0));
   } else if (topic == "esc.health") {

@@ -82,6 +82,15 @@ Pipeline::Pipeline(DaemonOptions options, MessageSink& publisher)
     ensemble_events_ = std::make_unique<EventDetector>(options_.events, ensemble_labels_);
     spdlog::info("ensemble of {} models: combined probabilities on esc.scores.ensemble", runners_.size());
   }
+  const RecordingOptions& r = options_.recordings;
+  if (r.enabled) {
+    const RetentionLimits limits{r.max_age_days * 86400.0, static_cast<uint64_t>(r.max_total_mb * 1e6),
+                                 r.max_files_per_class};
+    // At most two minutes of 48 kHz audio waits for the disk; beyond that recordings are dropped.
+    recording_writer_ = std::make_unique<RecordingWriter>(recordings_directory(r), limits, 120 * 48000);
+    spdlog::info("recordings: into {} ({} s before and {} s after each event, {} rate)", recording_writer_->directory(),
+                 r.pre_roll_s, r.post_roll_s, r.sample_rate);
+  }
 }
 
 Pipeline::~Pipeline() = default;
@@ -115,10 +124,21 @@ void Pipeline::publish_window(const std::string& model, const std::vector<std::s
 }
 
 void Pipeline::publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason) {
-  nlohmann::json body = {{"model", model},   {"type", e.kind == DetectionEvent::Kind::kStart ? "start" : "end"},
+  const bool start = e.kind == DetectionEvent::Kind::kStart;
+  nlohmann::json body = {{"model", model},   {"type", start ? "start" : "end"},
                          {"label", e.label}, {"class", e.class_index},
                          {"score", e.score}, {"started_at", e.started_at}};
   if (!reason.empty()) body["reason"] = reason;
+  if (recorder_ && start) {
+    recorder_->start(model, e.class_index, e.label, e.score, e.t, std::chrono::system_clock::now());
+  } else if (recorder_) {
+    // After a shutdown or a lost input no more audio comes: no post-roll.
+    const bool post_roll = reason.empty() || reason == "reconfigured";
+    if (const std::optional<RecordingSpan> span = recorder_->end(model, e.class_index, e.t, post_roll)) {
+      body["recording"] = {{"file", span->file}, {"start", span->start}, {"end", span->end},
+                           {"truncated", span->truncated}};
+    }
+  }
   publisher_.publish("esc.event." + model, std::move(body), e.t);
 }
 
@@ -148,6 +168,7 @@ std::vector<std::pair<std::string, EventDetector*>> Pipeline::event_detectors() 
 
 void Pipeline::process_samples(const float* samples, size_t n) {
   State& s = *state_;
+  if (recorder_ && options_.recordings.sample_rate == "model") recorder_->push(samples, n);
   s.frames.clear();
   s.log_mel.push(samples, n, s.frames);
   switch (s.silence.feed(samples, n)) {
@@ -204,12 +225,17 @@ void Pipeline::publish_health() {
       {"publisher", publisher_.stats()},
       {"models", models},
       {"cpu_percent", s.cpu_percent}};
+  if (recorder_) body["recordings"] = recorder_->stats();
   publisher_.publish("esc.health", std::move(body), s.now());
   if (on_health) {
     on_health(fmt::format("{} Hz from {}{}, {} model(s), cpu {:.1f}%", source_->sample_rate(), in.device,
                           in.connected ? (s.silence.silent() ? " (SILENT)" : "") : " (DISCONNECTED)", runners_.size(),
                           s.cpu_percent));
   }
+}
+
+void Pipeline::publish_recordings() {
+  for (auto& [model, body] : recorder_->finished()) publisher_.publish("esc.recording." + model, std::move(body), state_->now());
 }
 
 void Pipeline::reload_config() {
@@ -253,6 +279,7 @@ void Pipeline::restart_stream(const std::string& why) {
   s.log_mel.reset();
   s.level_block.clear();
   for (auto& runner : runners_) runner->restart();
+  if (recorder_) recorder_->realign(s.now());
   s.segment_start = s.samples;
   ++s.stream_restarts;
   spdlog::info("{}: predictions restart at stream time {:.2f} s (warming up for 5 s)", why, s.now());
@@ -283,6 +310,10 @@ void Pipeline::attach(std::unique_ptr<AudioSource> source) {
   const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
   state_ = std::make_unique<State>(source_->sample_rate(), quality, hop);
   const FrontEndConfig& f = state_->front_end;
+  if (recording_writer_) {
+    const int rate = options_.recordings.sample_rate == "input" ? source_->sample_rate() : f.sample_rate;
+    recorder_ = std::make_unique<EventRecorder>(options_.recordings, rate, *recording_writer_);
+  }
   spdlog::info("input {}: {} Hz, {} channel(s); hop {} frames ({} ms); publishing on {}", source_->stats().device,
                source_->sample_rate(), source_->channels(), hop, hop * 1000 * f.hop / f.sample_rate,
                publisher_.endpoint());
@@ -302,6 +333,7 @@ int Pipeline::run(std::unique_ptr<AudioSource> source, PipelineSignals& signals)
     watch_input();  // before processing: a gap the source reported precedes the frames it returned
     if (got > 0) {
       s.mono = mix_to_mono(s.raw.data(), got, source_->channels());
+      if (recorder_ && options_.recordings.sample_rate == "input") recorder_->push(s.mono.data(), s.mono.size());
       s.resampled.clear();
       s.resampler.process(s.mono.data(), s.mono.size(), s.resampled);
       process_samples(s.resampled.data(), s.resampled.size());
@@ -311,11 +343,17 @@ int Pipeline::run(std::unique_ptr<AudioSource> source, PipelineSignals& signals)
       process_samples(s.resampled.data(), s.resampled.size());
       break;
     }
+    if (recorder_) publish_recordings();
     if (Clock::now() - s.last_health >= health_every) publish_health();
     if (on_loop) on_loop();
   }
   // An event always ends: close what is open at the current stream time.
   end_events("shutdown");
+  if (recorder_) {
+    recorder_->finish_all();
+    recording_writer_->drain();
+    publish_recordings();
+  }
   publish_health();
   spdlog::info("stopped after {:.1f} s of audio", s.now());
   return 0;

@@ -5,6 +5,7 @@
 //   - with a microphone (PortAudioSource): PortAudio's callback thread, which only fills a
 //     lock-free ring, and the source's monitor thread, which checks the stream's health and
 //     reopens a lost device with backoff;
+//   - with [recordings] on: the RecordingWriter's thread, which alone touches the disk;
 //   - the publisher's ConnectionMonitor thread, which reads the PUB socket's monitor events;
 //   - with a CURVE client allowlist (curve_client_keys): the ZapHandler thread, which answers
 //     libzmq's authentication requests;
@@ -19,6 +20,7 @@
 #include "audio/audio_source.h"
 #include "daemon_options.h"
 #include "ensemble_window.h"
+#include "event_recorder.h"
 #include "model_runner.h"
 #include "message_sink.h"
 
@@ -58,6 +60,8 @@ class Pipeline {
   void publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason = "");
   // Every event detector with the model name it publishes under (the runners', then the ensemble's).
   std::vector<std::pair<std::string, EventDetector*>> event_detectors();
+  // esc.recording.<model> for each recording the writer finished.
+  void publish_recordings();
   void publish_health();
   void reload_config();
   void watch_input();
@@ -73,6 +77,8 @@ class Pipeline {
   std::unique_ptr<EventDetector> ensemble_events_;
   std::vector<std::string> ensemble_labels_;         // the members' classes (label_set.h)
   std::unique_ptr<State> state_;
+  std::unique_ptr<RecordingWriter> recording_writer_;  // with [recordings] on; outlives the recorder
+  std::unique_ptr<EventRecorder> recorder_;
 };
 
 }  // namespace escd::daemon

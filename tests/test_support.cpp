@@ -45,6 +45,18 @@ void write_audio(const std::string& path, const std::vector<float>& interleaved,
   sf_close(f);
 }
 
+std::vector<float> read_audio(const std::string& path, int* rate) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (!f) throw std::runtime_error(path + ": " + sf_strerror(nullptr));
+  std::vector<float> out(static_cast<size_t>(info.frames * info.channels));
+  const sf_count_t got = sf_readf_float(f, out.data(), info.frames);
+  sf_close(f);
+  out.resize(static_cast<size_t>(got * info.channels));
+  if (rate) *rate = info.samplerate;
+  return out;
+}
+
 std::vector<float> analytic_signal(double seconds, int rate) {
   const auto n = static_cast<size_t>(std::lround(seconds * rate));
   std::vector<float> out(n);

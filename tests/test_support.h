@@ -35,6 +35,9 @@ class TempDir {
 // Writes interleaved float samples with libsndfile; `format` is an SF_FORMAT_* combination.
 void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate, int channels, int format);
 
+// Reads a whole file with libsndfile (interleaved floats); `rate`, if given, receives its rate.
+std::vector<float> read_audio(const std::string& path, int* rate = nullptr);
+
 // A deterministic signal: a chirp from 100 Hz to 6 kHz plus two tones, evaluated at any rate.
 std::vector<float> analytic_signal(double seconds, int rate);
 

@@ -18,45 +18,65 @@ namespace {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  const int fd = mkstemp(tmp.data());
-  if (fd < 0) fail(path, "cannot create a temporary file beside it", errno);
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp.XXXXXX") {
+  fd_ = mkstemp(temporary_.data());
+  if (fd_ < 0) fail(path_, "cannot create a temporary file beside it", errno);
+}
 
-  auto abandon = [&](const std::string& what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    fail(path, what, err);
-  };
+AtomicFile::~AtomicFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(temporary_.c_str());
+}
+
+void AtomicFile::abandon(const std::string& what) {
+  const int err = errno;
+  ::close(fd_);
+  fd_ = -1;
+  ::unlink(temporary_.c_str());
+  fail(path_, what, err);
+}
+
+void AtomicFile::write(std::string_view data) {
   size_t written = 0;
   while (written < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    const ssize_t n = ::write(fd_, data.data() + written, data.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
       abandon("write failed");
     }
     written += static_cast<size_t>(n);
   }
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) abandon("chmod failed");
-  if (::fsync(fd) != 0) abandon("fsync failed");
+}
+
+void AtomicFile::commit(unsigned mode) {
+  if (::fchmod(fd_, static_cast<mode_t>(mode)) != 0) abandon("chmod failed");
+  if (::fsync(fd_) != 0) abandon("fsync failed");
+  const int fd = fd_;
+  fd_ = -1;
   if (::close(fd) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    fail(path, "close failed", err);
+    ::unlink(temporary_.c_str());
+    fail(path_, "close failed", err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    fail(path, "rename into place failed", err);
+    ::unlink(temporary_.c_str());
+    fail(path_, "rename into place failed", err);
   }
   // Make the rename itself durable.
-  const auto dir = std::filesystem::path(path).parent_path();
+  const auto dir = std::filesystem::path(path_).parent_path();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+  AtomicFile file(path);
+  file.write(data);
+  file.commit(mode);
 }
 
 }  // namespace escd

@@ -7,10 +7,32 @@
 
 namespace escd {
 
-// Writes `data` to a temporary file beside `path`, flushes it to disk, then renames it over `path`.
-// Throws std::runtime_error naming the path and the OS error; the temporary is removed on failure.
-// `mode` is the file's permission bits (0600 for secrets: the temporary is created 0600, so the
-// content is never readable by others, not even before the rename).
+// A file being written atomically: a temporary beside `path` (created 0600, so the content is never
+// readable by others, not even before the rename) that replaces `path` only on commit(). Destroyed
+// without a commit, the temporary is removed. Errors throw std::runtime_error naming the path and
+// the OS error.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // Appends `data` to the temporary.
+  void write(std::string_view data);
+  // Sets the permission bits, flushes to disk, renames over `path` and makes the rename durable.
+  void commit(unsigned mode = 0644);
+
+ private:
+  [[noreturn]] void abandon(const std::string& what);
+
+  std::string path_, temporary_;
+  int fd_ = -1;
+};
+
+// Writes `data` to `path` through an AtomicFile; `mode` is the file's permission bits.
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 
 }  // namespace escd
