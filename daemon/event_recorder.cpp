@@ -4,25 +4,29 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <ctime>
 
 namespace escd::daemon {
 namespace {
 
-// A class name as a directory name: letters, digits, '-', '_' and '.' (not leading) kept, the rest '_'.
+// A class name as a directory name: letters, digits, '-', '_', non-ASCII (UTF-8) bytes and '.' (not
+// leading) kept, the rest '_'.
 std::string directory_name(const std::string& label) {
   std::string out;
   for (const char c : label) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || (c == '.' && !out.empty());
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = std::isalnum(u) || u >= 0x80 || c == '-' || c == '_' || (c == '.' && !out.empty());
     out += plain ? c : '_';
   }
   return out.empty() ? "_" : out;
 }
 
 // UTC with milliseconds, without ':' (which some file systems and tools refuse in names).
-std::string file_time(std::chrono::system_clock::time_point wall) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H-%M-%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(wall)), ms);
+std::string file_time(int64_t unix_ms) {
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
+  return fmt::format("{:%Y-%m-%dT%H-%M-%S}.{:03d}Z", fmt::gmtime(seconds), unix_ms % 1000);
 }
 
 std::string iso_time(std::chrono::system_clock::time_point wall) {
@@ -89,12 +93,18 @@ void EventRecorder::start(const std::string& model, int class_index, const std::
   if (!options_.models.empty() && std::find(options_.models.begin(), options_.models.end(), model) == options_.models.end()) {
     return;
   }
-  Active a{next_id_++, model, label, directory_name(label) + "/" + file_time(wall) + "_" + model + ".flac", class_index,
-           0, 0, 0};
+  // Names are unique within a run: each one at least a millisecond after the last (files as fast
+  // as they decode start several events in the same millisecond).
+  const int64_t wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+  last_name_ms_ = std::max(wall_ms, last_name_ms_ + 1);
+  Active a{next_id_++, model, label, directory_name(label) + "/" + file_time(last_name_ms_) + "_" + model + ".flac",
+           class_index, 0, 0, 0};
   std::vector<float> pre_roll;
-  a.first = history_.copy(index_at(t - options_.pre_roll_s), history_.end(), pre_roll);
-  a.next = history_.end();
-  a.limit = a.first + static_cast<uint64_t>(std::llround(options_.max_event_s * rate_));
+  const uint64_t from = index_at(t - options_.pre_roll_s);
+  const uint64_t limit = std::max(from, history_.begin()) + static_cast<uint64_t>(std::llround(options_.max_event_s * rate_));
+  a.first = history_.copy(from, std::min(limit, history_.end()), pre_roll);
+  a.next = std::min(limit, history_.end());
+  a.limit = limit;
   const nlohmann::json about = {{"model", model}, {"label", label}, {"score", score}, {"event_start", t},
                                 {"recording_start", time_at(a.first)}};
   RecordingTags tags{label, about.dump(), iso_time(wall)};

@@ -75,6 +75,7 @@ class EventRecorder {
   uint64_t anchor_index_ = 0;  // history index of the sample at stream time anchor_time_
   double anchor_time_ = 0;
   uint64_t next_id_ = 1;
+  int64_t last_name_ms_ = 0;   // the wall-clock millisecond in the last file name
   std::map<uint64_t, Active> active_;                                     // by id
   std::map<uint64_t, std::pair<std::string, std::string>> identities_;  // id -> (model, label), until finished()
   std::map<std::pair<std::string, int>, RecordingSpan> outlasted_;     // finished at max_event_s, event still on

@@ -123,7 +123,8 @@ void Pipeline::publish_window(const std::string& model, const std::vector<std::s
   for (const DetectionEvent& e : events.update(p, end_t)) publish_event(model, e);
 }
 
-void Pipeline::publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason) {
+void Pipeline::publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason,
+                             bool more_audio) {
   const bool start = e.kind == DetectionEvent::Kind::kStart;
   nlohmann::json body = {{"model", model},   {"type", start ? "start" : "end"},
                          {"label", e.label}, {"class", e.class_index},
@@ -132,9 +133,7 @@ void Pipeline::publish_event(const std::string& model, const DetectionEvent& e, 
   if (recorder_ && start) {
     recorder_->start(model, e.class_index, e.label, e.score, e.t, std::chrono::system_clock::now());
   } else if (recorder_) {
-    // After a shutdown or a lost input no more audio comes: no post-roll.
-    const bool post_roll = reason.empty() || reason == "reconfigured";
-    if (const std::optional<RecordingSpan> span = recorder_->end(model, e.class_index, e.t, post_roll)) {
+    if (const std::optional<RecordingSpan> span = recorder_->end(model, e.class_index, e.t, more_audio)) {
       body["recording"] = {{"file", span->file}, {"start", span->start}, {"end", span->end},
                            {"truncated", span->truncated}};
     }
@@ -264,7 +263,7 @@ void Pipeline::reload_config() {
 
 void Pipeline::end_events(const std::string& reason) {
   for (auto& [model, events] : event_detectors()) {
-    for (const DetectionEvent& e : events->finish(state_->now())) publish_event(model, e, reason);
+    for (const DetectionEvent& e : events->finish(state_->now())) publish_event(model, e, reason, false);
   }
 }
 

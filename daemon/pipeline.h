@@ -57,7 +57,10 @@ class Pipeline {
   void publish_window(const std::string& model, const std::vector<std::string>& class_names,
                       const WindowResult& window, const std::vector<float>& probabilities, EventDetector& events);
   // One event's message on esc.event.<model>; `reason`, if any, says why it ended outside the scores.
-  void publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason = "");
+  // `more_audio` is false when no audio follows the end (shutdown, a lost input): its recording then
+  // has no post-roll.
+  void publish_event(const std::string& model, const DetectionEvent& e, const std::string& reason = "",
+                     bool more_audio = true);
   // Every event detector with the model name it publishes under (the runners', then the ensemble's).
   std::vector<std::pair<std::string, EventDetector*>> event_detectors();
   // esc.recording.<model> for each recording the writer finished.
@@ -65,6 +68,7 @@ class Pipeline {
   void publish_health();
   void reload_config();
   void watch_input();
+  // Ends every open event now: no more audio is coming for them (shutdown, a lost input).
   void end_events(const std::string& reason);
   void restart_stream(const std::string& why);
 

@@ -17,8 +17,8 @@ void validate(const RecordingOptions& o) {
   require(o.post_roll_s >= 0 && o.post_roll_s <= 60, "post_roll_s: expected 0..60 s, got " + std::to_string(o.post_roll_s));
   require(o.max_event_s >= 1 && o.max_event_s <= 3600,
           "max_event_s: expected 1..3600 s, got " + std::to_string(o.max_event_s));
-  require(o.max_age_days >= 0, "max_age_days: expected >= 0 (0 = no limit)");
-  require(o.max_total_mb >= 0, "max_total_mb: expected >= 0 (0 = no limit)");
+  require(o.max_age_days >= 0 && o.max_age_days <= 36500, "max_age_days: expected 0..36500 (0 = no limit)");
+  require(o.max_total_mb >= 0 && o.max_total_mb <= 1e9, "max_total_mb: expected 0..1e9 (0 = no limit)");
   require(o.max_files_per_class >= 0, "max_files_per_class: expected >= 0 (0 = no limit)");
   if (o.enabled) recordings_directory(o);
 }

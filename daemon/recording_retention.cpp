@@ -1,6 +1,7 @@
 #include "recording_retention.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <vector>
@@ -17,7 +18,21 @@ struct Recording {
   uint64_t bytes;
 };
 
-bool is_leftover(const fs::path& p) { return p.filename().string().find(".flac.tmp.") != std::string::npos; }
+// Only files escd names are touched (a recordings directory pointed at a music library must not
+// lose albums): <YYYY-MM-DDTHH-MM-SS.mmmZ>_<model>.flac, and its temporaries <that>.tmp.XXXXXX.
+bool is_recording_name(const std::string& name) {
+  static const std::string shape = "dddd-dd-ddTdd-dd-dd.dddZ_";
+  if (name.size() < shape.size() + 6) return false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(name[i])) : name[i] != shape[i]) return false;
+  }
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".flac") == 0;
+}
+
+bool is_leftover(const std::string& name) {
+  const size_t tmp = name.rfind(".tmp.");
+  return tmp != std::string::npos && is_recording_name(name.substr(0, tmp));
+}
 
 }  // namespace
 
@@ -30,30 +45,34 @@ RetentionResult enforce_retention(const std::string& directory, const RetentionL
   std::vector<Recording> all;
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) return result;
-  for (const auto& class_dir : fs::directory_iterator(directory, ec)) {
-    if (!class_dir.is_directory(ec)) continue;
+  // error_code overloads throughout, increments included: a directory that changes or vanishes
+  // while it is read is an error to report, not an exception on the writer thread.
+  for (fs::directory_iterator class_dir(directory, ec), end; !ec && class_dir != end; class_dir.increment(ec)) {
     std::error_code list_error;
-    for (const auto& entry : fs::directory_iterator(class_dir.path(), list_error)) {
-      const fs::path& p = entry.path();
+    if (!class_dir->is_directory(list_error)) continue;
+    for (fs::directory_iterator entry(class_dir->path(), list_error); !list_error && entry != end;
+         entry.increment(list_error)) {
+      const fs::path& p = entry->path();
+      const std::string name = p.filename().string();
       std::error_code stat_error;
-      if (!entry.is_regular_file(stat_error)) continue;
-      if (is_leftover(p)) {
+      if (!entry->is_regular_file(stat_error)) continue;
+      if (is_leftover(name)) {
         if (!remove_leftovers) continue;
         std::error_code remove_error;
         if (fs::remove(p, remove_error)) ++result.leftovers;
         if (remove_error) note(p.string(), remove_error);
         continue;
       }
-      if (p.extension() != ".flac") continue;
-      const auto modified = entry.last_write_time(stat_error);
-      const auto bytes = entry.file_size(stat_error);
+      if (!is_recording_name(name)) continue;
+      const auto modified = entry->last_write_time(stat_error);
+      const auto bytes = entry->file_size(stat_error);
       if (stat_error) {
         note(p.string(), stat_error);
         continue;
       }
-      all.push_back({p, class_dir.path().filename().string(), modified, bytes});
+      all.push_back({p, class_dir->path().filename().string(), modified, bytes});
     }
-    if (list_error) note(class_dir.path().string(), list_error);
+    if (list_error) note(class_dir->path().string(), list_error);
   }
   if (ec) note(directory, ec);
 
@@ -69,7 +88,8 @@ RetentionResult enforce_retention(const std::string& directory, const RetentionL
     if (limits.max_age_s > 0 && now - r.modified > max_age) doomed[i] = true;
     if (limits.max_files_per_class > 0 && ++per_class[r.label] > limits.max_files_per_class) doomed[i] = true;
     if (doomed[i]) continue;
-    if (limits.max_total_bytes > 0 && (full || total + r.bytes > limits.max_total_bytes)) {
+    // The newest file is kept whatever its size: it was just reported as written.
+    if (limits.max_total_bytes > 0 && i > 0 && (full || total + r.bytes > limits.max_total_bytes)) {
       full = true;
       doomed[i] = true;
       continue;

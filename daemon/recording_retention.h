@@ -1,5 +1,6 @@
 // How long recordings are kept. The directory holds one subdirectory per class with that class's
-// FLAC files; the limits delete the oldest files first (by modification time).
+// FLAC files; the limits delete the oldest files first (by modification time). Only files named as
+// escd names recordings (<UTC time>_<model>.flac) are counted or deleted.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@ namespace escd::daemon {
 
 struct RetentionLimits {
   double max_age_s = 0;          // 0 = no limit
-  uint64_t max_total_bytes = 0;  // 0 = no limit
+  uint64_t max_total_bytes = 0;  // 0 = no limit; the newest file is always kept
   int max_files_per_class = 0;   // 0 = no limit
 };
 

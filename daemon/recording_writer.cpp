@@ -3,6 +3,8 @@
 #include <sndfile.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <utility>
 
@@ -95,7 +97,11 @@ void RecordingWriter::run() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    handle(job);
+    try {
+      handle(job);
+    } catch (const std::exception& e) {  // e.g. out of memory: that recording fails, the thread goes on
+      if (const auto it = open_.find(job.id); it != open_.end()) fail(*it->second, std::string("failed: ") + e.what());
+    }
     lock.lock();
     queued_samples_ -= job.samples.size();
     busy_ = false;
@@ -171,6 +177,21 @@ void RecordingWriter::handle(Job& job) {
   }
 }
 
+// libsndfile does not report every write the disk refused (the FLAC encoder's last frame and the
+// header rewritten at close): the temporary is read back, and must hold every sample sent.
+std::string RecordingWriter::check_complete(const Open& o) {
+  const std::string what = o.file->path() + ": incomplete on disk (the disk refused part of it)";
+  if (::lseek(o.file->fd(), 0, SEEK_SET) != 0) return what;
+  SF_INFO info{};
+  SNDFILE* back = sf_open_fd(o.file->fd(), SFM_READ, &info, SF_FALSE);
+  if (!back) return what + ": " + sf_strerror(nullptr);
+  sf_close(back);
+  if (info.frames != static_cast<sf_count_t>(o.result.samples)) {
+    return what + ": " + std::to_string(info.frames) + " of " + std::to_string(o.result.samples) + " samples";
+  }
+  return "";
+}
+
 void RecordingWriter::close(uint64_t id, bool keep, const std::string& reason) {
   const auto it = open_.find(id);
   if (it == open_.end()) return;
@@ -178,18 +199,21 @@ void RecordingWriter::close(uint64_t id, bool keep, const std::string& reason) {
   open_.erase(it);
   Open& o = *open;
   if (!keep) fail(o, reason);
+  if (!o.failed && o.result.samples == 0) fail(o, "no audio to record (no pre-roll, post-roll or event audio)");
   if (!o.failed) {
-    // libsndfile reports a write the disk refused at the latest when it flushes the encoder here.
     const int closed = sf_close(o.sound);
     o.sound = nullptr;
     if (closed != 0) {
       fail(o, o.file->path() + ": write failed: " + sf_error_number(closed));
+    } else if (const std::string damage = check_complete(o); !damage.empty()) {
+      fail(o, damage);
     } else {
       try {
-        o.file->commit(0640);
+        o.file->commit(0640, AtomicFile::Replace::kNever);
         o.result.written = true;
         std::error_code ec;
-        o.result.bytes = fs::file_size(o.file->path(), ec);
+        const auto bytes = fs::file_size(o.file->path(), ec);
+        o.result.bytes = ec ? 0 : bytes;
       } catch (const std::exception& e) {
         fail(o, e.what());
       }
@@ -223,7 +247,12 @@ void RecordingWriter::close(uint64_t id, bool keep, const std::string& reason) {
 }
 
 void RecordingWriter::apply_retention(bool at_start) {
-  const RetentionResult r = enforce_retention(directory_, limits_, fs::file_time_type::clock::now(), at_start);
+  RetentionResult r;
+  try {
+    r = enforce_retention(directory_, limits_, fs::file_time_type::clock::now(), at_start);
+  } catch (const std::exception& e) {  // out of memory listing a huge directory: try again after the next file
+    r.error = e.what();
+  }
   if (at_start && r.leftovers > 0) spdlog::info("recordings: removed {} unfinished file(s) of an earlier run", r.leftovers);
   if (!r.error.empty()) spdlog::warn("recordings: retention: {}", r.error);
   std::lock_guard lock(mutex_);

@@ -78,6 +78,7 @@ class RecordingWriter {
   void handle(Job& job);
   void close(uint64_t id, bool keep, const std::string& reason);
   void fail(Open& open, const std::string& error);
+  static std::string check_complete(const Open& open);
   void apply_retention(bool at_start);
 
   const std::string directory_;

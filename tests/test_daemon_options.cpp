@@ -58,6 +58,11 @@ TEST(DaemonOptions, MistakesAreNamed) {
   EXPECT_NE(error_of("[daemon]\nhop_ms = 0\n").find("hop_ms"), std::string::npos);
   EXPECT_NE(error_of("[input]\nformat = \"mp3\"\n").find("format: unknown raw PCM format 'mp3'"), std::string::npos);
   EXPECT_EQ(error_of("[input]\nformat = \"S24_3LE\"\n"), "no error");
+  EXPECT_NE(error_of("[recordings]\nmodels = [\"resnet\"]\n").find("recordings.models: 'resnet': no such model"),
+            std::string::npos);
+  EXPECT_NE(error_of("[recordings]\nmax_files_per_class = 2.5\n").find("[recordings] max_files_per_class: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("[recordings]\nsample_rate = \"48k\"\n").find("recordings.sample_rate"), std::string::npos);
   EXPECT_NE(error_of("[daemon]\nmodels = [\"resnet\"]\n").find("model 'resnet': no such model (escd has liquid_s4, mamba, vjepa2)"),
             std::string::npos);
   EXPECT_NE(error_of("[models.resnet]\ncheckpoint = \"/x/r.pt\"\n").find("[models.resnet] checkpoint: no such model"),
@@ -117,7 +122,8 @@ TEST(DaemonOptions, TheCommandLineWinsOverTheFileKeyByKey) {
   CommandLine line;
   parse({"--model", "mamba,liquid_s4", "--ensemble", "--pub", "ipc:///tmp/x", "--rate", "48000", "--format", "S32_LE",
          "--fast", "--checkpoint", "m.pt", "--threads", "2", "--device", "USB", "--input", "-", "--channels", "2",
-         "--log-level", "debug", "--curve-server-key", "s.key", "--curve-client-keys", "c.toml", "--config", "x.toml"},
+         "--log-level", "debug", "--curve-server-key", "s.key", "--curve-client-keys", "c.toml", "--config", "x.toml",
+         "--record", "/srv/sounds"},
         line);
   DaemonOptions o;
   apply_config_file(o, dir.path("c.toml"));
@@ -138,6 +144,8 @@ TEST(DaemonOptions, TheCommandLineWinsOverTheFileKeyByKey) {
   EXPECT_EQ(o.curve_server_key, "s.key");
   EXPECT_EQ(o.curve_client_keys, "c.toml");
   EXPECT_EQ(line.config, "x.toml");
+  EXPECT_TRUE(o.recordings.enabled);
+  EXPECT_EQ(o.recordings.directory, "/srv/sounds");
   CommandLine hop;
   parse({"--hop-ms", "128", "--device", ""}, hop);
   DaemonOptions h;

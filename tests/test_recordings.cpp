@@ -58,6 +58,28 @@ void expect_samples_equal(const std::vector<float>& file, const std::vector<floa
   EXPECT_EQ(differing, 0u) << "of " << file.size() << " samples, first input sample " << first;
 }
 
+#define SKIP_WITHOUT_MOUNT(m) \
+  if (!(m).available()) GTEST_SKIP() << "needs root to mount a small tmpfs: " << (m).error()
+
+// Records 3 s of noise (about 96 KB as FLAC) as one event of `label`; returns the writer's result.
+RecordingResult record_one(RecordingWriter& writer, uint64_t id, const std::string& file) {
+  writer.begin(id, file, kRate, {"dog", "{}", "2026-12-02T00:00:00Z"}, noise(3 * kRate, static_cast<uint32_t>(id)));
+  writer.finish(id);
+  writer.drain();
+  auto results = writer.take_results();
+  EXPECT_EQ(results.size(), 1u);
+  return results.empty() ? RecordingResult{} : results[0];
+}
+
+std::vector<std::string> files_under(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().filename() != ".filler") out.push_back(fs::relative(e.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 TEST(AudioHistory, KeepsTheNewestSamplesByTheirStreamIndex) {
   AudioHistory h(10);
   std::vector<float> in(25);
@@ -200,6 +222,55 @@ TEST(EventRecorder, OnlyTheChosenModelsAreRecorded) {
   EXPECT_TRUE(recorder.end("ensemble", 0, 1.0));
 }
 
+TEST(EventRecorder, EventsInTheSameMillisecondGetTheirOwnFiles) {
+  test::TempDir dir;
+  std::vector<std::string> files;
+  {
+    RecordingWriter writer(dir.str(), {}, 1 << 22);
+    EventRecorder recorder(options_with(0.5, 0), kRate, writer);
+    const std::vector<float> audio = noise(kRate, 7);
+    feed(recorder, audio, 0, kRate);
+    const auto wall = system_clock::now();
+    for (int c = 0; c < 3; ++c) {
+      recorder.start("mamba", 0, "dog", 0.9, 1.0, wall);  // as fast as a file decodes: one wall-clock millisecond
+      files.push_back(recorder.end("mamba", 0, 1.0)->file);
+    }
+  }
+  EXPECT_NE(files[0], files[1]);
+  EXPECT_NE(files[1], files[2]);
+  EXPECT_EQ(files_under(dir.str()).size(), 3u);
+}
+
+TEST(EventRecorder, APreRollLongerThanTheLimitIsCutToIt) {
+  test::TempDir dir;
+  std::optional<RecordingSpan> span;
+  {
+    RecordingWriter writer(dir.str(), {}, 1 << 22);
+    EventRecorder recorder(options_with(3, 0, 1), kRate, writer);
+    const std::vector<float> audio = noise(4 * kRate, 8);
+    feed(recorder, audio, 0, 4 * kRate);
+    recorder.start("mamba", 0, "dog", 0.9, 4.0, system_clock::now());
+    span = recorder.end("mamba", 0, 4.0);
+  }
+  ASSERT_TRUE(span);
+  EXPECT_DOUBLE_EQ(span->start, 1.0);
+  EXPECT_DOUBLE_EQ(span->end, 2.0);
+  EXPECT_TRUE(span->truncated);
+  EXPECT_EQ(test::read_audio(dir.path(span->file)).size(), 1u * kRate);
+}
+
+TEST(RecordingWriter, AnExistingFileIsNeverReplaced) {
+  test::TempDir dir;
+  fs::create_directories(dir.path("dog"));
+  std::ofstream(dir.path("dog/a.flac")) << "an earlier recording";
+  RecordingWriter writer(dir.str(), {}, 1 << 22);
+  const RecordingResult r = record_one(writer, 1, "dog/a.flac");
+  EXPECT_FALSE(r.written);
+  EXPECT_NE(r.error.find("File exists"), std::string::npos) << r.error;
+  std::ifstream in(dir.path("dog/a.flac"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "an earlier recording");
+}
+
 TEST(RecordingWriter, AFullQueueDropsTheRecordingAndCountsIt) {
   test::TempDir dir;
   RecordingWriter writer(dir.str(), {}, 1000);  // a disk far behind: 1000 samples may wait
@@ -214,28 +285,6 @@ TEST(RecordingWriter, AFullQueueDropsTheRecordingAndCountsIt) {
   EXPECT_NE(done[0].second["error"].get<std::string>().find("not keeping up"), std::string::npos);
   EXPECT_EQ(writer.stats()["dropped"], 1);
   EXPECT_FALSE(fs::exists(dir.path("dog")) && !fs::is_empty(dir.path("dog"))) << "a dropped recording left a file";
-}
-
-#define SKIP_WITHOUT_MOUNT(m) \
-  if (!(m).available()) GTEST_SKIP() << "needs root to mount a small tmpfs: " << (m).error()
-
-// Records 3 s of noise (about 96 KB as FLAC) as one event of `label`; returns the writer's result.
-RecordingResult record_one(RecordingWriter& writer, uint64_t id, const std::string& file) {
-  writer.begin(id, file, kRate, {"dog", "{}", "2026-12-02T00:00:00Z"}, noise(3 * kRate, static_cast<uint32_t>(id)));
-  writer.finish(id);
-  writer.drain();
-  auto results = writer.take_results();
-  EXPECT_EQ(results.size(), 1u);
-  return results.empty() ? RecordingResult{} : results[0];
-}
-
-std::vector<std::string> files_under(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file() && e.path().filename() != ".filler") out.push_back(fs::relative(e.path(), dir).string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 TEST(RecordingWriter, AFullDiskFailsThatRecordingLeavesNoFileAndTheNextOneIsWrittenWhenThereIsRoom) {
@@ -290,7 +339,12 @@ TEST(RecordingWriter, ADirectoryThatCannotBeCreatedFailsTheRecordingNotTheWriter
   EXPECT_NE(r.error.find("cannot create the directory"), std::string::npos) << r.error;
 }
 
-// A recording of `bytes` bytes of class `label`, last modified `age` ago.
+// A file name as escd gives recordings; `n` makes it unique.
+std::string name(const std::string& label, int n) {
+  return label + "/2026-12-01T00-00-" + (n < 10 ? "0" : "") + std::to_string(n) + ".000Z_mamba.flac";
+}
+
+// A file of `bytes` bytes, last modified `age` ago.
 void old_file(const std::string& dir, const std::string& name, size_t bytes, std::chrono::seconds age) {
   fs::create_directories(fs::path(dir + "/" + name).parent_path());
   std::ofstream(dir + "/" + name) << std::string(bytes, 'x');
@@ -301,56 +355,60 @@ using std::chrono::hours;
 
 TEST(RecordingRetention, MaxAgeDeletesOlderFiles) {
   test::TempDir dir;
-  old_file(dir.str(), "dog/new.flac", 10, hours(1));
-  old_file(dir.str(), "dog/old.flac", 10, hours(50));
-  old_file(dir.str(), "cat/old.flac", 10, hours(49));
+  old_file(dir.str(), name("dog", 1), 10, hours(1));
+  old_file(dir.str(), name("dog", 2), 10, hours(50));
+  old_file(dir.str(), name("cat", 3), 10, hours(49));
   const RetentionResult r = enforce_retention(dir.str(), {48 * 3600.0, 0, 0}, fs::file_time_type::clock::now(), false);
   EXPECT_EQ(r.deleted, 2u);
-  EXPECT_EQ(files_under(dir.str()), std::vector<std::string>{"dog/new.flac"});
+  EXPECT_EQ(files_under(dir.str()), std::vector<std::string>{name("dog", 1)});
 }
 
 TEST(RecordingRetention, MaxFilesPerClassKeepsTheNewestOfEachClass) {
   test::TempDir dir;
-  for (int i = 0; i < 4; ++i) old_file(dir.str(), "dog/" + std::to_string(i) + ".flac", 10, hours(i));
-  old_file(dir.str(), "cat/0.flac", 10, hours(9));
+  for (int i = 0; i < 4; ++i) old_file(dir.str(), name("dog", i), 10, hours(i));
+  old_file(dir.str(), name("cat", 9), 10, hours(9));
   const RetentionResult r = enforce_retention(dir.str(), {0, 0, 2}, fs::file_time_type::clock::now(), false);
   EXPECT_EQ(r.deleted, 2u);
-  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"cat/0.flac", "dog/0.flac", "dog/1.flac"}));
+  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{name("cat", 9), name("dog", 0), name("dog", 1)}));
 }
 
 TEST(RecordingRetention, MaxTotalSizeDeletesTheOldestFirst) {
   test::TempDir dir;
-  old_file(dir.str(), "dog/a.flac", 400, hours(1));
-  old_file(dir.str(), "cat/b.flac", 400, hours(2));
-  old_file(dir.str(), "dog/c.flac", 400, hours(3));
-  old_file(dir.str(), "dog/d.flac", 10, hours(4));  // small, but older than one that did not fit
+  old_file(dir.str(), name("dog", 1), 400, hours(1));
+  old_file(dir.str(), name("cat", 2), 400, hours(2));
+  old_file(dir.str(), name("dog", 3), 400, hours(3));
+  old_file(dir.str(), name("dog", 4), 10, hours(4));  // small, but older than one that did not fit
   const RetentionResult r = enforce_retention(dir.str(), {0, 1000, 0}, fs::file_time_type::clock::now(), false);
   EXPECT_EQ(r.deleted, 2u);
   EXPECT_EQ(r.kept_bytes, 800u);
-  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"cat/b.flac", "dog/a.flac"}));
+  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{name("cat", 2), name("dog", 1)}));
+  // The newest file stays even when it alone is over the limit.
+  EXPECT_EQ(enforce_retention(dir.str(), {0, 100, 0}, fs::file_time_type::clock::now(), false).kept_files, 1u);
+  EXPECT_EQ(files_under(dir.str()), std::vector<std::string>{name("dog", 1)});
 }
 
-TEST(RecordingRetention, OtherFilesAreLeftAndCrashLeftoversGoOnlyAtStartUp) {
+TEST(RecordingRetention, FilesEscdDidNotNameAreLeftAndCrashLeftoversGoOnlyAtStartUp) {
   test::TempDir dir;
-  old_file(dir.str(), "dog/a.flac.tmp.Xy12ab", 10, hours(100));
+  old_file(dir.str(), name("dog", 1) + ".tmp.Xy12ab", 10, hours(100));
   old_file(dir.str(), "dog/notes.txt", 10, hours(100));
+  old_file(dir.str(), "Album/01 Track.flac", 10, hours(100));  // recordings pointed at a music library
   old_file(dir.str(), "README", 10, hours(100));
   const RetentionLimits strict{3600.0, 1, 1};
   EXPECT_EQ(enforce_retention(dir.str(), strict, fs::file_time_type::clock::now(), false).leftovers, 0u);
-  EXPECT_EQ(files_under(dir.str()).size(), 3u);
+  EXPECT_EQ(files_under(dir.str()).size(), 4u);
   EXPECT_EQ(enforce_retention(dir.str(), strict, fs::file_time_type::clock::now(), true).leftovers, 1u);
-  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"README", "dog/notes.txt"}));
+  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"Album/01 Track.flac", "README", "dog/notes.txt"}));
   EXPECT_EQ(enforce_retention(dir.path("missing"), strict, fs::file_time_type::clock::now(), true).error, "");
 }
 
 TEST(RecordingWriter, RetentionRunsAtStartAndAfterEachFile) {
   test::TempDir dir;
-  for (int i = 0; i < 3; ++i) old_file(dir.str(), "dog/old" + std::to_string(i) + ".flac", 10, hours(i + 1));
+  for (int i = 0; i < 3; ++i) old_file(dir.str(), name("dog", i), 10, hours(i + 1));
   RecordingWriter writer(dir.str(), {0, 0, 2}, 1 << 22);
   writer.drain();
-  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"dog/old0.flac", "dog/old1.flac"}));
-  EXPECT_TRUE(record_one(writer, 1, "dog/new.flac").written);
-  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{"dog/new.flac", "dog/old0.flac"}));
+  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{name("dog", 0), name("dog", 1)}));
+  EXPECT_TRUE(record_one(writer, 1, name("dog", 59)).written);
+  EXPECT_EQ(files_under(dir.str()), (std::vector<std::string>{name("dog", 0), name("dog", 59)}));
   EXPECT_EQ(writer.stats()["deleted"], 2);
 }
 

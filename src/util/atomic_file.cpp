@@ -1,6 +1,7 @@
 #include "util/atomic_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,7 +50,7 @@ void AtomicFile::write(std::string_view data) {
   }
 }
 
-void AtomicFile::commit(unsigned mode) {
+void AtomicFile::commit(unsigned mode, Replace replace) {
   if (::fchmod(fd_, static_cast<mode_t>(mode)) != 0) abandon("chmod failed");
   if (::fsync(fd_) != 0) abandon("fsync failed");
   const int fd = fd_;
@@ -59,7 +60,10 @@ void AtomicFile::commit(unsigned mode) {
     ::unlink(temporary_.c_str());
     fail(path_, "close failed", err);
   }
-  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
+  const int renamed = replace == Replace::kAlways
+                          ? ::rename(temporary_.c_str(), path_.c_str())
+                          : ::renameat2(AT_FDCWD, temporary_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE);
+  if (renamed != 0) {
     const int err = errno;
     ::unlink(temporary_.c_str());
     fail(path_, "rename into place failed", err);

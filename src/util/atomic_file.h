@@ -22,8 +22,10 @@ class AtomicFile {
   const std::string& path() const { return path_; }
   // Appends `data` to the temporary.
   void write(std::string_view data);
-  // Sets the permission bits, flushes to disk, renames over `path` and makes the rename durable.
-  void commit(unsigned mode = 0644);
+  enum class Replace { kAlways, kNever };
+  // Sets the permission bits, flushes to disk, renames to `path` and makes the rename durable. With
+  // Replace::kNever an existing `path` is an error (EEXIST) instead of being replaced.
+  void commit(unsigned mode = 0644, Replace replace = Replace::kAlways);
 
  private:
   [[noreturn]] void abandon(const std::string& what);
