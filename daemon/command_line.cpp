@@ -55,6 +55,8 @@ void add_command_line(CLI::App& app, CommandLine& line) {
                        "S24_3LE, S32_LE, FLOAT_LE)");
   setting<int>(app, line, "--rate", "input", "rate", "Raw PCM sample rate on stdin");
   setting<int>(app, line, "--channels", "input", "channels", "Raw PCM channels on stdin");
+  switch_on(app, line, "--spectrogram", "spectrogram", "enabled",
+            "Also publish a small live spectrogram on esc.spectrogram (for esc-web's page)");
   switch_on(app, line, "--fast", "input", "fast", "Files and stdin: as fast as possible (not real time); exit at the end");
   setting<std::string>(app, line, "--pub", "daemon", "pub", "ZeroMQ endpoint to publish on (tcp://127.0.0.1:5556, ipc://...)");
   setting<double>(app, line, "--hop-ms", "daemon", "hop_ms", "Prediction interval in ms (multiple of 32, at least one frame)");

@@ -96,6 +96,9 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
         {"channels", option(&DaemonOptions::channels)},
         {"fast", option(&DaemonOptions::fast)}}},
       {"scores", {{"top_k", option(&DaemonOptions::top_k)}, {"full", option(&DaemonOptions::full_scores)}}},
+      {"spectrogram",
+       {{"enabled", option(&DaemonOptions::spectrogram)},
+        {"frames_per_column", option(&DaemonOptions::spectrogram_frames_per_column)}}},
       {"events",
        {{"threshold", event_option(&EventConfig::threshold)},
         {"off_margin", event_option(&EventConfig::off_margin)},
@@ -158,7 +161,7 @@ void apply_config(DaemonOptions& options, const Json& all, const std::string& pa
   for (const auto& [table, body] : all.items()) {
     const auto t = schema().find(table);
     if (t == schema().end() || !body.is_object()) {
-      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, events, recordings, security)");
+      throw ConfigError(path + ": unknown table [" + table + "] (expected daemon, input, models, scores, spectrogram, events, recordings, security)");
     }
     for (const auto& [key, value] : body.items()) {
       const std::string where = path + ": [" + table + "] " + key + ": ";
@@ -187,6 +190,9 @@ void validate(const DaemonOptions& o) {
   if (o.rate < 1000 || o.rate > 384000) throw ConfigError("rate: expected 1000..384000 Hz, got " + std::to_string(o.rate));
   if (o.channels < 1 || o.channels > 64) throw ConfigError("channels: expected 1..64, got " + std::to_string(o.channels));
   if (o.top_k < 1) throw ConfigError("top_k: expected at least 1");
+  if (o.spectrogram_frames_per_column < 1 || o.spectrogram_frames_per_column > 64) {
+    throw ConfigError("spectrogram.frames_per_column: expected 1..64");
+  }
   if (o.send_hwm < 1) throw ConfigError("send_hwm: expected at least 1");
   if (o.threads < 1) throw ConfigError("threads: expected at least 1");
   if (o.health_interval_s <= 0) throw ConfigError("health_interval_s: expected > 0");

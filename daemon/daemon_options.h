@@ -37,6 +37,8 @@ struct DaemonOptions {
   // output
   int top_k = 5;
   bool full_scores = false;
+  bool spectrogram = false;         // [spectrogram] enabled: esc.spectrogram for live views (esc-web)
+  int spectrogram_frames_per_column = 4;  // 32 ms frames per column: 4 = about 8 columns a second
   EventConfig events;
   RecordingOptions recordings;      // [recordings]: the audio of events, kept on disk
 };

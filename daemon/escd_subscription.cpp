@@ -1,5 +1,6 @@
 #include "escd_subscription.h"
 
+#include <cerrno>
 #include <stdexcept>
 
 #include "curve_keys.h"
@@ -34,7 +35,12 @@ zmq::socket_t subscribe_to_escd(zmq::context_t& context, const EscdEndpoint& esc
 
 std::optional<EscdMessage> receive_escd_message(zmq::socket_t& socket, zmq::recv_flags flags) {
   zmq::message_t topic, payload;
-  if (!socket.recv(topic, flags)) return std::nullopt;
+  try {
+    if (!socket.recv(topic, flags)) return std::nullopt;
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    return std::nullopt;  // a signal (SIGTERM) while waiting: the caller's loop looks at why
+  }
   if (!topic.more()) return std::nullopt;
   if (!socket.recv(payload)) return std::nullopt;
   // Frames of one message arrive together: any beyond escd's two are there to be dropped.

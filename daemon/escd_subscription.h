@@ -29,7 +29,8 @@ struct EscdMessage {
 };
 
 // One message, waiting as the socket's receive timeout says (or not at all with dontwait);
-// std::nullopt when none came. A lone frame (not escd's topic + payload) is skipped.
+// std::nullopt when none came or a signal interrupted the wait. A lone frame (not escd's topic +
+// payload) is skipped.
 std::optional<EscdMessage> receive_escd_message(zmq::socket_t& socket, zmq::recv_flags flags = zmq::recv_flags::none);
 
 }  // namespace escd::daemon

@@ -192,7 +192,13 @@ void Pipeline::process_samples(const float* samples, size_t n) {
     }
   }
   const auto n_mels = static_cast<size_t>(s.front_end.n_mels);
-  for (size_t f = 0; f * n_mels < s.frames.size(); ++f) process_frame(s.frames.data() + f * n_mels);
+  for (size_t f = 0; f * n_mels < s.frames.size(); ++f) {
+    process_frame(s.frames.data() + f * n_mels);
+    if (!spectrogram_) continue;
+    if (std::optional<nlohmann::json> columns = spectrogram_->push(s.frames.data() + f * n_mels, s.now())) {
+      publisher_.publish("esc.spectrogram", std::move(*columns), s.now());
+    }
+  }
 }
 
 void Pipeline::publish_health() {
@@ -279,6 +285,7 @@ void Pipeline::restart_stream(const std::string& why) {
   s.level_block.clear();
   for (auto& runner : runners_) runner->restart();
   if (recorder_) recorder_->realign(s.now());
+  if (spectrogram_) spectrogram_->reset();
   s.segment_start = s.samples;
   ++s.stream_restarts;
   spdlog::info("{}: predictions restart at stream time {:.2f} s (warming up for 5 s)", why, s.now());
@@ -309,6 +316,10 @@ void Pipeline::attach(std::unique_ptr<AudioSource> source) {
   const ResampleQuality quality = options_.input.empty() ? ResampleQuality::Medium : ResampleQuality::Best;
   state_ = std::make_unique<State>(source_->sample_rate(), quality, hop);
   const FrontEndConfig& f = state_->front_end;
+  if (options_.spectrogram) {
+    spectrogram_ = std::make_unique<SpectrogramStream>(f.n_mels, static_cast<double>(f.hop) / f.sample_rate,
+                                                       options_.spectrogram_frames_per_column, 4);
+  }
   if (recording_writer_) {
     const int rate = options_.recordings.sample_rate == "input" ? source_->sample_rate() : f.sample_rate;
     recorder_ = std::make_unique<EventRecorder>(options_.recordings, rate, *recording_writer_);

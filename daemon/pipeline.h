@@ -21,6 +21,7 @@
 #include "daemon_options.h"
 #include "ensemble_window.h"
 #include "event_recorder.h"
+#include "spectrogram_stream.h"
 #include "model_runner.h"
 #include "message_sink.h"
 
@@ -83,6 +84,7 @@ class Pipeline {
   std::unique_ptr<State> state_;
   std::unique_ptr<RecordingWriter> recording_writer_;  // with [recordings] on; outlives the recorder
   std::unique_ptr<EventRecorder> recorder_;
+  std::unique_ptr<SpectrogramStream> spectrogram_;    // with [spectrogram] on
 };
 
 }  // namespace escd::daemon

@@ -16,6 +16,7 @@ packages=(
   libasound2-dev libjack-jackd2-dev  # ALSA and JACK: escd sends their messages to its log
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libsystemd-dev
   libmosquitto-dev  # esc-mqtt: escd on an MQTT broker (Home Assistant)
+  libcpp-httplib-dev  # esc-web: the live view and /metrics
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   # sanitizer builds and libFuzzer targets (scripts/test-sanitized.sh, fuzz/)
@@ -25,8 +26,9 @@ packages=(
   # esc-mqtt's tests: a private Mosquitto broker on a free loopback port (and mosquitto_passwd),
   # openssl for a test CA and broker certificate
   mosquitto openssl
-  # esc-train compare's page in a real browser (headless), with a font to render it
-  chromium fonts-dejavu-core
+  # esc-train compare's page and esc-web's live view in a real browser (headless), with a font to
+  # render them; Prometheus's own parser checks esc-web's /metrics
+  chromium fonts-dejavu-core python3-prometheus-client
   # bench/soak.sh: CPU time and peak memory of escd, and its ZeroMQ subscriber
   time python3-zmq
   # service tests: systemd-analyze (units), dpkg-dev (dpkg-shlibdeps for cpack's Depends),
