@@ -42,6 +42,7 @@ struct Pipeline::State {
   size_t hop_samples;
   uint64_t samples = 0;                // 16 kHz samples consumed: the stream clock
   uint64_t segment_start = 0;          // stream clock at the last restart (frame 0 of the windows)
+  uint64_t segment_frames = 0;         // frames computed since then
   SilenceWatch silence;
   bool connected = true;               // the source's state when the loop last looked
   uint64_t discontinuities = 0;        // the source's count when the loop last looked
@@ -194,9 +195,13 @@ void Pipeline::process_samples(const float* samples, size_t n) {
   const auto n_mels = static_cast<size_t>(s.front_end.n_mels);
   for (size_t f = 0; f * n_mels < s.frames.size(); ++f) {
     process_frame(s.frames.data() + f * n_mels);
+    // Frame j of the segment covers [hop j, hop j + n_fft) after its start.
+    const double frame_end = static_cast<double>(s.segment_start + s.segment_frames * s.front_end.hop + s.front_end.n_fft) /
+                             s.front_end.sample_rate;
+    ++s.segment_frames;
     if (!spectrogram_) continue;
-    if (std::optional<nlohmann::json> columns = spectrogram_->push(s.frames.data() + f * n_mels, s.now())) {
-      publisher_.publish("esc.spectrogram", std::move(*columns), s.now());
+    if (std::optional<nlohmann::json> columns = spectrogram_->push(s.frames.data() + f * n_mels, frame_end)) {
+      publisher_.publish("esc.spectrogram", std::move(*columns), frame_end);
     }
   }
 }
@@ -287,6 +292,7 @@ void Pipeline::restart_stream(const std::string& why) {
   if (recorder_) recorder_->realign(s.now());
   if (spectrogram_) spectrogram_->reset();
   s.segment_start = s.samples;
+  s.segment_frames = 0;
   ++s.stream_restarts;
   spdlog::info("{}: predictions restart at stream time {:.2f} s (warming up for 5 s)", why, s.now());
 }

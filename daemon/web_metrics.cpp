@@ -38,9 +38,22 @@ class Exposition {
   std::string source_, text_;
 };
 
+// Fields of escd's messages, read without trusting their types: a missing or wrong one reads as 0,
+// false or empty.
 double number(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return 0.0;
   const auto it = object.find(key);
   return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+bool flag(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return false;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+nlohmann::json object_at(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return nlohmann::json::object();
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
 }  // namespace
@@ -77,9 +90,9 @@ std::string prometheus_text(const MetricsView& v) {
   out.sample("escd_uptime_seconds", number(h, "uptime_s"));
   out.family("escd_cpu_usage_ratio", "gauge", "escd's CPU time per wall-clock time since its last health report (1 = one core)");
   out.sample("escd_cpu_usage_ratio", number(h, "cpu_percent") / 100.0);
-  const nlohmann::json input = h.value("input", nlohmann::json::object());
+  const nlohmann::json input = object_at(h, "input");
   out.family("escd_input_connected", "gauge", "1 while the audio input is connected");
-  out.sample("escd_input_connected", input.value("connected", false) ? 1 : 0);
+  out.sample("escd_input_connected", flag(input, "connected") ? 1 : 0);
   out.family("escd_input_overflows_total", "counter", "Audio lost to overflows: in the device, or in escd's ring");
   out.sample("escd_input_overflows_total", number(input, "device_overflows"), {{"kind", "device"}});
   out.sample("escd_input_overflows_total", number(input, "ring_overflows"), {{"kind", "ring"}});
@@ -87,7 +100,7 @@ std::string prometheus_text(const MetricsView& v) {
   out.sample("escd_input_reconnects_total", number(input, "reconnects"));
   out.family("escd_input_gaps_total", "counter", "Gaps in the audio (discontinuities); the windows restart after each");
   out.sample("escd_input_gaps_total", number(input, "discontinuities"));
-  const nlohmann::json models = h.value("models", nlohmann::json::object());
+  const nlohmann::json models = object_at(h, "models");
   out.family("escd_windows_total", "counter", "Windows classified, per model");
   for (const auto& [model, m] : models.items()) out.sample("escd_windows_total", number(m, "windows"), {{"model", model}});
   // Each family's samples together, as the format requires. The ensemble has no latency of its own.
@@ -95,9 +108,9 @@ std::string prometheus_text(const MetricsView& v) {
        {std::tuple{"escd_window_latency_seconds", "window_us_p50", "window_us_p99",
                    "Time to step the frame that completes a window, percentiles per model"},
         std::tuple{"escd_frame_latency_seconds", "frame_us_p50", "frame_us_p99", "Time to step one frame, percentiles per model"}}) {
-    out.family(family, "gauge", help);
+    out.family(family, "summary", help);
     for (const auto& [model, m] : models.items()) {
-      if (!m.contains(p50)) continue;
+      if (!m.is_object() || !m.contains(p50)) continue;
       out.sample(family, number(m, p50) * 1e-6, {{"model", model}, {"quantile", "0.5"}});
       out.sample(family, number(m, p99) * 1e-6, {{"model", model}, {"quantile", "0.99"}});
     }

@@ -3,6 +3,7 @@
 #include "web_metrics.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace escd::daemon {
 namespace {
@@ -46,10 +47,15 @@ void WebState::on_message(const std::string& topic, const nlohmann::json& body, 
     connected_ = true;
     publish("source", source_json());
   }
-  if (!body.is_object()) {
+  try {
+    if (!body.is_object()) throw std::invalid_argument("not a JSON object");
+    apply(topic, body);
+  } catch (const std::exception&) {  // a field of the wrong type: counted, never fatal
     ++malformed_;
-    return;
   }
+}
+
+void WebState::apply(const std::string& topic, const nlohmann::json& body) {
   const std::string model = body.value("model", "");
   if (topic.rfind("esc.scores.", 0) == 0) {
     scores_[model] = body;
@@ -85,8 +91,13 @@ void WebState::tick(Clock::time_point now) {
   }
 }
 
-nlohmann::json WebState::snapshot() const {
+nlohmann::json WebState::snapshot(uint64_t* seq) const {
   std::lock_guard lock(mutex_);
+  if (seq) *seq = seq_;
+  return snapshot_locked();
+}
+
+nlohmann::json WebState::snapshot_locked() const {
   nlohmann::json open = nlohmann::json::array();
   for (const auto& [key, start] : open_) open.push_back(start);
   nlohmann::json scores = nlohmann::json::object();
@@ -104,6 +115,12 @@ std::vector<LiveMessage> WebState::next(uint64_t& after, std::chrono::millisecon
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, timeout, [&] { return closed_ || seq_ > after; });
   std::vector<LiveMessage> out;
+  if (!history_.empty() && history_.front().seq > after + 1) {
+    // Messages this stream never saw are gone (an event's end among them): start it afresh.
+    after = seq_;
+    out.push_back({seq_, "snapshot", snapshot_locked().dump()});
+    return out;
+  }
   for (const LiveMessage& m : history_) {
     if (m.seq > after) out.push_back(m);
   }
@@ -127,13 +144,15 @@ bool WebState::closed() const {
   return closed_;
 }
 
-void WebState::stream_opened() {
+bool WebState::open_stream(size_t max) {
   std::lock_guard lock(mutex_);
+  if (streams_ >= max) return false;
   ++streams_;
   ++streams_total_;
+  return true;
 }
 
-void WebState::stream_closed() {
+void WebState::close_stream() {
   std::lock_guard lock(mutex_);
   --streams_;
 }

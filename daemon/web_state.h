@@ -34,10 +34,11 @@ class WebState {
   void tick(Clock::time_point now);
 
   // The first message of a new stream: {"source", "scores", "open_events", "level", "health",
-  // "spectrogram" (the last 30 s of columns, or null)}.
-  nlohmann::json snapshot() const;
-  // Messages after `after` (a seq), waiting up to `timeout` for one; `after` then moves on. When a
-  // stream fell more than the history behind, it continues from the oldest message kept.
+  // "spectrogram" (the last 30 s of columns, or null)}; `seq`, if given, receives the seq of the
+  // newest message it includes (the stream goes on after it).
+  nlohmann::json snapshot(uint64_t* seq = nullptr) const;
+  // Messages after `after` (a seq), waiting up to `timeout` for one; `after` then moves on. A stream
+  // that fell further behind than the history gets a fresh snapshot instead of a gap.
   std::vector<LiveMessage> next(uint64_t& after, std::chrono::milliseconds timeout);
   // The seq of the newest message (a new stream starts after it).
   uint64_t newest() const;
@@ -47,13 +48,15 @@ class WebState {
 
   // Prometheus text exposition of the counters and gauges.
   std::string metrics() const;
-  // Live streams open now (for the metrics and the log).
-  void stream_opened();
-  void stream_closed();
+  // Live streams: a new one is refused (false) when `max` are open already.
+  bool open_stream(size_t max);
+  void close_stream();
 
  private:
   void publish(const std::string& event, const nlohmann::json& data);  // mutex held
   void keep_columns(const nlohmann::json& spectrogram);                 // mutex held
+  void apply(const std::string& topic, const nlohmann::json& body);     // mutex held; may throw on bad fields
+  nlohmann::json snapshot_locked() const;                               // mutex held
   nlohmann::json source_json() const;                                   // mutex held
 
   const std::string name_, endpoint_;

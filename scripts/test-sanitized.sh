@@ -37,7 +37,7 @@ case "$mode" in
     cmake_args=("${asan_args[@]}")
     targets=(fuzz_all escd esc-train escd_tests escd_audio_tests escd_mamba_tests escd_liquid_s4_tests
              escd_model_common_tests escd_training_tests escd_daemon_tests escd_network_tests esc-mqtt esc_mqtt_tests escd_report_tests
-             escd_recordings_tests)
+             escd_recordings_tests esc-web esc_web_tests)
     # Executables not built here appear in ctest as <name>_NOT_BUILT: excluded with the rest.
     tests=(-E '_NOT_BUILT|^SubscriberTest\.|^install\.|^escd\.sandbox\.')
     ;;

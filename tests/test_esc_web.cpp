@@ -49,6 +49,13 @@ int served_port(const std::string& log, std::chrono::milliseconds timeout) {
   return 0;
 }
 
+// The port of an esc-web listening on any address, from its log.
+int served_port_any(const std::string& log) {
+  std::smatch m;
+  const std::string text = read_file(log);
+  return std::regex_search(text, m, std::regex(R"(live view on http://[^/]*:(\d+)/)")) ? std::stoi(m[1]) : 0;
+}
+
 class EscWebTest : public ::testing::Test {
  protected:
   // escd on `clip` in real time (so that the page can watch it), and esc-web on a free port.
@@ -56,7 +63,7 @@ class EscWebTest : public ::testing::Test {
     endpoint_ = "ipc://" + dir_.path("pub.sock");
     web_ = std::make_unique<ChildProcess>(ESC_WEB_BIN,
                                           std::vector<std::string>{"--connect", endpoint_, "--listen", "127.0.0.1:0",
-                                                                   "--name", "test room", "--offline-after", "30"},
+                                                                   "--name", "test room", "--offline-after", "120"},
                                           dir_.path("esc-web.log"));
     port_ = served_port(dir_.path("esc-web.log"), 20s);
     ASSERT_GT(port_, 0) << logs();
@@ -124,11 +131,12 @@ TEST_F(EscWebTest, ServesThePageTheStreamAndMetricsThatPrometheusReads) {
       },
       [&](const char* data, size_t n) {
         first.append(data, n);
-        return first.find("\n\n") == std::string::npos;  // one whole event, then hang up
+        return first.find("event: health\n") == std::string::npos;  // the snapshot, then live messages
       });
   EXPECT_EQ(type, "text/event-stream");
   EXPECT_EQ(first.rfind("event: snapshot\ndata: {", 0), 0u) << first.substr(0, 200);
   EXPECT_NE(first.find("\"name\":\"test room\""), std::string::npos);
+  EXPECT_NE(first.find("\n\nevent: health\ndata: {"), std::string::npos) << "no live message after the snapshot";
 }
 
 TEST_F(EscWebTest, ChromiumShowsTheTopLabelOfAClipAsEscdPlaysIt) {
@@ -148,7 +156,7 @@ TEST_F(EscWebTest, ChromiumShowsTheTopLabelOfAClipAsEscdPlaysIt) {
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/";
   const std::string browser = chromium + " --headless=new --no-sandbox --disable-gpu --user-data-dir=" + dir_.path("profile") +
-                              " --timeout=3000 --window-size=1200,800";
+                              " --timeout=5000 --window-size=1200,800";
   const std::regex top1(R"(id="top1-mamba"[^>]*>([^<]*)<)");
   std::string seen, dom;
   for (const auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
@@ -185,7 +193,15 @@ TEST(EscWeb, ABadAddressIsAClearErrorAndAnAddressOffLoopbackIsWarnedAbout) {
   {
     ChildProcess web(ESC_WEB_BIN, {"--listen", "0.0.0.0:0", "--connect", "tcp://127.0.0.1:1"}, dir.path("any.log"));
     EXPECT_TRUE(wait_for_log(dir.path("any.log"), "anyone who can reach it", 20s)) << read_file(dir.path("any.log"));
-    web.signal(SIGTERM);
+    const int port = served_port_any(dir.path("any.log"));
+    ASSERT_GT(port, 0) << read_file(dir.path("any.log"));
+    // The same port again: refused, not shared.
+    ChildProcess second(ESC_WEB_BIN, {"--listen", "127.0.0.1:" + std::to_string(port), "--connect", "tcp://127.0.0.1:1"},
+                        dir.path("second.log"));
+    EXPECT_EQ(second.wait(20s), 2) << read_file(dir.path("second.log"));
+    EXPECT_NE(read_file(dir.path("second.log")).find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << read_file(dir.path("second.log"));
+    web.signal(SIGTERM);  // at once: stopping must not hang
     EXPECT_EQ(web.wait(20s), 0) << read_file(dir.path("any.log"));
   }
 }

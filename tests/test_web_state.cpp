@@ -81,15 +81,18 @@ TEST(WebState, AStreamReadsEveryMessageInOrderAndAQuietEscdBecomesUnreachable) {
   EXPECT_TRUE(state.snapshot()["open_events"].empty()) << "no event is known to go on in a room escd stopped reporting";
 }
 
-TEST(WebState, AStreamFarBehindGoesOnFromTheOldestMessageKept) {
+TEST(WebState, AStreamFarBehindStartsAfreshFromASnapshot) {
   WebState state("main", "tcp://x:1", 5s);
   uint64_t after = state.newest();
   for (int i = 0; i < 2000; ++i) state.on_message("esc.level", {{"dbfs", -i}}, WebState::Clock::now());
   const std::vector<LiveMessage> got = state.next(after, 10ms);
-  ASSERT_FALSE(got.empty());
-  EXPECT_LT(got.size(), 2000u);
-  EXPECT_EQ(Json::parse(got.back().data)["dbfs"], -1999);
+  ASSERT_EQ(got.size(), 1u) << "messages it missed are gone: no gap, a snapshot";
+  EXPECT_EQ(got[0].event, "snapshot");
+  EXPECT_EQ(Json::parse(got[0].data)["level"]["dbfs"], -1999);
   EXPECT_EQ(after, state.newest());
+  uint64_t seq = 0;
+  state.snapshot(&seq);
+  EXPECT_EQ(seq, state.newest()) << "a snapshot says where the stream goes on";
 }
 
 // Prometheus's parser (python3-prometheus-client) on `text`: one line per family, "name type samples",
@@ -125,8 +128,9 @@ TEST(WebState, MetricsParseAsPrometheusTextWithTheRightValues) {
   }
   test::TempDir dir;
   WebState state("say \"hi\"\\", "tcp://x:1", 5s);  // a source name that needs escaping
-  feed_session(state);
   state.on_message("esc.health", "not an object", WebState::Clock::now());
+  state.on_message("esc.event.mamba", {{"model", 7}, {"type", "start"}}, WebState::Clock::now());  // a field of the wrong type
+  feed_session(state);
   const std::string parsed = parse_with_prometheus(state.metrics(), dir.str());
   const std::string source = "source=say \"hi\"\\";
   for (const std::string& line :
@@ -138,10 +142,14 @@ TEST(WebState, MetricsParseAsPrometheusTextWithTheRightValues) {
         "escd_input_overflows_total kind=device," + source + " 2.0", "escd_input_reconnects_total " + source + " 4.0",
         "escd_input_gaps_total " + source + " 3.0", "escd_cpu_usage_ratio " + source + " 0.03",
         "escd_level_dbfs " + source + " -31.5", "escd_recordings_total outcome=failed," + source + " 1.0",
-        "escd_malformed_messages_total " + source + " 1.0"}) {
+        "escd_malformed_messages_total " + source + " 2.0"}) {
     EXPECT_NE(parsed.find(line + "\n"), std::string::npos) << "missing: " << line << "\nparsed:\n" << parsed;
   }
   EXPECT_EQ(parsed.find("escd_window_latency_seconds model=ensemble"), std::string::npos) << "the ensemble has no latency";
+  // A health report with fields of the wrong types reads as zeros, not an error.
+  state.on_message("esc.health", {{"input", "wrong"}, {"models", 3}}, WebState::Clock::now());
+  EXPECT_NE(parse_with_prometheus(state.metrics(), dir.str()).find("escd_input_connected " + source + " 0.0\n"),
+            std::string::npos);
 }
 
 }  // namespace
