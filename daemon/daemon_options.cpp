@@ -74,12 +74,8 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
       {"daemon",
        {{"models",
          [](DaemonOptions& o, const Json& v) {
-           if (!v.is_array() || v.empty()) throw ConfigError(type_error("a non-empty array of model names", v));
-           o.models.clear();
-           for (const auto& m : v) {
-             if (!m.is_string()) throw ConfigError(type_error("model names (strings)", m));
-             o.models.push_back(m.get<std::string>());
-           }
+           if (v.is_array() && v.empty()) throw ConfigError(type_error("a non-empty array of model names", v));
+           read_value(v, o.models);
          }},
         {"ensemble", option(&DaemonOptions::ensemble)},
         {"pub", option(&DaemonOptions::pub)},

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 
+#include "endpoint_scope.h"
 #include "escd_subscription.h"
 #include "service_notify.h"
 #include "web_server.h"
@@ -38,10 +39,6 @@ std::pair<std::string, int> parse_listen(const std::string& text) {
     throw std::invalid_argument("--listen: expected HOST:PORT with a port 0..65535, got '" + text + "'");
   }
   return {host, port};
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -83,7 +80,7 @@ int main(int argc, char** argv) {
     socket = escd::daemon::subscribe_to_escd(context, escd, {"esc.scores.", "esc.event.", "esc.level", "esc.health", "esc.spectrogram"});
     socket.set(zmq::sockopt::rcvtimeo, 200);  // wake up to notice signals and a quiet escd
     server = std::make_unique<escd::daemon::WebServer>(state, host, port);
-    if (!is_loopback(host)) {
+    if (!escd::daemon::is_local_only_endpoint("tcp://[" + host + "]:" + std::to_string(port))) {
       spdlog::warn("listening on {}: anyone who can reach it sees what the room hears (no authentication; "
                    "keep it on loopback behind an authenticating reverse proxy)", host);
     }

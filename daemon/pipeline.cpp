@@ -168,7 +168,7 @@ std::vector<std::pair<std::string, EventDetector*>> Pipeline::event_detectors() 
 
 void Pipeline::process_samples(const float* samples, size_t n) {
   State& s = *state_;
-  if (recorder_ && options_.recordings.sample_rate == "model") recorder_->push(samples, n);
+  if (recorder_ && !recording_input_rate_) recorder_->push(samples, n);
   s.frames.clear();
   s.log_mel.push(samples, n, s.frames);
   switch (s.silence.feed(samples, n)) {
@@ -327,7 +327,8 @@ void Pipeline::attach(std::unique_ptr<AudioSource> source) {
                                                        options_.spectrogram_frames_per_column, 4);
   }
   if (recording_writer_) {
-    const int rate = options_.recordings.sample_rate == "input" ? source_->sample_rate() : f.sample_rate;
+    recording_input_rate_ = options_.recordings.sample_rate == "input";
+    const int rate = recording_input_rate_ ? source_->sample_rate() : f.sample_rate;
     recorder_ = std::make_unique<EventRecorder>(options_.recordings, rate, *recording_writer_);
   }
   spdlog::info("input {}: {} Hz, {} channel(s); hop {} frames ({} ms); publishing on {}", source_->stats().device,
@@ -349,7 +350,7 @@ int Pipeline::run(std::unique_ptr<AudioSource> source, PipelineSignals& signals)
     watch_input();  // before processing: a gap the source reported precedes the frames it returned
     if (got > 0) {
       s.mono = mix_to_mono(s.raw.data(), got, source_->channels());
-      if (recorder_ && options_.recordings.sample_rate == "input") recorder_->push(s.mono.data(), s.mono.size());
+      if (recorder_ && recording_input_rate_) recorder_->push(s.mono.data(), s.mono.size());
       s.resampled.clear();
       s.resampler.process(s.mono.data(), s.mono.size(), s.resampled);
       process_samples(s.resampled.data(), s.resampled.size());

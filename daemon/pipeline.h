@@ -84,6 +84,7 @@ class Pipeline {
   std::unique_ptr<State> state_;
   std::unique_ptr<RecordingWriter> recording_writer_;  // with [recordings] on; outlives the recorder
   std::unique_ptr<EventRecorder> recorder_;
+  bool recording_input_rate_ = false;                 // recorder_ hears the input before resampling
   std::unique_ptr<SpectrogramStream> spectrogram_;    // with [spectrogram] on
 };
 

@@ -128,11 +128,6 @@ std::vector<LiveMessage> WebState::next(uint64_t& after, std::chrono::millisecon
   return out;
 }
 
-uint64_t WebState::newest() const {
-  std::lock_guard lock(mutex_);
-  return seq_;
-}
-
 void WebState::close() {
   std::lock_guard lock(mutex_);
   closed_ = true;

@@ -40,8 +40,6 @@ class WebState {
   // Messages after `after` (a seq), waiting up to `timeout` for one; `after` then moves on. A stream
   // that fell further behind than the history gets a fresh snapshot instead of a gap.
   std::vector<LiveMessage> next(uint64_t& after, std::chrono::milliseconds timeout);
-  // The seq of the newest message (a new stream starts after it).
-  uint64_t newest() const;
   // Wakes every stream waiting in next() (shutdown).
   void close();
   bool closed() const;

@@ -168,20 +168,6 @@ void write_tiny_checkpoint(const std::string& path) {
   save_checkpoint(path, *model, FrontEndConfig{}, names);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (read_text(path).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
 Subscriber::Subscriber(const std::string& endpoint, int receive_hwm, const CurveClient* curve)
     : socket_(context_, zmq::socket_type::sub) {
   socket_.set(zmq::sockopt::rcvhwm, receive_hwm);

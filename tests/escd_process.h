@@ -58,11 +58,6 @@ RealTimeFeed feed_in_real_time(Escd& escd, const std::vector<float>& samples,
 // A checkpoint of a small untrained Mamba (50 classes class0..class49), enough for escd to run.
 void write_tiny_checkpoint(const std::string& path);
 
-// The text of a file (escd's log).
-std::string read_text(const std::string& path);
-// Waits until `path` contains `needle`; false after `timeout`.
-bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
-
 struct Message {
   std::string topic;
   nlohmann::json body;

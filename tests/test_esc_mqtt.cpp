@@ -36,27 +36,12 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The fixture clip, `times` times in a row (escd's events need two full 5 s windows in a row).
 void write_repeated_clip(const std::string& path, int times) {
   const std::vector<float> clip = decode_audio_file(fixture("synthetic_16k.wav"), 16000).samples;
   std::vector<float> samples;
   for (int i = 0; i < times; ++i) samples.insert(samples.end(), clip.begin(), clip.end());
   write_audio(path, samples, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-}
-
-// Waits up to `timeout` for `text` in the file at `path` (a process's log); true once it is there.
-bool wait_for_log(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (read_file(path).find(text) == std::string::npos) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
 }
 
 class EscMqtt : public ::testing::Test {
@@ -106,7 +91,7 @@ class EscMqtt : public ::testing::Test {
         dir_.path("escd.log"));
   }
   std::string logs() const {
-    return "\n--- esc-mqtt:\n" + read_file(dir_.path("esc-mqtt.log")) + "\n--- escd:\n" + read_file(dir_.path("escd.log")) +
+    return "\n--- esc-mqtt:\n" + read_text(dir_.path("esc-mqtt.log")) + "\n--- escd:\n" + read_text(dir_.path("escd.log")) +
            "\n--- mosquitto:\n" + (broker_ ? broker_->log() : "");
   }
   // mosquitto reads its files as its own user, once it dropped root's privileges.
@@ -267,7 +252,7 @@ TEST_F(EscMqtt, SigtermPublishesOfflineItselfAndExitsZero) {
   ASSERT_TRUE(retained) << logs();
   EXPECT_EQ(retained->payload, "offline");
   EXPECT_TRUE(retained->retained);
-  EXPECT_TRUE(wait_for_log(dir_.path("mosquitto.log"), "Client esc-mqtt-test disconnected.", 5s)) << logs();
+  EXPECT_TRUE(wait_for_text(dir_.path("mosquitto.log"), "Client esc-mqtt-test disconnected.", 5s)) << logs();
   EXPECT_EQ(broker_->log().find("Client esc-mqtt-test closed its connection"), std::string::npos) << logs();
 }
 
@@ -289,7 +274,7 @@ TEST_F(EscMqtt, ARestartedBrokerGetsDiscoveryAndOnlineAgain) {
   }, 10s)) << logs();
   EXPECT_TRUE(fresh->wait_for([](const MqttMessage& m) { return m.topic == "homeassistant/sensor/escd_test/level/config"; }, 10s));
   EXPECT_TRUE(fresh->wait_for([](const MqttMessage& m) { return m.topic == "escd/test/availability"; }, 10s));
-  EXPECT_NE(read_file(dir_.path("esc-mqtt.log")).find("retrying in"), std::string::npos)
+  EXPECT_NE(read_text(dir_.path("esc-mqtt.log")).find("retrying in"), std::string::npos)
       << "esc-mqtt did not log its reconnection" << logs();
   EXPECT_TRUE(bridge_->running());
 }
@@ -344,7 +329,7 @@ TEST_F(EscMqtt, ARestartWithFewerClassesClearsTheConfigsNoLongerWanted) {
   ASSERT_TRUE(late->wait_for([](const MqttMessage& m) { return m.topic == "homeassistant/sensor/escd_test/level/config"; }, 5s));
   EXPECT_FALSE(late->wait_for(is_config("rain"), 500ms)) << logs();
   EXPECT_EQ(binary_sensor_labels(late->messages(), /*retained_only=*/true), std::set<std::string>{"dog"});
-  EXPECT_NE(read_file(dir_.path("esc-mqtt.log")).find(rain + " is not wanted any more: cleared"), std::string::npos) << logs();
+  EXPECT_NE(read_text(dir_.path("esc-mqtt.log")).find(rain + " is not wanted any more: cleared"), std::string::npos) << logs();
 }
 
 // A broker that knows its users: esc-mqtt logs the refusal of a wrong password and keeps trying;
@@ -360,7 +345,7 @@ TEST_F(EscMqtt, ABrokerWithUsersRefusesAWrongPasswordLoudlyAndTakesTheRightOne) 
 
   std::ofstream(dir_.path("password")) << "wrong\n";
   start_bridge_with({"--username", "escd", "--password-file", dir_.path("password")});
-  EXPECT_TRUE(wait_for_log(dir_.path("esc-mqtt.log"), "refused: Connection Refused: not authorised", 20s)) << logs();
+  EXPECT_TRUE(wait_for_text(dir_.path("esc-mqtt.log"), "refused: Connection Refused: not authorised", 20s)) << logs();
   EXPECT_TRUE(bridge_->running()) << "a refusal must not stop esc-mqtt" << logs();
   EXPECT_FALSE(mqtt->wait_for("escd/bridge/availability", "online", 1s));
 
@@ -382,7 +367,7 @@ TEST_F(EscMqtt, TlsToABrokerWhoseCertificateItsCaSigned) {
       "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr && "
       "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
       "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt";
-  ASSERT_EQ(std::system(script.c_str()), 0) << read_file(dir_.path("openssl.log"));
+  ASSERT_EQ(std::system(script.c_str()), 0) << read_text(dir_.path("openssl.log"));
   readable_by_mosquitto({dir_.path("ca.crt"), dir_.path("server.crt"), dir_.path("server.key")});
   start_broker("allow_anonymous true\ncafile " + d + "/ca.crt\ncertfile " + d + "/server.crt\nkeyfile " + d +
                "/server.key\n");
@@ -403,7 +388,7 @@ RunResult run_esc_mqtt(const TempDir& dir, const std::vector<std::string>& args)
   std::filesystem::remove(log);
   ChildProcess p(ESC_MQTT_BIN, args, log);
   const int code = p.wait(20s);
-  return {code, read_file(log)};
+  return {code, read_text(log)};
 }
 
 TEST(EscMqttCommandLine, MistakesStopItWithAMessageNamingTheKey) {

@@ -23,26 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Waits until the file at `path` contains `needle`.
-bool wait_for_log(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout) {
-  for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;) {
-    if (read_file(path).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
 // The port esc-web chose for --listen 127.0.0.1:0, from its log; 0 if it did not say within `timeout`.
 int served_port(const std::string& log, std::chrono::milliseconds timeout) {
   const std::regex line(R"(live view on http://127\.0\.0\.1:(\d+)/)");
   for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;) {
     std::smatch m;
-    const std::string text = read_file(log);
+    const std::string text = read_text(log);
     if (std::regex_search(text, m, line)) return std::stoi(m[1]);
     std::this_thread::sleep_for(50ms);
   }
@@ -52,7 +38,7 @@ int served_port(const std::string& log, std::chrono::milliseconds timeout) {
 // The port of an esc-web listening on any address, from its log.
 int served_port_any(const std::string& log) {
   std::smatch m;
-  const std::string text = read_file(log);
+  const std::string text = read_text(log);
   return std::regex_search(text, m, std::regex(R"(live view on http://[^/]*:(\d+)/)")) ? std::stoi(m[1]) : 0;
 }
 
@@ -74,7 +60,7 @@ class EscWebTest : public ::testing::Test {
         dir_.path("escd.log"));
   }
   std::string logs() const {
-    return "\n--- esc-web:\n" + read_file(dir_.path("esc-web.log")) + "\n--- escd:\n" + read_file(dir_.path("escd.log"));
+    return "\n--- esc-web:\n" + read_text(dir_.path("esc-web.log")) + "\n--- escd:\n" + read_text(dir_.path("escd.log"));
   }
   // GET `path` until `ok` accepts it or `timeout` passes; the last response.
   httplib::Result get_until(const std::string& path, const std::function<bool(const httplib::Response&)>& ok,
@@ -188,21 +174,21 @@ TEST(EscWeb, ABadAddressIsAClearErrorAndAnAddressOffLoopbackIsWarnedAbout) {
   {
     ChildProcess web(ESC_WEB_BIN, {"--listen", "localhost", "--connect", "tcp://127.0.0.1:1"}, dir.path("bad.log"));
     EXPECT_EQ(web.wait(20s), 2);
-    EXPECT_NE(read_file(dir.path("bad.log")).find("--listen: expected HOST:PORT"), std::string::npos) << read_file(dir.path("bad.log"));
+    EXPECT_NE(read_text(dir.path("bad.log")).find("--listen: expected HOST:PORT"), std::string::npos) << read_text(dir.path("bad.log"));
   }
   {
     ChildProcess web(ESC_WEB_BIN, {"--listen", "0.0.0.0:0", "--connect", "tcp://127.0.0.1:1"}, dir.path("any.log"));
-    EXPECT_TRUE(wait_for_log(dir.path("any.log"), "anyone who can reach it", 20s)) << read_file(dir.path("any.log"));
+    EXPECT_TRUE(wait_for_text(dir.path("any.log"), "anyone who can reach it", 20s)) << read_text(dir.path("any.log"));
     const int port = served_port_any(dir.path("any.log"));
-    ASSERT_GT(port, 0) << read_file(dir.path("any.log"));
+    ASSERT_GT(port, 0) << read_text(dir.path("any.log"));
     // The same port again: refused, not shared.
     ChildProcess second(ESC_WEB_BIN, {"--listen", "127.0.0.1:" + std::to_string(port), "--connect", "tcp://127.0.0.1:1"},
                         dir.path("second.log"));
-    EXPECT_EQ(second.wait(20s), 2) << read_file(dir.path("second.log"));
-    EXPECT_NE(read_file(dir.path("second.log")).find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
-        << read_file(dir.path("second.log"));
+    EXPECT_EQ(second.wait(20s), 2) << read_text(dir.path("second.log"));
+    EXPECT_NE(read_text(dir.path("second.log")).find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << read_text(dir.path("second.log"));
     web.signal(SIGTERM);  // at once: stopping must not hang
-    EXPECT_EQ(web.wait(20s), 0) << read_file(dir.path("any.log"));
+    EXPECT_EQ(web.wait(20s), 0) << read_text(dir.path("any.log"));
   }
 }
 

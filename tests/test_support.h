@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ class TempDir {
 
 // Writes interleaved float samples with libsndfile; `format` is an SF_FORMAT_* combination.
 void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate, int channels, int format);
+
+// The text of a file (a program's log), "" when it cannot be read.
+std::string read_text(const std::string& path);
+// Waits until the file at `path` contains `needle`; false after `timeout`.
+bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
 
 // Reads a whole file with libsndfile (interleaved floats); `rate`, if given, receives its rate.
 std::vector<float> read_audio(const std::string& path, int* rate = nullptr);
