@@ -8,7 +8,8 @@
 #include <random>
 
 #include "data/batch_loader.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
+#include "data/esc50_index.h"
 
 using clock_type = std::chrono::steady_clock;
 
@@ -21,13 +22,13 @@ int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : (env ? env : "../shared/esc50");
   const int batches = argc > 2 ? std::atoi(argv[2]) : 20;
 
-  escd::Esc50Dataset data;
+  escd::ClipDataset data;
   if (std::filesystem::exists(dir + "/meta/esc50.csv")) {
     for (int threads : {1, 2}) {
       const auto t0 = clock_type::now();
       escd::DatasetLoadOptions load;
       load.threads = threads;
-      data = escd::load_esc50(escd::read_esc50_index(dir), load);
+      data = escd::load_clips(escd::read_esc50_index(dir), load);
       const double s = since(t0);
       std::printf("decode  %4zu clips  %d thread(s)  %6.2f s  %7.1f clips/s\n", data.waveforms.size(), threads, s,
                   data.waveforms.size() / s);

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "features/front_end_config.h"
 #include "util/fnv_hash.h"
 

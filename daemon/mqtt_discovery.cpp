@@ -4,6 +4,9 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "models/common/label_set.h"
+#include "util/fnv_hash.h"
+
 namespace escd::daemon {
 namespace {
 
@@ -55,8 +58,16 @@ std::string topic_slug(const std::string& text) {
   return out;
 }
 
+std::string label_slug(const std::string& label) {
+  const std::string slug = topic_slug(label);
+  if (slug == label) return slug;
+  Fnv1a hash;
+  hash.feed(label.data(), label.size());
+  return slug + "_" + hash.hex().substr(0, 6);
+}
+
 bool is_exposed(const std::string& label, const std::vector<std::string>& classes) {
-  return label != "background" && (classes.empty() || std::find(classes.begin(), classes.end(), label) != classes.end());
+  return label != kBackgroundLabel && (classes.empty() || std::find(classes.begin(), classes.end(), label) != classes.end());
 }
 
 std::vector<std::string> exposed_labels(const std::vector<std::string>& labels, const std::vector<std::string>& classes) {
@@ -77,7 +88,7 @@ std::vector<Publication> discovery_configs(const MqttTopics& topics, const std::
     // With several models each entity says whose it is.
     const std::string suffix = models.size() > 1 ? " (" + model + ")" : "";
     for (const std::string& label : exposed_labels(labels, classes)) {
-      const std::string object = m + "_" + topic_slug(label);
+      const std::string object = m + "_" + label_slug(label);
       Json body = common(topics, device, node + "_" + object, display_name(label) + suffix,
                          topics.class_state(device.source, model, label));
       body["payload_on"] = kOn;

@@ -25,6 +25,11 @@ inline constexpr const char* kOff = "OFF";
 // A label or name as a topic level and id part: lower case letters, digits and '_' only.
 std::string topic_slug(const std::string& text);
 
+// A class label as a topic level and entity id: its topic_slug when that is the label itself (all of
+// ESC-50's), else the slug and a short hash of the label, so that the user's own labels that slug
+// alike ("Kettle" and "kettle", or two names in another script) stay apart.
+std::string label_slug(const std::string& label);
+
 class MqttTopics {
  public:
   explicit MqttTopics(std::string prefix) : prefix_(std::move(prefix)) {}
@@ -40,7 +45,7 @@ class MqttTopics {
   }
   // ON while an event of that class is open, OFF otherwise (retained).
   std::string class_state(const std::string& source, const std::string& model, const std::string& label) const {
-    return model_base(source, model) + "/class/" + topic_slug(label);
+    return model_base(source, model) + "/class/" + label_slug(label);
   }
   // The Home Assistant node id and device identifier of one escd: "<prefix>_<source>", slugged.
   std::string node(const std::string& source) const { return topic_slug(prefix_ + "_" + source); }

@@ -13,8 +13,8 @@
 namespace escd {
 namespace {
 
-Esc50Dataset synthetic_dataset(size_t clips) {
-  Esc50Dataset data;
+ClipDataset synthetic_dataset(size_t clips) {
+  ClipDataset data;
   std::mt19937_64 rng(1);
   std::normal_distribution<float> d(0.0f, 0.1f);
   for (size_t i = 0; i < clips; ++i) {
@@ -31,14 +31,14 @@ Esc50Dataset synthetic_dataset(size_t clips) {
   return data;
 }
 
-std::vector<size_t> all_clips(const Esc50Dataset& d) {
+std::vector<size_t> all_clips(const ClipDataset& d) {
   std::vector<size_t> v(d.waveforms.size());
   std::iota(v.begin(), v.end(), 0);
   return v;
 }
 
 TEST(BatchLoader, EpochCoversEveryClipOnceWithOneHotTargets) {
-  const Esc50Dataset data = synthetic_dataset(10);
+  const ClipDataset data = synthetic_dataset(10);
   LoaderOptions options;
   options.batch_size = 4;
   BatchLoader loader(data, all_clips(data), options);
@@ -61,7 +61,7 @@ TEST(BatchLoader, EpochCoversEveryClipOnceWithOneHotTargets) {
 }
 
 TEST(BatchLoader, BackgroundBatchesEqualDirectOnesAndRepeatAcrossRuns) {
-  const Esc50Dataset data = synthetic_dataset(12);
+  const ClipDataset data = synthetic_dataset(12);
   LoaderOptions options;
   options.batch_size = 5;
   options.augment = true;
@@ -82,7 +82,7 @@ TEST(BatchLoader, BackgroundBatchesEqualDirectOnesAndRepeatAcrossRuns) {
 }
 
 TEST(BatchLoader, EpochsDifferAndSeedsDiffer) {
-  const Esc50Dataset data = synthetic_dataset(20);
+  const ClipDataset data = synthetic_dataset(20);
   LoaderOptions options;
   options.batch_size = 20;
   options.augment = true;
@@ -96,7 +96,7 @@ TEST(BatchLoader, EpochsDifferAndSeedsDiffer) {
 }
 
 TEST(BatchLoader, MixingSpreadsTheTargetOverTwoClasses) {
-  const Esc50Dataset data = synthetic_dataset(50);
+  const ClipDataset data = synthetic_dataset(50);
   LoaderOptions options;
   options.batch_size = 50;
   options.augment = true;
@@ -111,7 +111,7 @@ TEST(BatchLoader, MixingSpreadsTheTargetOverTwoClasses) {
 }
 
 TEST(BatchLoader, WithoutAugmentationFeaturesAreThePlainFrontEnd) {
-  const Esc50Dataset data = synthetic_dataset(3);
+  const ClipDataset data = synthetic_dataset(3);
   LoaderOptions options;
   options.batch_size = 3;
   options.shuffle = false;
@@ -124,7 +124,7 @@ TEST(BatchLoader, WithoutAugmentationFeaturesAreThePlainFrontEnd) {
 }
 
 TEST(BatchLoader, AbandoningAnEpochMidwayIsSafe) {
-  const Esc50Dataset data = synthetic_dataset(30);
+  const ClipDataset data = synthetic_dataset(30);
   LoaderOptions options;
   options.batch_size = 2;
   BatchLoader loader(data, all_clips(data), options);
@@ -143,7 +143,7 @@ namespace escd {
 namespace {
 
 TEST(BatchLoader, BackgroundRowsJoinTheEpochWithTheirOwnLabel) {
-  const Esc50Dataset data = synthetic_dataset(20);
+  const ClipDataset data = synthetic_dataset(20);
   LoaderOptions options;
   options.batch_size = 8;
   options.augment = true;
@@ -177,7 +177,7 @@ TEST(BatchLoader, BackgroundRowsJoinTheEpochWithTheirOwnLabel) {
 }
 
 TEST(BatchLoader, BackgroundRowsNeedABackgroundClass) {
-  const Esc50Dataset data = synthetic_dataset(4);
+  const ClipDataset data = synthetic_dataset(4);
   LoaderOptions options;
   options.background_fraction = 0.25;  // background_class left unset
   EXPECT_THROW(BatchLoader(data, all_clips(data), options), std::invalid_argument);

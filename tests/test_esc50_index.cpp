@@ -13,7 +13,7 @@ namespace {
 
 TEST(Esc50Index, RealCsvGivesStandardSplitsAndLabels) {
   SKIP_WITHOUT_ESC50();
-  const Esc50Index index = read_esc50_index(test::esc50_dir());
+  const ClipIndex index = read_esc50_index(test::esc50_dir());
   ASSERT_EQ(index.clips.size(), 2000u);
   EXPECT_EQ(clips_in_folds(index, {1, 2, 3}).size(), 1200u);
   EXPECT_EQ(clips_in_folds(index, {4}).size(), 400u);
@@ -70,7 +70,7 @@ std::string error_of(const FakeDataset& data, Esc50IndexOptions options = {}) {
 TEST(Esc50Index, PartialDatasetLoadsWhenAllowedAndFindsWavOrFlac) {
   FakeDataset data(std::string(kHeader) + "1-1-A-0.wav,1,0,dog,True,1,A\n2-2-A-1.wav,2,1,rooster,False,2,A\n",
                    {"1-1-A-0.wav", "2-2-A-1.flac"});
-  const Esc50Index index = read_esc50_index(data.root(), {.allow_partial = true});
+  const ClipIndex index = read_esc50_index(data.root(), {.allow_partial = true});
   ASSERT_EQ(index.clips.size(), 2u);
   EXPECT_EQ(std::filesystem::path(index.clips[1].audio_path).extension(), ".flac");
   EXPECT_EQ(index.class_names[1], "rooster");

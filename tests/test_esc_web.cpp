@@ -1,6 +1,7 @@
 // esc-web end to end: escd (the shipped Mamba) plays a clip, esc-web serves it. The HTTP endpoints
 // (status codes, content types, the stream's first event, metrics that Prometheus's parser reads),
-// a clear error for a bad address, a warning off loopback, and the page in a real browser: headless
+// a clear error for a bad address, a warning off loopback, a CURVE-secured escd reached with a listed
+// key and not without one, and the page in a real browser: headless
 // Chromium reads the DOM until the clip's label is the top-1 and escd's spectrogram is on the canvas
 // (a screenshot is kept in the build tree as tests/artefacts/esc-web.png). Without Chromium or
 // ESC-50 that test is skipped, saying so.
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "curve_keys.h"
 #include "test_support.h"
 
 namespace escd::test {
@@ -190,6 +192,62 @@ TEST(EscWeb, ABadAddressIsAClearErrorAndAnAddressOffLoopbackIsWarnedAbout) {
     web.signal(SIGTERM);  // at once: stopping must not hang
     EXPECT_EQ(web.wait(20s), 0) << read_text(dir.path("any.log"));
   }
+}
+
+TEST(EscWeb, ReachesACurveSecuredEscdWithAListedKeyOnly) {
+  TempDir dir;
+  // `escd --generate-curve-keypair NAME`: the key pair as read back.
+  const auto generate = [&](const std::string& name) {
+    ChildProcess keygen(ESCD_BIN, {"--generate-curve-keypair", dir.path(name)}, dir.path(name + ".log"));
+    EXPECT_EQ(keygen.wait(60s), 0) << read_text(dir.path(name + ".log"));
+    return daemon::read_curve_key_file(dir.path(name), /*need_secret=*/true);
+  };
+  generate("server.key");
+  const auto alice = generate("alice.key");
+  generate("mallory.key");
+  std::ofstream(dir.path("clients.toml")) << "[clients]\nalice = \"" << alice.public_key << "\"\n";
+  // The 5 s fixture three times over, so that escd is still playing when both views have connected.
+  int rate = 0;
+  const std::vector<float> once = read_audio(fixture("synthetic_16k.wav"), &rate);
+  std::vector<float> clip;
+  for (int i = 0; i < 3; ++i) clip.insert(clip.end(), once.begin(), once.end());
+  write_audio(dir.path("clip.wav"), clip, rate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  const std::string endpoint = "ipc://" + dir.path("pub.sock");
+  ChildProcess escd(ESCD_BIN,
+                    {"--model", "mamba", "--checkpoint", std::string(ESCD_SOURCE_DIR) + "/models/mamba.pt", "--config",
+                     "/dev/null", "--input", dir.path("clip.wav"), "--pub", endpoint, "--curve-server-key",
+                     dir.path("server.key"), "--curve-client-keys", dir.path("clients.toml")},
+                    dir.path("escd.log"));
+  // esc-web with `key`: its port, from its log.
+  const auto web = [&](const std::string& key) {
+    auto child = std::make_unique<ChildProcess>(
+        ESC_WEB_BIN,
+        std::vector<std::string>{"--connect", endpoint, "--listen", "127.0.0.1:0", "--curve-server-key",
+                                 dir.path("server.key.pub"), "--curve-client-key", dir.path(key)},
+        dir.path(key + ".web.log"));
+    return std::make_pair(std::move(child), served_port(dir.path(key + ".web.log"), 20s));
+  };
+  auto [listed, listed_port] = web("alice.key");
+  auto [unlisted, unlisted_port] = web("mallory.key");
+  ASSERT_GT(listed_port, 0) << read_text(dir.path("alice.key.web.log"));
+  ASSERT_GT(unlisted_port, 0) << read_text(dir.path("mallory.key.web.log"));
+  const auto metrics = [](int port) {
+    const httplib::Result r = httplib::Client("127.0.0.1", port).Get("/metrics");
+    return r ? r->body : std::string();
+  };
+  std::string seen;
+  for (const auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
+    seen = metrics(listed_port);
+    if (seen.find("escd_up{source=\"main\"} 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_NE(seen.find("escd_up{source=\"main\"} 1\n"), std::string::npos)
+      << "the listed key never heard escd:\n" << seen << read_text(dir.path("escd.log"));
+  // escd refused the unlisted key's handshake; by now health has come several times, none to it.
+  EXPECT_TRUE(wait_for_text(dir.path("escd.log"), "not in escd's client allowlist", 20s)) << read_text(dir.path("escd.log"));
+  const std::string refused = metrics(unlisted_port);
+  EXPECT_NE(refused.find("escd_up{source=\"main\"} 0\n"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("escd_windows_total{"), std::string::npos) << refused;
 }
 
 }  // namespace

@@ -210,7 +210,7 @@ TEST_F(EscdCapture, AClipPlayedIntoTheMicrophoneIsPublishedAsTheClassTheParallel
   const std::string model = ckpt.model->architecture();
 
   // Among ten fold-5 clips of different classes, the one the model is surest of.
-  const Esc50Index index = read_esc50_index(test::esc50_dir());
+  const ClipIndex index = read_esc50_index(test::esc50_dir());
   const std::vector<size_t> fold5 = clips_in_folds(index, {5});
   ASSERT_GE(fold5.size(), 10u);
   // A clip the model would also call what it calls silence proves nothing: those are passed over.

@@ -53,7 +53,7 @@ TEST(Evaluation, EnsembleLetsMembersWithBackgroundJudgeIt) {
 }
 
 TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
-  Esc50Dataset data;
+  ClipDataset data;
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(0.f, 0.1f);
   for (int c = 0; c < 3; ++c) {
@@ -92,7 +92,7 @@ TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
 // esc-train eval --condition: seeded per clip, and through the whole front end a level-normalised
 // model gives the same logits at any microphone gain, where a plain one does not.
 TEST(Evaluation, ConditionsArePerClipSeededAndGainLeavesALevelNormalisedModelUnchanged) {
-  Esc50Dataset data;
+  ClipDataset data;
   std::mt19937 rng(5);
   std::normal_distribution<float> noise(0.f, 0.1f);
   for (int c = 0; c < 3; ++c) {
@@ -102,7 +102,7 @@ TEST(Evaluation, ConditionsArePerClipSeededAndGainLeavesALevelNormalisedModelUnc
     data.waveforms.push_back(wave);
   }
   const std::vector<size_t> clips{0, 1, 2};
-  Esc50Dataset once = data, twice = data, other_seed = data;
+  ClipDataset once = data, twice = data, other_seed = data;
   const RoomCondition reverb_and_noise = parse_room_condition("rt60=0.5,noise=pink@10");
   perturb_clips(once, clips, reverb_and_noise, 0);
   perturb_clips(twice, {2, 0, 1}, reverb_and_noise, 0);  // another order: the same room per clip
@@ -111,7 +111,7 @@ TEST(Evaluation, ConditionsArePerClipSeededAndGainLeavesALevelNormalisedModelUnc
   EXPECT_NE(once.waveforms, other_seed.waveforms);
   EXPECT_NE(once.waveforms[0], data.waveforms[0]);
 
-  Esc50Dataset quieter = data;
+  ClipDataset quieter = data;
   perturb_clips(quieter, clips, parse_room_condition("gain=-30"), 0);
   for (const char* level_norm : {"window_max", "none"}) {
     SCOPED_TRACE(level_norm);

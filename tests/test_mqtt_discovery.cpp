@@ -36,12 +36,26 @@ TEST(MqttTopics, EveryTopicLivesUnderThePrefixAndTheSource) {
   EXPECT_EQ(t.level("kitchen"), "home/escd/kitchen/level");
   EXPECT_EQ(t.top("kitchen", "mamba"), "home/escd/kitchen/mamba/top");
   EXPECT_EQ(t.event("kitchen", "liquid_s4"), "home/escd/kitchen/liquid_s4/event");
-  EXPECT_EQ(t.class_state("kitchen", "mamba", "Glass Breaking/+#"), "home/escd/kitchen/mamba/class/glass_breaking___");
+  EXPECT_EQ(t.class_state("kitchen", "mamba", "glass_breaking"), "home/escd/kitchen/mamba/class/glass_breaking");
+  // A label that is not its own slug gets a hash of itself: no topic wildcards, no collisions.
+  const std::string odd = t.class_state("kitchen", "mamba", "Glass Breaking/+#");
+  EXPECT_EQ(odd.rfind("home/escd/kitchen/mamba/class/glass_breaking____", 0), 0u) << odd;
+  EXPECT_EQ(odd.find_first_of("+# "), std::string::npos) << odd;
 }
 
 TEST(MqttTopics, SlugsKeepOnlyLowerCaseLettersDigitsAndUnderscores) {
   EXPECT_EQ(topic_slug("crying_baby"), "crying_baby");
   EXPECT_EQ(topic_slug("Door-Wood Knock2"), "door_wood_knock2");
+}
+
+TEST(MqttTopics, UsersLabelsThatSlugAlikeStayApart) {
+  EXPECT_EQ(label_slug("crying_baby"), "crying_baby");  // ESC-50's labels are their own slugs
+  EXPECT_NE(label_slug("Kettle"), label_slug("kettle"));
+  ASSERT_EQ(topic_slug("ä"), topic_slug("ö"));  // two bytes each, both '_'
+  EXPECT_NE(label_slug("ä"), label_slug("ö"));
+  EXPECT_NE(label_slug("smoke alarm"), label_slug("smoke-alarm"));
+  EXPECT_EQ(label_slug("smoke alarm"), label_slug("smoke alarm"));  // stable
+  EXPECT_EQ(label_slug("smoke alarm").rfind("smoke_alarm_", 0), 0u);
 }
 
 TEST_F(Discovery, ABinarySensorPerClassButBackgroundWithEverythingHomeAssistantNeeds) {

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "model_fixtures.h"
+#include "data/esc50_index.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "test_support.h"
@@ -21,15 +22,15 @@ namespace escd::train {
 namespace {
 
 // Classes 0-3 only: 96 training clips (folds 1-3), 32 validation, 32 test. Decoded once per process.
-const Esc50Dataset& small_dataset() {
-  static const Esc50Dataset data = [] {
-    Esc50Index index = read_esc50_index(test::esc50_dir());
+const ClipDataset& small_dataset() {
+  static const ClipDataset data = [] {
+    ClipIndex index = read_esc50_index(test::esc50_dir());
     std::vector<ClipInfo> kept;
     for (const ClipInfo& c : index.clips) {
       if (c.target < 4) kept.push_back(c);
     }
     index.clips = kept;
-    return load_esc50(std::move(index));
+    return load_clips(std::move(index));
   }();
   return data;
 }
@@ -249,7 +250,7 @@ TEST(Training, FoldsThatOverlapAreRefusedBeforeTraining) {
   FitOptions o = quick_options("/proc/escd-never-created", 1);
   o.config.test_folds = {3};
   try {
-    fit(o, Esc50Dataset{});
+    fit(o, ClipDataset{});
     FAIL() << "a test fold that is also a training fold was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("fold 3 is in both train_folds and test_folds"), std::string::npos)
@@ -258,7 +259,7 @@ TEST(Training, FoldsThatOverlapAreRefusedBeforeTraining) {
 }
 
 TEST(Training, UnwritableRunDirectoryIsAClearError) {
-  Esc50Dataset empty;
+  ClipDataset empty;
   FitOptions o = quick_options("/proc/escd-cannot-write-here", 1);
   try {
     fit(o, empty);

@@ -10,7 +10,7 @@
 #include <numeric>
 #include <random>
 
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
@@ -154,8 +154,8 @@ TEST(Vjepa2Checkpoint, RoundTripGivesTheSameLogits) {
 }
 
 // Clips with structure to learn: a few tones whose pitch and timing vary per clip, plus noise.
-Esc50Dataset synthetic_dataset(int clips) {
-  Esc50Dataset data;
+ClipDataset synthetic_dataset(int clips) {
+  ClipDataset data;
   data.clip_samples = 16000;
   data.index.class_names.assign(50, "x");
   std::mt19937 rng(3);
@@ -178,7 +178,7 @@ Esc50Dataset synthetic_dataset(int clips) {
 }
 
 TEST(Vjepa2Pretrain, TinyRunLowersTheJepaLoss) {
-  const Esc50Dataset data = synthetic_dataset(32);
+  const ClipDataset data = synthetic_dataset(32);
   test::TempDir dir;
   train::PretrainOptions o;
   o.hyperparameters = test::tiny_hyperparameters("vjepa2");

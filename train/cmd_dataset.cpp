@@ -1,4 +1,4 @@
-// esc-train dataset [--data <dir>]: checks an ESC-50 directory, decodes it, and reports the split
+// esc-train dataset [--data PATH]: checks a dataset (ESC-50, class folders or a CSV), decodes it, and reports the split
 // sizes, decode throughput and the batch pipeline's throughput.
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "data/batch_loader.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "config_file.h"
 #include "data_dir.h"
 #include "train_config.h"
@@ -16,16 +16,15 @@ namespace escd::train {
 
 std::function<int()> add_dataset_command(CLI::App& app) {
   struct Args {
-    std::string data;
+    DataArgs data;
     std::vector<int> train_folds{1, 2, 3}, val_folds{4}, test_folds{5};
     int threads = 2;
     int batches = 10;
     std::string config;
-    bool partial_data = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("dataset", "Check an ESC-50 directory and measure the data pipeline");
-  add_data_option(cmd, args->data);
+  CLI::App* cmd = app.add_subcommand("dataset", "Check a dataset and measure the data pipeline");
+  add_data_options(cmd, args->data);
   cmd->add_option("--train-folds", args->train_folds, "Training folds")->capture_default_str();
   cmd->add_option("--val-folds", args->val_folds, "Validation folds")->capture_default_str();
   cmd->add_option("--test-folds", args->test_folds, "Test folds")->capture_default_str();
@@ -34,20 +33,17 @@ std::function<int()> add_dataset_command(CLI::App& app) {
   cmd->add_option("--config", args->config,
                   "Time the augmentation and batch size of this recipe (e.g. config/mamba.toml) instead of the "
                   "defaults with mixing");
-  add_partial_data_flag(cmd, args->partial_data);
   return [args] {
     using clock = std::chrono::steady_clock;
-    const std::string data_dir = resolve_data_dir(args->data, "dataset");
-    Esc50IndexOptions index_options;
-    index_options.allow_partial = args->partial_data;
-    Esc50Index index = read_esc50_index(data_dir, index_options);
+    const std::string data_dir = resolve_data_dir(args->data.data, "dataset");
+    ClipIndex index = read_data(args->data, "dataset");
     spdlog::info("{}: {} clips, {} classes; train {} / val {} / test {}", data_dir, index.clips.size(),
                  index.class_names.size(), clips_in_folds(index, args->train_folds).size(),
                  clips_in_folds(index, args->val_folds).size(), clips_in_folds(index, args->test_folds).size());
     auto t0 = clock::now();
     DatasetLoadOptions load;
     load.threads = args->threads;
-    const Esc50Dataset dataset = load_esc50(std::move(index), load);
+    const ClipDataset dataset = load_clips(std::move(index), load);
     const double decode_s = std::chrono::duration<double>(clock::now() - t0).count();
     spdlog::info("decoded {} clips in {:.2f} s: {:.0f} clips/s ({} threads)", dataset.waveforms.size(), decode_s,
                  dataset.waveforms.size() / decode_s, args->threads);

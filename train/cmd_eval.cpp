@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "data/room_condition.h"
 #include "data_dir.h"
 #include "ensemble_members.h"
@@ -39,7 +39,8 @@ void print_result(const std::string& title, const EvalResult& result, const std:
 std::function<int()> add_eval_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> checkpoints;
-    std::string data, json;
+    DataArgs data;
+    std::string json;
     std::vector<int> folds{5};
     bool streaming = false;
     int time_shifts = 1;
@@ -48,11 +49,11 @@ std::function<int()> add_eval_command(CLI::App& app) {
     int threads = 2;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint (or an ensemble of several) on ESC-50 folds");
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint (or an ensemble of several) on folds of ESC-50 or your own data");
   cmd->add_option("--checkpoint", args->checkpoints,
                   "Checkpoint file; give it more than once to also evaluate the ensemble (combined as escd --ensemble does)")
       ->required();
-  add_data_option(cmd, args->data);
+  add_data_options(cmd, args->data);
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--json", args->json, "Write the full result (confusion matrix...) here");
   cmd->add_flag("--streaming", args->streaming, "Also evaluate frame by frame through streaming sessions");
@@ -80,7 +81,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
       spdlog::error("eval: --condition: {}", e.what());
       return 2;
     }
-    const std::string data_dir = resolve_data_dir(args->data, "eval");  // before loading checkpoints
+    resolve_data_dir(args->data.data, "eval");  // before loading checkpoints
     set_compute_threads(args->threads);
     const std::optional<EnsembleMembers> maybe_loaded = load_ensemble_members_for("eval", args->checkpoints);
     if (!maybe_loaded) return 2;
@@ -88,9 +89,13 @@ std::function<int()> add_eval_command(CLI::App& app) {
     const std::vector<Checkpoint>& checkpoints = loaded.checkpoints;
     const std::vector<std::vector<std::string>>& label_sets = loaded.label_sets;
     const std::vector<std::string>& class_names = loaded.class_names;
-    Esc50Index index = read_esc50_index(data_dir);
+    ClipIndex index = read_data(args->data, "eval");
+    if (const std::string why = dataset_label_mismatch(index, class_names); !why.empty()) {
+      spdlog::error("eval: the dataset and the checkpoint have different classes: {}", why);
+      return 2;
+    }
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
-    Esc50Dataset data = load_esc50(std::move(index), {}, clips);
+    ClipDataset data = load_clips(std::move(index), {}, clips);
     perturb_clips(data, clips, condition, args->condition_seed);
     if (condition.text != "clean") {
       spdlog::info("condition {} applied to {} clips (seed {})", condition.text, clips.size(), args->condition_seed);

@@ -8,8 +8,9 @@
 #include "commands.h"
 #include "config_file.h"
 #include "data_dir.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "distillation.h"
+#include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "trainer.h"
 #include "util/atomic_file.h"
@@ -36,24 +37,30 @@ nlohmann::json settings_table(const std::vector<std::string>& settings) {
 
 // fit's command line, as CLI11 fills it in.
 struct FitArgs {
-  std::string model, data, out, config, init;
+  std::string model, out, config, init;
+  DataArgs data;
   int epochs = 0, threads = 0, stop_after = 0;
   int64_t seed = -1;
-  bool resume = false, cv = false, refit = false, partial_data = false;
+  bool resume = false, cv = false, refit = false, freeze_backbone = false;
   std::vector<int> cv_folds = {1, 2, 3, 4, 5};
   std::vector<std::string> teachers, settings;
 };
 
 void register_fit_options(CLI::App* cmd, FitArgs& args) {
-  cmd->add_option("--model", args.model, "liquid_s4 | mamba | vjepa2")->required();
-  add_data_option(cmd, args.data);
+  cmd->add_option("--model", args.model, "liquid_s4 | mamba | vjepa2 (with --init: the checkpoint's)");
+  add_data_options(cmd, args.data);
   cmd->add_option("--out", args.out, "Run directory (metrics, checkpoints)")->required();
   cmd->add_option("--config", args.config, "Recipe TOML (default: config/<model>.toml)");
   cmd->add_option("--epochs", args.epochs, "Override the recipe's epochs")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args.seed, "Override the recipe's seed")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", args.threads, "Override the recipe's threads")->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", args.resume, "Continue the run in --out from its last completed epoch");
-  cmd->add_option("--init", args.init, "Start from this checkpoint's weights (same architecture)");
+  cmd->add_option("--init", args.init,
+                 "Start from this checkpoint's weights (same architecture; --model may be left out). With other "
+                 "classes than the checkpoint's (your own sounds), a new final layer is trained on its backbone");
+  cmd->add_flag("--freeze-backbone", args.freeze_backbone,
+                "With --init: train only the head, keeping the checkpoint's backbone exactly ([train] freeze_backbone)")
+      ->needs("--init");
   cmd->add_option("--teacher", args.teachers,
                  "Distil from this checkpoint as well as the labels (repeat for an ensemble; replaces the "
                  "recipe's teachers; weight and temperature: [train] distill_weight, distill_temperature)")
@@ -73,7 +80,6 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
                 "shipped model, once the recipe and its epochs were chosen on the validation fold")
       ->excludes("--cv");
   cmd->add_option("--stop-after", args.stop_after, "Stop after this many epochs (testing resume)");
-  add_partial_data_flag(cmd, args.partial_data);
 }
 
 // The recipe (config/<model>.toml, or --config) with the command line's overrides on top; no run
@@ -90,12 +96,18 @@ FitOptions fit_options(const FitArgs& args) {
   FitOptions options;
   options.model = args.model;
   options.hyperparameters = file.model;
+  if (!args.init.empty()) {
+    // The backbone --init brings is built by the checkpoint's own hyperparameters, not the recipe's.
+    options.hyperparameters = load_checkpoint(args.init, args.model).model->hyperparameters();
+    spdlog::info("model hyperparameters: those of {}", args.init);
+  }
   apply_train_table(options.config, file.train, config_path + " [train]");
   apply_train_table(options.config, settings_table(args.settings), "--set");
   if (args.epochs > 0) options.config.epochs = args.epochs;
   if (args.seed >= 0) options.config.seed = static_cast<uint64_t>(args.seed);
   if (args.threads > 0) options.config.threads = args.threads;
   if (!args.teachers.empty()) options.config.teachers = args.teachers;
+  if (args.freeze_backbone) options.config.freeze_backbone = true;
   if (args.refit) merge_validation_into_training(options.config);
   options.resume = args.resume;
   options.init_checkpoint = args.init;
@@ -123,7 +135,7 @@ bool cv_fold_selected(const FitArgs& args, int k) {
 
 // Teachers must not have trained on any selected fold's held-out clips: say so now, not hours
 // later when that fold's turn comes.
-void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Esc50Dataset& data) {
+void check_cv_teachers(const FitArgs& args, const FitOptions& options, const ClipDataset& data) {
   if (options.config.teachers.empty()) return;
   std::vector<int> held_out;
   for (int k = 1; k <= 5; ++k) {
@@ -151,7 +163,7 @@ void write_cv_summary(const FitArgs& args, const FitOptions& options, const nloh
 }
 
 // fit --cv: each selected fold is the test fold once.
-int run_cross_validation(const FitArgs& args, const FitOptions& options, const Esc50Dataset& data) {
+int run_cross_validation(const FitArgs& args, const FitOptions& options, const ClipDataset& data) {
   check_cv_teachers(args, options, data);
   nlohmann::json folds = nlohmann::json::array();
   double sum = 0.0;
@@ -177,17 +189,22 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const E
   return 0;
 }
 
-// Checks the recipe, the model table and the disk before loading ESC-50, then trains one run or
-// the cross-validation folds.
-int run_fit_command(const FitArgs& args) {
+// Checks the recipe, the model table, the dataset's files and the disk before decoding the audio,
+// then trains one run or the cross-validation folds.
+int run_fit_command(FitArgs args) {
+  if (args.model.empty() && args.init.empty()) {
+    throw std::invalid_argument("fit: --model is required (or --init CHECKPOINT, whose architecture it takes)");
+  }
+  if (args.model.empty()) args.model = load_checkpoint(args.init).model->architecture();
   FitOptions options = fit_options(args);
+  if (options.config.freeze_backbone && args.init.empty()) {
+    throw std::invalid_argument("fit: freeze_backbone needs a trained backbone: --init CHECKPOINT");
+  }
   create_model(args.model, options.hyperparameters);  // fail early on a bad [model] table
-  const std::string data_dir = resolve_data_dir(args.data, "fit");  // before writing anything
+  ClipIndex index = read_data(args.data, "fit");  // before writing anything: a bad file fails now
 
-  prepare_run_directory(args.out);  // a full or read-only disk fails now, not after loading ESC-50
-  Esc50IndexOptions index_options;
-  index_options.allow_partial = args.partial_data;
-  const Esc50Dataset data = load_esc50(read_esc50_index(data_dir, index_options));
+  prepare_run_directory(args.out);  // a full or read-only disk fails now, not after decoding the audio
+  const ClipDataset data = load_clips(std::move(index));
   if (args.cv) return run_cross_validation(args, options, data);
   options.run_dir = args.out;
   fit(options, data);
@@ -198,7 +215,7 @@ int run_fit_command(const FitArgs& args) {
 
 std::function<int()> add_fit_command(CLI::App& app) {
   auto args = std::make_shared<FitArgs>();
-  CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50");
+  CLI::App* cmd = app.add_subcommand("fit", "Train a model on ESC-50 or your own labelled sounds");
   register_fit_options(cmd, *args);
   return [args] { return run_fit_command(*args); };
 }

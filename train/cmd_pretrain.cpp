@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "config_file.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "data_dir.h"
 #include "models/common/registry.h"
 #include "pretrainer.h"
@@ -14,7 +14,8 @@ namespace escd::train {
 
 std::function<int()> add_pretrain_command(CLI::App& app) {
   struct Args {
-    std::string model = "vjepa2", data, out, config;
+    std::string model = "vjepa2", out, config;
+    DataArgs data;
     std::vector<std::string> audio_dirs;
     int epochs = 0, threads = 0;
     double lr = 0;
@@ -23,7 +24,7 @@ std::function<int()> add_pretrain_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("pretrain", "JEPA self-supervised pretraining of the V-JEPA2 encoder");
   cmd->add_option("--model", args->model, "Only vjepa2 has a JEPA objective")->check(CLI::IsMember({"vjepa2"}));
-  add_data_option(cmd, args->data, "ESC-50 directory, whose training folds are the unlabelled audio");
+  add_data_options(cmd, args->data, "Dataset whose training folds are the unlabelled audio");
   cmd->add_option("--audio-dir", args->audio_dirs, "Extra unlabelled audio (any format libsndfile reads), repeatable");
   cmd->add_option("--out", args->out, "Run directory (metrics.jsonl, pretrain.ckpt)")->required();
   cmd->add_option("--config", args->config, "Recipe TOML (default: config/vjepa2.toml; its [pretrain] table)");
@@ -46,9 +47,7 @@ std::function<int()> add_pretrain_command(CLI::App& app) {
     if (args->threads > 0) options.config.threads = args->threads;
     options.run_dir = args->out;
     create_model(args->model, options.hyperparameters);  // fail early on a bad [model] table
-    const std::string data_dir = resolve_data_dir(args->data, "pretrain");  // before writing anything
-
-    Esc50Dataset data = load_esc50(read_esc50_index(data_dir, Esc50IndexOptions{}));
+    ClipDataset data = load_clips(read_data(args->data, "pretrain"));  // before writing anything
     std::vector<size_t> clips = clips_in_folds(data.index, options.config.train_folds);
     for (const auto& dir : args->audio_dirs) {
       const auto extra = add_unlabelled_audio(data, dir);

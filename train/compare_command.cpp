@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "comparison.h"
 #include "comparison_page.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "data_dir.h"
 #include "ensemble_members.h"
 #include "evaluation.h"
@@ -112,7 +112,8 @@ std::string shown_command(const std::string& data_dir) {
 std::function<int()> add_compare_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> checkpoints;
-    std::string data, out, conditions, bench;
+    DataArgs data;
+    std::string out, conditions, bench;
     std::vector<int> folds{5};
     int resamples = 2000;
     uint64_t seed = 0;
@@ -124,7 +125,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
   cmd->add_option("--checkpoint", args->checkpoints,
                   "Checkpoint file; give it once per model (two or more also compare their ensemble, as escd --ensemble)")
       ->required();
-  add_data_option(cmd, args->data);
+  add_data_options(cmd, args->data);
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--out", args->out, "Directory to write compare.html and compare.md into")->required();
   cmd->add_option("--conditions", args->conditions,
@@ -156,15 +157,19 @@ std::function<int()> add_compare_command(CLI::App& app) {
       spdlog::error("compare: {}", e.what());
       return 2;
     }
-    const std::string data_dir = resolve_data_dir(args->data, "compare");  // before loading checkpoints
+    const std::string data_dir = resolve_data_dir(args->data.data, "compare");  // before loading checkpoints
     set_compute_threads(args->threads);
     const std::optional<EnsembleMembers> maybe_loaded = load_ensemble_members_for("compare", args->checkpoints);
     if (!maybe_loaded) return 2;
     const EnsembleMembers& loaded = *maybe_loaded;
     comparison.class_names = loaded.class_names;
-    Esc50Index index = read_esc50_index(data_dir);
+    ClipIndex index = read_data(args->data, "compare");
+    if (const std::string why = dataset_label_mismatch(index, loaded.class_names); !why.empty()) {
+      spdlog::error("compare: the dataset and the checkpoints have different classes: {}", why);
+      return 2;
+    }
     const std::vector<size_t> clips = clips_in_folds(index, args->folds);
-    const Esc50Dataset data = load_esc50(std::move(index), {}, clips);
+    const ClipDataset data = load_clips(std::move(index), {}, clips);
 
     std::vector<EvalResult> results;
     std::vector<std::string> names;

@@ -3,27 +3,47 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "data/dataset_reader.h"
+#include "models/common/label_set.h"
+
 namespace escd::train {
 
-CLI::Option* add_data_option(CLI::App* cmd, std::string& data, const std::string& what) {
-  return cmd->add_option("--data", data,
-                         what + " (meta/esc50.csv, audio/ as in the official ESC-50 repository); default: $" +
-                             kEsc50DirVariable);
-}
-
-CLI::Option* add_partial_data_flag(CLI::App* cmd, bool& partial_data) {
-  return cmd->add_flag("--partial-data", partial_data,
-                       "Accept a dataset that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
+void add_data_options(CLI::App* cmd, DataArgs& args, const std::string& what) {
+  cmd->add_option("--data", args.data,
+                  what + ": ESC-50 (meta/esc50.csv, audio/), a folder per class (DIR/<label>/<audio files>) or a "
+                         "CSV of file,label[,fold]; default: $" + kEsc50DirVariable);
+  cmd->add_flag("--partial-data", args.partial_data,
+                "Accept an ESC-50 directory that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
+  cmd->add_option("--split-seed", args.split_seed,
+                  "For data without folds: the seed of the stratified fold assignment (give fit and eval the same)")
+      ->capture_default_str();
 }
 
 std::string resolve_data_dir(const std::string& data_option, const std::string& command) {
   if (!data_option.empty()) return data_option;
   if (const char* env = std::getenv(kEsc50DirVariable); env != nullptr && *env != '\0') return env;
   throw std::invalid_argument(
-      command + ": no ESC-50 directory: pass --data DIR or set " + kEsc50DirVariable +
-      "=DIR, where DIR is the dataset as the official ESC-50 repository lays it out "
-      "(https://github.com/karolpiczak/ESC-50, cloned or its archive unpacked): audio/ with the 2000 clips "
-      "(44.1 kHz WAV, or FLAC of the same names) and meta/esc50.csv");
+      command + ": no dataset: pass --data PATH or set " + kEsc50DirVariable +
+      "=DIR. PATH is ESC-50 as the official repository lays it out (https://github.com/karolpiczak/ESC-50, "
+      "cloned or its archive unpacked: audio/ with the 2000 clips and meta/esc50.csv), a folder with a "
+      "sub-folder of audio files per class, or a CSV of file,label[,fold]");
+}
+
+ClipIndex read_data(const DataArgs& args, const std::string& command) {
+  DatasetOptions options;
+  options.allow_partial_esc50 = args.partial_data;
+  options.split_seed = args.split_seed;
+  return read_dataset(resolve_data_dir(args.data, command), options);
+}
+
+std::string dataset_label_mismatch(const ClipIndex& index, const std::vector<std::string>& model_labels) {
+  const std::string mismatch = label_mismatch(index.class_names, model_labels);
+  const size_t model_classes = model_labels.size() - (background_index(model_labels) ? 1 : 0);
+  if (mismatch.empty() || index.class_names.size() != model_classes) return mismatch;
+  for (const ClipInfo& clip : index.clips) {
+    if (index.class_names[clip.target] != model_labels[clip.target]) return mismatch;
+  }
+  return {};
 }
 
 }  // namespace escd::train

@@ -8,7 +8,7 @@
 #include "invocation.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"esc-train: train and evaluate escd's environmental-sound models on ESC-50"};
+  CLI::App app{"esc-train: train and evaluate escd's environmental-sound models on ESC-50 or your own sounds"};
   app.require_subcommand(1);
   const std::map<std::string, std::function<int()>> actions = {
       {"fit", escd::train::add_fit_command(app)},

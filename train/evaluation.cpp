@@ -49,7 +49,7 @@ EvalResult summarise(const at::Tensor& logits, const std::vector<int64_t>& label
   return r;
 }
 
-void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed) {
+void perturb_clips(ClipDataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed) {
   for (size_t clip : clips) {
     Rng rng(seed * 0x9e3779b97f4a7c15ULL + clip);
     apply_room_condition(data.waveforms.at(clip), 16000, condition, rng);
@@ -61,7 +61,7 @@ EvalResult with_background(const EvalResult& result) {
   return summarise(at::cat({result.logits, column}, 1), result.labels, result.logits.size(1) + 1);
 }
 
-EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+EvalResult evaluate(SequenceClassifier& model, const ClipDataset& data, const std::vector<size_t>& clips,
                     int batch_size, int time_shifts) {
   if (time_shifts < 1) throw std::invalid_argument("evaluate: time_shifts must be at least 1");
   at::NoGradGuard no_grad;
@@ -93,7 +93,7 @@ EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const s
   return summarise(logits.empty() ? at::zeros({0, model.n_classes()}) : at::cat(logits), labels, model.n_classes());
 }
 
-EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+EvalResult evaluate_streaming(SequenceClassifier& model, const ClipDataset& data, const std::vector<size_t>& clips,
                               int rows, size_t block) {
   at::NoGradGuard no_grad;
   const bool was_training = model.is_training();

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "confusion.h"
 #include "data/room_condition.h"
 #include "models/common/sequence_classifier.h"
@@ -32,12 +32,12 @@ struct EvalResult {
 // time_shifts > 1: test-time averaging. Each clip's log-mel frames are also rolled circularly by
 // k * T / time_shifts frames (k = 1 .. time_shifts - 1), and the clip's logits are the log of the mean
 // class probability over the shifted copies. 1: the plain forward, raw logits.
-EvalResult evaluate(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+EvalResult evaluate(SequenceClassifier& model, const ClipDataset& data, const std::vector<size_t>& clips,
                     int batch_size = 64, int time_shifts = 1);
 
 // Applies `condition` to each of `clips` in place (esc-train eval --condition), with draws seeded by
 // (seed, clip) so that a clip meets the same room whichever other clips or models are evaluated.
-void perturb_clips(Esc50Dataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed);
+void perturb_clips(ClipDataset& data, const std::vector<size_t>& clips, const RoomCondition& condition, uint64_t seed);
 
 // An ensemble of models evaluated on the same clips: the log of the members' class probabilities
 // combined as escd --ensemble combines them (models/common/ensemble_mean.h). members: each model's
@@ -48,7 +48,7 @@ EvalResult ensemble(const std::vector<EvalResult>& members, const std::vector<st
 
 // Streams each clip's samples through StreamingLogMel (blocks of `block` samples) and a batched
 // session (`rows` clips at a time), frame by frame; logits after the last frame.
-EvalResult evaluate_streaming(SequenceClassifier& model, const Esc50Dataset& data, const std::vector<size_t>& clips,
+EvalResult evaluate_streaming(SequenceClassifier& model, const ClipDataset& data, const std::vector<size_t>& clips,
                               int rows = 16, size_t block = 512);
 
 // The mean class probability of several [B, classes] logits: how test-time shifts and distillation

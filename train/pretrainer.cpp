@@ -45,7 +45,7 @@ at::Tensor l1_to_targets(const at::Tensor& prediction, const at::Tensor& target)
 
 }  // namespace
 
-std::vector<size_t> add_unlabelled_audio(Esc50Dataset& data, const std::string& dir) {
+std::vector<size_t> add_unlabelled_audio(ClipDataset& data, const std::string& dir) {
   std::vector<size_t> added;
   if (!fs::is_directory(dir)) throw std::runtime_error(dir + ": not a directory (--audio-dir)");
   std::vector<fs::path> files;
@@ -87,11 +87,11 @@ namespace {
 // encoder (its average), the predictor, the optimiser over the context encoder and predictor, and
 // the loader.
 struct JepaTraining {
-  JepaTraining(const PretrainOptions& o, const Esc50Dataset& d, const std::vector<size_t>& c)
+  JepaTraining(const PretrainOptions& o, const ClipDataset& d, const std::vector<size_t>& c)
       : options(o), data(d), clips(c) {}
 
   const PretrainOptions& options;
-  const Esc50Dataset& data;
+  const ClipDataset& data;
   const std::vector<size_t>& clips;
   std::shared_ptr<SequenceClassifier> model_base;  // owns `model`
   Vjepa2Classifier* model = nullptr;
@@ -143,7 +143,7 @@ std::unique_ptr<BatchLoader> make_pretraining_loader(const JepaTraining& t) {
 // The model, a target encoder starting as a copy of the context encoder, the predictor, the
 // optimiser and the loader. After the seed, the global generator is drawn from in this order
 // (model, predictor initialisation): seeded runs depend on it.
-JepaTraining set_up_pretraining(const PretrainOptions& o, const Esc50Dataset& data, const std::vector<size_t>& clips) {
+JepaTraining set_up_pretraining(const PretrainOptions& o, const ClipDataset& data, const std::vector<size_t>& clips) {
   const TrainConfig& cfg = o.config;
   at::manual_seed(cfg.seed);
   JepaTraining t(o, data, clips);
@@ -264,7 +264,7 @@ void export_target_encoder(JepaTraining& t, int epoch, double epoch_loss) {
 
 }  // namespace
 
-double pretrain(const PretrainOptions& o, const Esc50Dataset& data, const std::vector<size_t>& clips) {
+double pretrain(const PretrainOptions& o, const ClipDataset& data, const std::vector<size_t>& clips) {
   const TrainConfig& cfg = o.config;
   using clock = std::chrono::steady_clock;
   set_compute_threads(cfg.threads);

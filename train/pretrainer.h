@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "train_config.h"
 
 namespace escd::train {
@@ -27,11 +27,11 @@ struct PretrainOptions {
 
 // Unlabelled clips for pretraining: those of the training folds, plus extra ones appended to the
 // dataset (fold 0) by add_unlabelled_audio. Returns the final epoch's mean loss.
-double pretrain(const PretrainOptions& options, const Esc50Dataset& data, const std::vector<size_t>& clips);
+double pretrain(const PretrainOptions& options, const ClipDataset& data, const std::vector<size_t>& clips);
 
 // Decodes every audio file under `dir` (recursively), cut into clip-length pieces (the last one
 // zero-padded), and appends them to `data` as fold-0 clips. Returns their dataset indices. Files
 // libsndfile cannot read are skipped with a warning that names them (counted in the return log).
-std::vector<size_t> add_unlabelled_audio(Esc50Dataset& data, const std::string& dir);
+std::vector<size_t> add_unlabelled_audio(ClipDataset& data, const std::string& dir);
 
 }  // namespace escd::train

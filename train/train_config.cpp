@@ -25,6 +25,12 @@ Setter aug(T AugmentConfig::*field) {
     c.augment.*field = v.get<T>();
   };
 }
+Setter flag(bool TrainConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_boolean()) throw std::invalid_argument("true or false");
+    c.*field = v.get<bool>();
+  };
+}
 Setter folds(std::vector<int> TrainConfig::*field) {
   return [field](TrainConfig& c, const nlohmann::json& v) {
     if (!v.is_array()) throw std::invalid_argument("array of fold numbers");
@@ -70,6 +76,7 @@ const std::map<std::string, Setter>& setters() {
       {"teachers", strings(&TrainConfig::teachers)},
       {"distill_weight", number(&TrainConfig::distill_weight)},
       {"distill_temperature", number(&TrainConfig::distill_temperature)},
+      {"freeze_backbone", flag(&TrainConfig::freeze_backbone)},
       {"shift_prob", aug(&AugmentConfig::shift_prob)},
       {"max_shift", aug(&AugmentConfig::max_shift)},
       {"noise_prob", aug(&AugmentConfig::noise_prob)},
@@ -192,6 +199,7 @@ nlohmann::json TrainConfig::to_json() const {
                 {"background_dbfs_min", a.background_dbfs_min}, {"background_dbfs_max", a.background_dbfs_max},
                 {"background_fraction", background_fraction}});
   }
+  if (freeze_backbone) out["freeze_backbone"] = true;  // likewise: only in runs that use it
   return out;
 }
 

@@ -36,6 +36,9 @@ struct TrainConfig {
   // "Nothing here" examples per training clip (BatchLoader), learnt as an extra class named
   // "background" after the dataset's; 0: none, and the model has the dataset's classes only.
   double background_fraction = 0.0;
+  // Transfer (fit --init from another label set): train only the model's head, the backbone as
+  // --init gave it (SequenceClassifier::is_head_parameter).
+  bool freeze_backbone = false;
   AugmentConfig augment;        // waveform + SpecAugment masks + mixing (augment.mix_prob);
                                 // mask_value is replaced by the training folds' mean log-mel
 

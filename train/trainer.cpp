@@ -68,6 +68,7 @@ struct ParamGroups {
 ParamGroups make_param_groups(SequenceClassifier& model, const TrainConfig& cfg) {
   std::vector<at::Tensor> decay, no_decay, ssm;
   for (const auto& p : model.named_parameters()) {
+    if (!p.value().requires_grad()) continue;  // frozen (freeze_backbone)
     if (model.is_state_space_parameter(p.key())) {
       ssm.push_back(p.value());
     } else if (p.value().dim() >= 2) {
@@ -212,7 +213,7 @@ ResumeState load_resume_state(const std::string& path, SequenceClassifier& model
 
 }  // namespace
 
-std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips,
+std::pair<at::Tensor, at::Tensor> input_statistics(const ClipDataset& data, const std::vector<size_t>& clips,
                                                    LevelNorm level_norm) {
   const FrontEndConfig fe;
   LogMelFrameComputer computer(fe);
@@ -242,7 +243,7 @@ std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, con
   return {mean, std};
 }
 
-std::string data_fingerprint(const Esc50Dataset& data) {
+std::string data_fingerprint(const ClipDataset& data) {
   Fnv1a hash;
   auto feed = [&hash](const void* p, size_t n) { hash.feed(p, n); };
   for (size_t i = 0; i < data.index.clips.size(); ++i) {
@@ -279,10 +280,10 @@ using Clock = std::chrono::steady_clock;
 // The model and everything that trains it, built once by set_up_training and shared by fit's
 // pieces (one epoch, validation, the final evaluation).
 struct Training {
-  Training(const FitOptions& o, const Esc50Dataset& d) : options(o), data(d) {}
+  Training(const FitOptions& o, const ClipDataset& d) : options(o), data(d) {}
 
   const FitOptions& options;
-  const Esc50Dataset& data;
+  const ClipDataset& data;
   std::vector<std::string> class_names;  // the dataset's, and the background class when the recipe adds one
   std::shared_ptr<SequenceClassifier> model;
   std::vector<size_t> train_clips, val_clips, test_clips;
@@ -305,27 +306,54 @@ struct RunRecord {
   std::vector<std::string> metrics;  // metrics.jsonl, one line per completed epoch
   nlohmann::json train_config;
   std::string fingerprint, revision;
+  std::string init_checkpoint;  // fit --init's, if any
   size_t train_clips = 0;
 
   // The training record a checkpoint of this epoch carries.
   nlohmann::json training_meta(int epoch, const nlohmann::json& val_acc) const {
-    return nlohmann::json{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", train_config},
-                          {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
-                          {"train_clips", train_clips}};
+    nlohmann::json meta{{"epoch", epoch + 1},     {"val_accuracy", val_acc}, {"train_config", train_config},
+                        {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
+                        {"train_clips", train_clips}};
+    if (!init_checkpoint.empty()) meta["init_checkpoint"] = init_checkpoint;
+    return meta;
   }
 };
 
-void initialise_from_checkpoint(const std::string& path, const std::string& architecture, SequenceClassifier& model) {
+// --init: the checkpoint's weights. With the same classes, all of them; with other classes (transfer to
+// the user's own sounds), all but the final layer, which starts fresh for the new label set, and the
+// checkpoint's input statistics, which its backbone was trained with.
+void initialise_from_checkpoint(const std::string& path, const std::string& architecture, SequenceClassifier& model,
+                                const std::vector<std::string>& class_names) {
   const Checkpoint init = load_checkpoint(path, architecture);
+  const bool transfer = init.class_names != class_names;
+  const auto final_layer = [](const std::string& name) { return name.rfind("head.", 0) == 0; };
   try {
-    copy_parameters(*init.model, model);
+    copy_parameters(*init.model, model, transfer ? std::function<bool(const std::string&)>(final_layer) : nullptr);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("--init " + path + ": " + e.what() + " (its hyperparameters differ from the recipe's)");
+    throw std::invalid_argument("--init " + path + ": " + e.what() + " (a model of other hyperparameters)");
   }
-  spdlog::info("initialised from {}", path);
+  if (!transfer) {
+    spdlog::info("initialised from {}", path);
+    return;
+  }
+  model.set_input_statistics(init.model->input_mean(), init.model->input_inv_std().reciprocal());
+  spdlog::info("transfer from {}: its backbone and input statistics, a new final layer for {} classes (it had {})", path,
+               class_names.size(), init.class_names.size());
 }
 
-std::unique_ptr<Teachers> load_teachers(const TrainConfig& cfg, const Esc50Dataset& data) {
+// freeze_backbone: only the model's head (is_head_parameter) is trained; everything else keeps its
+// --init values bit for bit (no gradient, no weight decay, no weight average).
+void freeze_backbone(SequenceClassifier& model) {
+  size_t frozen = 0, trained = 0;
+  for (auto& p : model.named_parameters()) {
+    const bool head = model.is_head_parameter(p.key());
+    p.value().set_requires_grad(head);
+    (head ? trained : frozen) += static_cast<size_t>(p.value().numel());
+  }
+  spdlog::info("backbone frozen: {} parameters trained (the head), {} kept", trained, frozen);
+}
+
+std::unique_ptr<Teachers> load_teachers(const TrainConfig& cfg, const ClipDataset& data) {
   if (cfg.teachers.empty()) return nullptr;
   auto teachers = std::make_unique<Teachers>(cfg.teachers, data.index.class_names, held_out_folds(cfg));
   spdlog::info("distilling from {} teacher(s) at weight {} and temperature {}", teachers->size(), cfg.distill_weight,
@@ -354,7 +382,7 @@ std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::T
 // The model (input statistics of the training folds, --init's weights), the teachers, the
 // optimiser, the weight average and the loader. After the seed, the global generator is drawn from
 // in this order (model initialisation, then checkpoints loaded): seeded runs depend on it.
-Training set_up_training(const FitOptions& o, const Esc50Dataset& data) {
+Training set_up_training(const FitOptions& o, const ClipDataset& data) {
   const TrainConfig& cfg = o.config;
   at::manual_seed(cfg.seed);
   Training t(o, data);
@@ -368,7 +396,11 @@ Training set_up_training(const FitOptions& o, const Esc50Dataset& data) {
   t.validating = !cfg.val_folds.empty();
   const auto [mean, std] = input_statistics(data, t.train_clips, t.model->level_norm());
   t.model->set_input_statistics(mean, std);
-  if (!o.init_checkpoint.empty()) initialise_from_checkpoint(o.init_checkpoint, o.model, *t.model);
+  if (!o.init_checkpoint.empty()) initialise_from_checkpoint(o.init_checkpoint, o.model, *t.model, t.class_names);
+  if (cfg.freeze_backbone) {
+    if (o.init_checkpoint.empty()) throw std::invalid_argument("freeze_backbone needs a trained backbone: --init CHECKPOINT");
+    freeze_backbone(*t.model);
+  }
   t.teachers = load_teachers(cfg, data);
 
   ParamGroups groups = make_param_groups(*t.model, cfg);
@@ -402,6 +434,7 @@ RunRecord open_run_record(Training& t) {
   run.metrics = read_metrics(run.metrics_path, run.state.next_epoch);
   run.train_config = o.config.to_json();
   run.fingerprint = data_fingerprint(t.data);
+  run.init_checkpoint = o.init_checkpoint;
   run.revision = git_revision();
   run.train_clips = t.train_clips.size();
   return run;
@@ -560,6 +593,8 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
                                   {"machine", machine_description()},
                                   {"command", invocation()},
                                   {"init_checkpoint", o.init_checkpoint},
+                                  {"classes", t.class_names},
+                                  {"train_config", cfg.to_json()},
                                   {"date", utc_now()},
                                   {"git_revision", run.revision},
                                   {"data_fingerprint", run.fingerprint}};
@@ -593,7 +628,7 @@ nlohmann::json finish_run(const Training& t, const RunRecord& run) {
 
 }  // namespace
 
-nlohmann::json fit(const FitOptions& o, const Esc50Dataset& data) {
+nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   const TrainConfig& cfg = o.config;
   check_folds(cfg, "fit");
   check_distillation_settings(cfg);

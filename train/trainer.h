@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "models/common/window_level.h"
 #include "train_config.h"
 
@@ -38,13 +38,13 @@ struct FitOptions {
 void prepare_run_directory(const std::string& run_dir);
 
 // Returns the final test evaluation as JSON (also written to final.json).
-nlohmann::json fit(const FitOptions& options, const Esc50Dataset& data);
+nlohmann::json fit(const FitOptions& options, const ClipDataset& data);
 
 // Per-band mean and std of the log-mel of `clips` (no augmentation).
-std::pair<at::Tensor, at::Tensor> input_statistics(const Esc50Dataset& data, const std::vector<size_t>& clips,
+std::pair<at::Tensor, at::Tensor> input_statistics(const ClipDataset& data, const std::vector<size_t>& clips,
                                                    LevelNorm level_norm);
 
 // A fingerprint of the dataset: FNV-1a over the csv rows used and the decoded samples.
-std::string data_fingerprint(const Esc50Dataset& data);
+std::string data_fingerprint(const ClipDataset& data);
 
 }  // namespace escd::train

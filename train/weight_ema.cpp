@@ -8,6 +8,7 @@ namespace escd::train {
 
 WeightEma::WeightEma(torch::nn::Module& model, double decay) : decay_(decay) {
   for (auto& p : model.parameters()) {
+    if (!p.requires_grad()) continue;
     params_.push_back(p);
     shadow_.push_back(p.detach().clone());
   }

@@ -11,6 +11,7 @@ namespace escd::train {
 
 class WeightEma {
  public:
+  // Averages the parameters that are trained (requires_grad); frozen ones stay exactly as they are.
   WeightEma(torch::nn::Module& model, double decay);
   // shadow <- d * shadow + (1 - d) * param, with d ramped up over the first steps
   // (min(decay, (1 + n) / (10 + n))) so that early averages are not dominated by the init.

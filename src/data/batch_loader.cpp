@@ -29,7 +29,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-BatchLoader::BatchLoader(const Esc50Dataset& dataset, std::vector<size_t> clips, LoaderOptions options)
+BatchLoader::BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, LoaderOptions options)
     : dataset_(dataset), clips_(std::move(clips)), options_(std::move(options)) {
   if (options_.background_fraction > 0.0) {
     if (options_.background_class < 0 || options_.background_class >= options_.n_classes) {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "data/augment.h"
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 #include "features/front_end_config.h"
 
 namespace escd {
@@ -49,7 +49,7 @@ constexpr size_t kBackgroundRow = static_cast<size_t>(-1);
 
 class BatchLoader {
  public:
-  BatchLoader(const Esc50Dataset& dataset, std::vector<size_t> clips, LoaderOptions options);
+  BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, LoaderOptions options);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -72,7 +72,7 @@ class BatchLoader {
   void stop_producer();
   void produce(int epoch);
 
-  const Esc50Dataset& dataset_;
+  const ClipDataset& dataset_;
   std::vector<size_t> clips_;
   LoaderOptions options_;
   size_t background_rows_ = 0;  // per epoch

@@ -1,66 +1,17 @@
 #include "data/esc50_index.h"
 
-#include <csv.h>
-
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
+
+#include "data/csv_rows.h"
 
 namespace escd {
 namespace {
 
 constexpr int kClipsPerClass = 40;
 constexpr int kFolds = 5;
-
-// Collects rows from libcsv's callbacks.
-struct CsvRows {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> current;
-  static void on_field(void* field, size_t size, void* self) {
-    static_cast<CsvRows*>(self)->current.emplace_back(static_cast<const char*>(field), size);
-  }
-  static void on_row_end(int, void* self) {
-    auto* me = static_cast<CsvRows*>(self);
-    me->rows.push_back(std::move(me->current));
-    me->current.clear();
-  }
-};
-
-std::vector<std::vector<std::string>> parse_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DatasetError(path + ": cannot open (is this an ESC-50 directory with meta/esc50.csv?)");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  csv_parser parser;
-  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) throw DatasetError(path + ": csv_init failed");
-  CsvRows rows;
-  const size_t used = csv_parse(&parser, text.data(), text.size(), CsvRows::on_field, CsvRows::on_row_end, &rows);
-  if (used != text.size() || csv_fini(&parser, CsvRows::on_field, CsvRows::on_row_end, &rows) != 0) {
-    const std::string why = csv_strerror(csv_error(&parser));
-    const auto line = 1 + std::count(text.begin(), text.begin() + std::min(used, text.size()), '\n');
-    csv_free(&parser);
-    throw DatasetError(path + ":" + std::to_string(line) + ": malformed CSV: " + why);
-  }
-  csv_free(&parser);
-  return std::move(rows.rows);
-}
-
-int parse_int_field(const std::string& text, const std::string& where, const std::string& field, int lo, int hi) {
-  int value = 0;
-  size_t used = 0;
-  try {
-    value = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || value < lo || value > hi) {
-    throw DatasetError(where + ": field '" + field + "': expected an integer " + std::to_string(lo) + ".." +
-                       std::to_string(hi) + ", got '" + text + "'");
-  }
-  return value;
-}
 
 // Which audio file stands for a csv filename: the name itself, else the same stem as .flac/.wav.
 std::string find_audio_file(const std::filesystem::path& audio_dir, const std::string& filename) {
@@ -80,10 +31,10 @@ std::string find_audio_file(const std::filesystem::path& audio_dir, const std::s
 
 }  // namespace
 
-Esc50Index read_esc50_index(const std::string& root, const Esc50IndexOptions& options) {
+ClipIndex read_esc50_index(const std::string& root, const Esc50IndexOptions& options) {
   namespace fs = std::filesystem;
   const std::string csv_path = (fs::path(root) / "meta" / "esc50.csv").string();
-  const auto rows = parse_csv(csv_path);
+  const auto rows = read_csv_rows(csv_path, "is this an ESC-50 directory with meta/esc50.csv?");
   if (rows.empty()) throw DatasetError(csv_path + ": empty file (expected a header line and 2000 rows)");
 
   std::map<std::string, size_t> column;
@@ -95,7 +46,7 @@ Esc50Index read_esc50_index(const std::string& root, const Esc50IndexOptions& op
     }
   }
 
-  Esc50Index index;
+  ClipIndex index;
   index.root = root;
   index.class_names.assign(options.n_classes, "");
   const fs::path audio_dir = fs::path(root) / "audio";
@@ -112,8 +63,8 @@ Esc50Index read_esc50_index(const std::string& root, const Esc50IndexOptions& op
     clip.csv_line = static_cast<int>(r + 1);
     clip.filename = row[column["filename"]];
     if (clip.filename.empty()) throw DatasetError(where + ": field 'filename': empty");
-    clip.fold = parse_int_field(row[column["fold"]], where, "fold", 1, kFolds);
-    clip.target = parse_int_field(row[column["target"]], where, "target", 0, options.n_classes - 1);
+    clip.fold = csv_int_field(row[column["fold"]], where, "fold", 1, kFolds);
+    clip.target = csv_int_field(row[column["target"]], where, "target", 0, options.n_classes - 1);
     clip.category = row[column["category"]];
     if (clip.category.empty()) throw DatasetError(where + ": field 'category': empty");
     std::string& name = index.class_names[clip.target];
@@ -160,14 +111,6 @@ Esc50Index read_esc50_index(const std::string& root, const Esc50IndexOptions& op
     if (index.class_names[c].empty()) index.class_names[c] = "class_" + std::to_string(c);
   }
   return index;
-}
-
-std::vector<size_t> clips_in_folds(const Esc50Index& index, const std::vector<int>& folds) {
-  std::vector<size_t> out;
-  for (size_t i = 0; i < index.clips.size(); ++i) {
-    if (std::find(folds.begin(), folds.end(), index.clips[i].fold) != folds.end()) out.push_back(i);
-  }
-  return out;
 }
 
 }  // namespace escd

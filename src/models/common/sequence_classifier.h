@@ -47,6 +47,11 @@ class SequenceClassifier : public torch::nn::Module {
   // learning rate and no weight decay, as upstream S4 does. `name` is as in named_parameters().
   virtual bool is_state_space_parameter(const std::string& name) const { (void)name; return false; }
 
+  // The classifier on top of the backbone: what transfer to a new label set trains when the backbone
+  // is frozen (fit --freeze-backbone). The final layer, registered as "head" by every architecture, is
+  // the part a new label set replaces.
+  virtual bool is_head_parameter(const std::string& name) const { return name.rfind("head.", 0) == 0; }
+
   // True when sessions step a recurrent state (exact windows by staggered sessions); false for
   // models whose sessions must re-run a whole window (global attention).
   virtual bool streams_recurrently() const { return true; }

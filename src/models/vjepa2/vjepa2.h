@@ -34,6 +34,11 @@ class Vjepa2Classifier : public SequenceClassifier {
   // embeddings of tubelets they have already embedded.
   std::unique_ptr<StreamingSession> start_session(int64_t batch) override;
   bool streams_recurrently() const override { return false; }
+  // The attentive probe: the pooling query and block as well as the final layer (V-JEPA's frozen-
+  // encoder protocol).
+  bool is_head_parameter(const std::string& name) const override {
+    return SequenceClassifier::is_head_parameter(name) || name == "pool_query" || name.rfind("pooler.", 0) == 0;
+  }
   // Not with a MelConv time kernel: a window's first frames would see the audio before the window,
   // where the forward on the window alone sees zeros (mel_conv.h).
   bool session_fits_sliding_windows() const override {

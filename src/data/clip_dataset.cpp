@@ -1,9 +1,10 @@
-#include "data/esc50_dataset.h"
+#include "data/clip_dataset.h"
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -23,14 +24,27 @@ std::vector<float> fit_length(std::vector<float> signal, size_t n) {
   return out;
 }
 
-Esc50Dataset load_esc50(Esc50Index index, const DatasetLoadOptions& options, const std::vector<size_t>& only) {
-  Esc50Dataset dataset;
+std::vector<float> window_of(const std::vector<float>& signal, size_t start, size_t n) {
+  std::vector<float> out(n, 0.0f);
+  if (start < signal.size()) {
+    const size_t take = std::min(n, signal.size() - start);
+    std::copy(signal.begin() + start, signal.begin() + start + take, out.begin());
+  }
+  return out;
+}
+
+ClipDataset load_clips(ClipIndex index, const DatasetLoadOptions& options, const std::vector<size_t>& only) {
+  ClipDataset dataset;
   dataset.clip_samples = options.clip_samples;
   dataset.waveforms.resize(index.clips.size());
-  std::vector<size_t> todo = only;
-  if (todo.empty()) {
-    for (size_t i = 0; i < index.clips.size(); ++i) todo.push_back(i);
+  std::vector<size_t> wanted = only;
+  if (wanted.empty()) {
+    for (size_t i = 0; i < index.clips.size(); ++i) wanted.push_back(i);
   }
+  // The clips of each file together: a long recording is decoded once for all its windows.
+  std::map<std::string, std::vector<size_t>> by_file;
+  for (size_t i : wanted) by_file[index.clips[i].audio_path].push_back(i);
+  const std::vector<std::pair<std::string, std::vector<size_t>>> todo(by_file.begin(), by_file.end());
 
   std::atomic<size_t> next{0};
   std::atomic<size_t> refitted{0};
@@ -38,11 +52,17 @@ Esc50Dataset load_esc50(Esc50Index index, const DatasetLoadOptions& options, con
   std::mutex error_mutex;
   auto worker = [&] {
     for (size_t k = next++; k < todo.size(); k = next++) {
-      const ClipInfo& clip = index.clips[todo[k]];
       try {
-        DecodedAudio audio = decode_audio_file(clip.audio_path, options.sample_rate);
-        if (audio.samples.size() != options.clip_samples) ++refitted;
-        dataset.waveforms[todo[k]] = fit_length(std::move(audio.samples), options.clip_samples);
+        DecodedAudio audio = decode_audio_file(todo[k].first, options.sample_rate);
+        for (size_t i : todo[k].second) {
+          const ClipInfo& clip = index.clips[i];
+          if (clip.start_sample >= 0) {
+            dataset.waveforms[i] = window_of(audio.samples, static_cast<size_t>(clip.start_sample), options.clip_samples);
+          } else {
+            if (audio.samples.size() != options.clip_samples) ++refitted;
+            dataset.waveforms[i] = fit_length(audio.samples, options.clip_samples);
+          }
+        }
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!first_error) first_error = std::current_exception();
