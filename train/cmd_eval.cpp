@@ -89,7 +89,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
     const std::vector<Checkpoint>& checkpoints = loaded.checkpoints;
     const std::vector<std::vector<std::string>>& label_sets = loaded.label_sets;
     const std::vector<std::string>& class_names = loaded.class_names;
-    ClipIndex index = read_data(args->data, "eval");
+    ClipIndex index = read_data(with_checkpoint_split(args->data, checkpoints.front().training), "eval");
     if (const std::string why = dataset_label_mismatch(index, class_names); !why.empty()) {
       spdlog::error("eval: the dataset and the checkpoint have different classes: {}", why);
       return 2;

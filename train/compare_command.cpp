@@ -163,7 +163,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
     if (!maybe_loaded) return 2;
     const EnsembleMembers& loaded = *maybe_loaded;
     comparison.class_names = loaded.class_names;
-    ClipIndex index = read_data(args->data, "compare");
+    ClipIndex index = read_data(with_checkpoint_split(args->data, loaded.checkpoints.front().training), "compare");
     if (const std::string why = dataset_label_mismatch(index, loaded.class_names); !why.empty()) {
       spdlog::error("compare: the dataset and the checkpoints have different classes: {}", why);
       return 2;

@@ -1,5 +1,7 @@
 #include "data_dir.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -15,8 +17,8 @@ void add_data_options(CLI::App* cmd, DataArgs& args, const std::string& what) {
   cmd->add_flag("--partial-data", args.partial_data,
                 "Accept an ESC-50 directory that is not all of ESC-50 (a few classes or clips: tests, quick runs)");
   cmd->add_option("--split-seed", args.split_seed,
-                  "For data without folds: the seed of the stratified fold assignment (give fit and eval the same)")
-      ->capture_default_str();
+                  "For data without folds: the seed of the stratified fold assignment (default 0; eval and "
+                  "compare: the one the checkpoint was trained with)");
 }
 
 std::string resolve_data_dir(const std::string& data_option, const std::string& command) {
@@ -29,10 +31,18 @@ std::string resolve_data_dir(const std::string& data_option, const std::string& 
       "sub-folder of audio files per class, or a CSV of file,label[,fold]");
 }
 
+DataArgs with_checkpoint_split(DataArgs args, const nlohmann::json& training) {
+  if (!args.split_seed && training.contains("split_seed") && training["split_seed"].is_number_unsigned()) {
+    args.split_seed = training["split_seed"].get<uint64_t>();
+    spdlog::info("folds dealt by split seed {}, as in the checkpoint's training", *args.split_seed);
+  }
+  return args;
+}
+
 ClipIndex read_data(const DataArgs& args, const std::string& command) {
   DatasetOptions options;
   options.allow_partial_esc50 = args.partial_data;
-  options.split_seed = args.split_seed;
+  options.split_seed = args.split_seed.value_or(0);
   return read_dataset(resolve_data_dir(args.data, command), options);
 }
 

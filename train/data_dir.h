@@ -5,8 +5,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "data/clip_index.h"
@@ -20,7 +22,7 @@ inline constexpr const char* kEsc50DirVariable = "ESC50_DIR";
 struct DataArgs {
   std::string data;
   bool partial_data = false;  // ESC-50: fewer than all 2000 clips (tests, quick runs)
-  uint64_t split_seed = 0;    // folds for data that has none
+  std::optional<uint64_t> split_seed;  // folds for data that has none (default 0)
 };
 
 // Registers --data, --partial-data and --split-seed on `cmd`; `what` describes the data's use in
@@ -30,6 +32,10 @@ void add_data_options(CLI::App* cmd, DataArgs& args, const std::string& what = "
 // `data_option` when not empty, else $ESC50_DIR when set and not empty. Otherwise throws
 // std::invalid_argument naming `command`, --data, ESC50_DIR and the layouts it reads.
 std::string resolve_data_dir(const std::string& data_option, const std::string& command);
+
+// `args` for evaluating a checkpoint: without --split-seed, the seed its training data's folds were
+// dealt by (`training` is its training record), so that its test fold is the one it was tested on.
+DataArgs with_checkpoint_split(DataArgs args, const nlohmann::json& training);
 
 // The clips of `data` (resolved as above); throws DatasetError for a dataset that cannot be used.
 ClipIndex read_data(const DataArgs& args, const std::string& command);

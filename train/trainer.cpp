@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "data/batch_loader.h"
@@ -307,6 +308,7 @@ struct RunRecord {
   nlohmann::json train_config;
   std::string fingerprint, revision;
   std::string init_checkpoint;  // fit --init's, if any
+  std::optional<uint64_t> split_seed;  // the seed the data's folds were dealt by, if they were
   size_t train_clips = 0;
 
   // The training record a checkpoint of this epoch carries.
@@ -315,6 +317,7 @@ struct RunRecord {
                         {"data_fingerprint", fingerprint}, {"date", utc_now()},  {"git_revision", revision},
                         {"train_clips", train_clips}};
     if (!init_checkpoint.empty()) meta["init_checkpoint"] = init_checkpoint;
+    if (split_seed) meta["split_seed"] = *split_seed;
     return meta;
   }
 };
@@ -435,6 +438,7 @@ RunRecord open_run_record(Training& t) {
   run.train_config = o.config.to_json();
   run.fingerprint = data_fingerprint(t.data);
   run.init_checkpoint = o.init_checkpoint;
+  run.split_seed = t.data.index.split_seed;
   run.revision = git_revision();
   run.train_clips = t.train_clips.size();
   return run;

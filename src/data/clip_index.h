@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct ClipIndex {
   std::string root;
   std::vector<ClipInfo> clips;            // the source's order
   std::vector<std::string> class_names;   // indexed by target
+  // Set when the reader dealt the folds itself (data without any): the seed it dealt them by, which
+  // a checkpoint records so that eval finds the same folds (dataset_reader.h).
+  std::optional<uint64_t> split_seed;
 };
 
 // Indices into index.clips of the clips whose fold is one of `folds`, in order.

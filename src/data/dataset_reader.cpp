@@ -34,8 +34,9 @@ int64_t samples_at_rate(const LabelledFile& file, int rate) {
 }
 
 // Folds 1..5, per class in a seeded order, for files without any (a CSV gives all folds or none).
-void assign_folds(std::vector<LabelledFile>& files, uint64_t seed) {
-  if (files.front().fold > 0) return;
+// Returns whether it dealt them.
+bool assign_folds(std::vector<LabelledFile>& files, uint64_t seed) {
+  if (files.front().fold > 0) return false;
   std::map<std::string, std::vector<size_t>> by_label;
   for (size_t i = 0; i < files.size(); ++i) by_label[files[i].label].push_back(i);
   for (auto& [label, members] : by_label) {
@@ -46,6 +47,7 @@ void assign_folds(std::vector<LabelledFile>& files, uint64_t seed) {
     for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
     for (size_t k = 0; k < members.size(); ++k) files[members[k]].fold = kFoldOrder[k % 5];
   }
+  return true;
 }
 
 // The labels, sorted; each with at least two files, none reserved.
@@ -80,7 +82,7 @@ ClipIndex index_labelled_files(std::vector<LabelledFile> files, const std::strin
   ClipIndex index;
   index.root = source;
   index.class_names = class_names_of(files, source);
-  assign_folds(files, o.split_seed);
+  if (assign_folds(files, o.split_seed)) index.split_seed = o.split_seed;
   std::map<std::string, int> target;
   for (size_t c = 0; c < index.class_names.size(); ++c) target[index.class_names[c]] = static_cast<int>(c);
   const auto clip = static_cast<int64_t>(o.clip_samples);
