@@ -35,9 +35,8 @@ std::function<int()> add_dataset_command(CLI::App& app) {
                   "defaults with mixing");
   return [args] {
     using clock = std::chrono::steady_clock;
-    const std::string data_dir = resolve_data_dir(args->data.data, "dataset");
     ClipIndex index = read_data(args->data, "dataset");
-    spdlog::info("{}: {} clips, {} classes; train {} / val {} / test {}", data_dir, index.clips.size(),
+    spdlog::info("{}: {} clips, {} classes; train {} / val {} / test {}", index.root, index.clips.size(),
                  index.class_names.size(), clips_in_folds(index, args->train_folds).size(),
                  clips_in_folds(index, args->val_folds).size(), clips_in_folds(index, args->test_folds).size());
     auto t0 = clock::now();

@@ -83,8 +83,8 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
 }
 
 // The recipe (config/<model>.toml, or --config) with the command line's overrides on top; no run
-// directory yet.
-FitOptions fit_options(const FitArgs& args) {
+// directory yet. `init_hyperparameters` (--init's checkpoint's, or null) replace the recipe's [model].
+FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperparameters) {
   const std::string config_path = find_model_config(args.model, args.config);
   ModelConfigFile file;
   if (!config_path.empty()) {
@@ -96,9 +96,8 @@ FitOptions fit_options(const FitArgs& args) {
   FitOptions options;
   options.model = args.model;
   options.hyperparameters = file.model;
-  if (!args.init.empty()) {
-    // The backbone --init brings is built by the checkpoint's own hyperparameters, not the recipe's.
-    options.hyperparameters = load_checkpoint(args.init, args.model).model->hyperparameters();
+  if (!init_hyperparameters.is_null()) {
+    options.hyperparameters = init_hyperparameters;
     spdlog::info("model hyperparameters: those of {}", args.init);
   }
   apply_train_table(options.config, file.train, config_path + " [train]");
@@ -195,8 +194,15 @@ int run_fit_command(FitArgs args) {
   if (args.model.empty() && args.init.empty()) {
     throw std::invalid_argument("fit: --model is required (or --init CHECKPOINT, whose architecture it takes)");
   }
-  if (args.model.empty()) args.model = load_checkpoint(args.init).model->architecture();
-  FitOptions options = fit_options(args);
+  // --init's checkpoint, read once here: its architecture (when --model is left out) and the
+  // hyperparameters its backbone was built by, which the recipe's [model] table must not change.
+  nlohmann::json init_hyperparameters;
+  if (!args.init.empty()) {
+    const Checkpoint init = load_checkpoint(args.init, args.model);
+    if (args.model.empty()) args.model = init.model->architecture();
+    init_hyperparameters = init.model->hyperparameters();
+  }
+  FitOptions options = fit_options(args, init_hyperparameters);
   if (options.config.freeze_backbone && args.init.empty()) {
     throw std::invalid_argument("fit: freeze_backbone needs a trained backbone: --init CHECKPOINT");
   }
