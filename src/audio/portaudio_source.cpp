@@ -364,6 +364,11 @@ void PortAudioSource::reconnect_with_backoff() {
   }
 }
 
+uint64_t PortAudioSource::gaps_so_far() const {
+  return losses_.load() + shared_->ring_overflows.load(std::memory_order_relaxed) +
+         shared_->device_overflows.load(std::memory_order_relaxed);
+}
+
 size_t PortAudioSource::read(std::vector<float>& out, size_t max_frames, std::chrono::milliseconds timeout) {
   const Clock::time_point deadline = Clock::now() + timeout;
   const auto channels = static_cast<size_t>(channels_);
@@ -371,13 +376,13 @@ size_t PortAudioSource::read(std::vector<float>& out, size_t max_frames, std::ch
     // A loss or an overflow since the last look: what the ring holds is either late (a full ring is
     // ring_seconds behind) or from before the gap. Drop it, so everything returned from here on is
     // one contiguous, current stream, and say so through stats() before returning any of it.
-    const uint64_t marker = losses_.load() + shared_->ring_overflows.load(std::memory_order_relaxed) +
-                            shared_->device_overflows.load(std::memory_order_relaxed);
-    if (marker != gap_marker_) {
-      gap_marker_ = marker;
+    if (gaps_so_far() != gap_marker_) {
       discard_.resize(4096 * channels);
       while (shared_->ring.pop(discard_.data(), discard_.size()) > 0) {
       }
+      // Read after the ring is empty: frames the callback could not fit while it was still full are
+      // part of this same gap, not a second one.
+      gap_marker_ = gaps_so_far();
       discontinuities_.fetch_add(1);
     }
     const size_t frames = std::min(shared_->ring.size() / channels, max_frames);

@@ -104,7 +104,8 @@ class PortAudioSource : public AudioSource {
   // Bumped by the monitor when the device is lost; with the overflow counters it tells read() that
   // what follows in the ring is not contiguous with what it delivered before.
   std::atomic<uint64_t> losses_{0};
-  uint64_t gap_marker_ = 0;  // read() only: losses + overflows when it last looked
+  uint64_t gap_marker_ = 0;  // read() only: gaps_so_far() when it last looked
+  uint64_t gaps_so_far() const;  // device losses + device overflows + frames the ring could not take
   std::atomic<uint64_t> discontinuities_{0};
   std::vector<float> discard_;  // read() only: scratch for a dropped backlog
 
