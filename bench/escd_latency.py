@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+from escd_topics import stream
+
 CHUNK = 512  # samples per write: one front-end hop at 16 kHz
 
 
@@ -61,8 +63,9 @@ def main():
                 j = json.loads(line)
             except ValueError:
                 continue
-            received.append((now, j["topic"], j["message"]))
-            if j["topic"] == "esc.health":
+            topic = stream(j["topic"], j["message"])
+            received.append((now, topic, j["message"]))
+            if topic == "esc.health":
                 first_health.set()
 
     thread = threading.Thread(target=reader, daemon=True)

@@ -26,6 +26,8 @@ import time
 
 import zmq
 
+from escd_topics import stream
+
 CHUNK = 512
 
 
@@ -104,7 +106,8 @@ def main():
         while not stop.is_set():
             if healthy.poll(100):
                 topic, body = healthy.recv_multipart()
-                received.append((time.time(), topic.decode(), json.loads(body)))
+                message = json.loads(body)
+                received.append((time.time(), stream(topic.decode(), message), message))
 
     threading.Thread(target=reader, daemon=True).start()
     deadline = time.time() + 60

@@ -12,6 +12,8 @@ import time
 
 import zmq
 
+from escd_topics import stream
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -41,8 +43,8 @@ def main():
         if not poller.poll(200):
             continue
         topic, body = sock.recv_multipart()
-        topic = topic.decode()
         msg = json.loads(body)
+        topic = stream(topic.decode(), msg)
         last_msg = time.monotonic()
         if topic == "esc.health":
             if not ready:

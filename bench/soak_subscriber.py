@@ -13,6 +13,8 @@ import time
 
 import zmq
 
+from escd_topics import stream
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -44,8 +46,8 @@ def main():
         if not poller.poll(200):
             continue
         topic, body = sock.recv_multipart()
-        topic = topic.decode()
         msg = json.loads(body)
+        topic = stream(topic.decode(), msg)
         last_msg = time.monotonic()
         seq = msg["seq"]
         if topic in last_seq and seq != last_seq[topic] + 1:

@@ -1,9 +1,10 @@
 # What `cmake --install build` puts where (prefix /usr/local by default; DESTDIR= for staging):
-#   bin/                        escd, esc-sub, esc-train, esc-mqtt, esc-web
+#   bin/                        escd, esc-sub, esc-train, esc-mqtt, esc-web, esc-proxy
 #   share/escd/models/          the shipped checkpoints (*.ckpt, *.pt) and their *.json metadata
 #   share/escd/config/          esc-train's model recipes
 #   share/doc/escd/README.md
-#   lib/systemd/system/         escd.service, escd@.service, esc-mqtt.service, esc-web.service
+#   lib/systemd/system/         escd.service, escd@.service, esc-mqtt.service, esc-web.service,
+#                               esc-proxy.service
 #   lib/sysusers.d/escd.conf    the escd system user
 #   /etc/escd/                  escd.toml, esc-mqtt.toml and one <model>.env per escd@ instance; an edited file is
 #                               never overwritten (the shipped one lands next to it as *.dist)
@@ -14,7 +15,7 @@ set(ESCD_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
     "systemd system units, relative to the prefix (systemd also reads /usr/local/lib/systemd/system)")
 set(ESCD_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "sysusers.d files, relative to the prefix")
 
-install(TARGETS escd esc-sub esc-train esc-mqtt esc-web RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS escd esc-sub esc-train esc-mqtt esc-web esc-proxy RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # Checkpoints by glob, so that a renamed (*.pt) or added model ships without touching this file;
 # the training logs and HTML reports stay in the source tree.
@@ -30,7 +31,7 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_
 string(STRIP "${ESCD_UNIT_SANDBOX}" ESCD_UNIT_SANDBOX)
 set(ESCD_BIN_DIR ${CMAKE_INSTALL_FULL_BINDIR})
 set(ESCD_DOC_README ${CMAKE_INSTALL_FULL_DOCDIR}/README.md)
-foreach(unit escd.service escd@.service esc-mqtt.service esc-web.service)
+foreach(unit escd.service escd@.service esc-mqtt.service esc-web.service esc-proxy.service)
   configure_file(${PROJECT_SOURCE_DIR}/systemd/${unit}.in ${PROJECT_BINARY_DIR}/systemd/${unit} @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/systemd/${unit} DESTINATION ${ESCD_SYSTEMD_UNIT_DIR})
 endforeach()

@@ -10,7 +10,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "real-time environmental-sound classificat
 set(CPACK_PACKAGE_DESCRIPTION "escd listens to a microphone and classifies the last five seconds into \
 the 50 ESC-50 classes with state-space sequence models (Mamba, Liquid-S4), publishing over ZeroMQ. \
 Includes esc-sub (a subscriber), esc-mqtt (MQTT and Home Assistant), esc-web (a live view in the browser and \
-Prometheus metrics), esc-train, the shipped checkpoints \
+Prometheus metrics), esc-proxy (many escd through one endpoint), esc-train, the shipped checkpoints \
 and systemd units.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION sound)

@@ -59,6 +59,10 @@ void add_command_line(CLI::App& app, CommandLine& line) {
             "Also publish a small live spectrogram on esc.spectrogram (for esc-web's page)");
   switch_on(app, line, "--fast", "input", "fast", "Files and stdin: as fast as possible (not real time); exit at the end");
   setting<std::string>(app, line, "--pub", "daemon", "pub", "ZeroMQ endpoint to publish on (tcp://127.0.0.1:5556, ipc://...)");
+  setting<std::string>(app, line, "--proxy", "daemon", "proxy",
+                       "Publish by connecting to an esc-proxy at this endpoint (its --publishers) instead of binding --pub");
+  setting<std::string>(app, line, "--source", "daemon", "source",
+                       "This microphone's name, the last part of every topic (default: the host name)");
   setting<double>(app, line, "--hop-ms", "daemon", "hop_ms", "Prediction interval in ms (multiple of 32, at least one frame)");
   setting<int>(app, line, "--threads", "daemon", "threads", "Inference threads");
   setting<std::string>(app, line, "--log-level", "daemon", "log_level", "trace|debug|info|warn|error");
@@ -73,6 +77,8 @@ void add_command_line(CLI::App& app, CommandLine& line) {
                        "escd's CURVE key pair file: encrypt, subscribers need its .pub");
   setting<std::string>(app, line, "--curve-client-keys", "security", "curve_client_keys",
                        "Allowlist of subscriber public keys ([clients] name = \"key\")");
+  setting<std::string>(app, line, "--curve-proxy-key", "security", "curve_proxy_key",
+                       "With --proxy and --curve-server-key: the esc-proxy's CURVE public key file (its NAME.pub)");
   app.add_option("--generate-curve-keypair", line.generate_keypair,
                  "Write a CURVE key pair to FILE (0600) and FILE.pub, then exit");
 }

@@ -13,7 +13,7 @@ std::string monitor_endpoint(const void* socket) {
   return "inproc://escd-connection-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(socket));
 }
 
-constexpr int kEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED |
+constexpr int kEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
@@ -49,6 +49,7 @@ void ConnectionMonitor::run() {
     std::memcpy(&event, header.data(), sizeof event);
     switch (event) {
       case ZMQ_EVENT_ACCEPTED: ++accepted_; break;
+      case ZMQ_EVENT_CONNECTED: ++connected_; break;
       case ZMQ_EVENT_DISCONNECTED: ++closed_; break;
       case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: ++handshakes_; break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: ++auth_failures_; break;
@@ -62,9 +63,10 @@ void ConnectionMonitor::run() {
 }
 
 nlohmann::json ConnectionMonitor::stats() const {
-  const uint64_t accepted = accepted_.load(), closed = closed_.load();
-  return {{"open", accepted >= closed ? accepted - closed : 0},
-          {"accepted", accepted},
+  const uint64_t opened = accepted_.load() + connected_.load(), closed = closed_.load();
+  return {{"open", opened >= closed ? opened - closed : 0},
+          {"accepted", accepted_.load()},
+          {"connected", connected_.load()},
           {"closed", closed},
           {"handshakes", handshakes_.load()},
           {"auth_failures", auth_failures_.load()},

@@ -1,5 +1,5 @@
-// Counts who connects to escd's PUB socket, from libzmq's socket monitor events: connections
-// accepted and closed, handshakes that succeeded, and handshakes that failed (CURVE
+// Counts who connects to a socket (escd's PUB, esc-proxy's two sides), from libzmq's socket monitor
+// events: connections accepted (a bound socket) or made (a connected one) and closed, handshakes that succeeded, and handshakes that failed (CURVE
 // authentication refused, or a peer that does not speak ZMTP). A thread reads the events as they
 // come, so that libzmq's monitor queue never fills however many subscribers come and go.
 //
@@ -28,7 +28,8 @@ class ConnectionMonitor {
   // Stops the thread and the monitor (from the owning thread, before the socket closes).
   ~ConnectionMonitor();
 
-  // Counters so far; "open" = accepted - closed (peers connected right now, authenticated or not).
+  // Counters so far; "open" = accepted + connected - closed (peers connected right now, authenticated
+  // or not).
   nlohmann::json stats() const;
   uint64_t accepted() const { return accepted_.load(); }
   uint64_t closed() const { return closed_.load(); }
@@ -39,7 +40,7 @@ class ConnectionMonitor {
   zmq::socket_t& monitored_;
   std::unique_ptr<zmq::socket_t> events_;  // PAIR connected to the monitor endpoint; used by the thread
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> accepted_{0}, closed_{0}, handshakes_{0}, auth_failures_{0}, protocol_failures_{0},
+  std::atomic<uint64_t> accepted_{0}, connected_{0}, closed_{0}, handshakes_{0}, auth_failures_{0}, protocol_failures_{0},
       accept_failures_{0};
   std::thread thread_;
 };

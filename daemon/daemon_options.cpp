@@ -79,6 +79,8 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
          }},
         {"ensemble", option(&DaemonOptions::ensemble)},
         {"pub", option(&DaemonOptions::pub)},
+        {"proxy", option(&DaemonOptions::proxy)},
+        {"source", option(&DaemonOptions::source)},
         {"send_hwm", option(&DaemonOptions::send_hwm)},
         {"hop_ms", option(&DaemonOptions::hop_ms)},
         {"health_interval_s", option(&DaemonOptions::health_interval_s)},
@@ -124,7 +126,8 @@ const std::map<std::string, std::map<std::string, Setter>>& schema() {
         {"max_files_per_class", recording_option(&RecordingOptions::max_files_per_class)}}},
       {"security",
        {{"curve_server_key", option(&DaemonOptions::curve_server_key)},
-        {"curve_client_keys", option(&DaemonOptions::curve_client_keys)}}},
+        {"curve_client_keys", option(&DaemonOptions::curve_client_keys)},
+        {"curve_proxy_key", option(&DaemonOptions::curve_proxy_key)}}},
       {"models", {}},  // [models.<name>] checkpoint = "..." (handled below)
   };
   return tables;
@@ -215,8 +218,25 @@ void validate(const DaemonOptions& o) {
   for (const std::string& model : o.recordings.models) {
     if (model != "ensemble") require_known_model(model, "recordings.models: '" + model + "'");
   }
-  if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
-    throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");
+  for (const auto& [key, endpoint] : {std::pair<std::string, std::string>{"pub", o.pub}, {"proxy", o.proxy}}) {
+    if (key == "proxy" && endpoint.empty()) continue;
+    if (endpoint.rfind("tcp://", 0) != 0 && endpoint.rfind("ipc://", 0) != 0 && endpoint.rfind("inproc://", 0) != 0) {
+      throw ConfigError(key + ": expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + endpoint + "'");
+    }
+  }
+  if (!is_source_name(o.source)) {
+    throw ConfigError("source: expected 1-64 characters of A-Z a-z 0-9 _ - (it ends every topic name), got '" +
+                      o.source + "'");
+  }
+  if (!o.curve_proxy_key.empty() && (o.proxy.empty() || o.curve_server_key.empty())) {
+    throw ConfigError("curve_proxy_key: needs proxy (the esc-proxy to connect to) and curve_server_key (escd's own key pair)");
+  }
+  if (!o.proxy.empty() && !o.curve_server_key.empty() && o.curve_proxy_key.empty()) {
+    throw ConfigError("curve_server_key with proxy: needs curve_proxy_key too (the esc-proxy's public key, its NAME.pub)");
+  }
+  if (!o.proxy.empty() && !o.curve_client_keys.empty()) {
+    throw ConfigError("curve_client_keys: escd publishing to a proxy admits no subscribers itself; give the allowlist "
+                      "to esc-proxy (--curve-client-keys)");
   }
 }
 

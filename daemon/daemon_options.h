@@ -9,6 +9,7 @@
 
 #include "recording_options.h"
 #include "streaming/event_detector.h"
+#include "topic.h"
 
 namespace escd::daemon {
 
@@ -19,6 +20,8 @@ struct DaemonOptions {
   std::vector<std::string> checkpoints_by_model;  // "name=path" from [models] checkpoint keys
   std::string config_path;          // the file these options came from ("" = none)
   std::string pub = "tcp://127.0.0.1:5556";
+  std::string proxy;                // an esc-proxy's endpoint: connect and publish there instead of binding pub
+  std::string source = default_source_name();  // this microphone's name: the last part of every topic
   int send_hwm = 1000;              // ZeroMQ send high-water mark (messages per subscriber)
   double hop_ms = 500.0;            // prediction interval; rounded to whole 32 ms frames, at least one
   double health_interval_s = 1.0;
@@ -27,6 +30,7 @@ struct DaemonOptions {
   // security ([security] in the config file; README: Security)
   std::string curve_server_key;     // escd's CURVE key pair file ("" = plain ZeroMQ)
   std::string curve_client_keys;    // allowlist of subscriber public keys ("" = any with escd's key)
+  std::string curve_proxy_key;      // with proxy: the esc-proxy's public key file (its NAME.pub)
   // input
   std::string device;               // PortAudio device: index or name substring ("" = default)
   std::string input;                // audio file, or "-" for raw PCM on stdin ("" = microphone)

@@ -3,11 +3,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "escd_subscription.h"
+#include "topic.h"
 
 namespace {
 
@@ -24,8 +27,12 @@ std::string top_line(const nlohmann::json& m) {
   return out;
 }
 
-void print_readable(const std::string& topic, const nlohmann::json& m) {
+// One line per message; with messages from several sources (through an esc-proxy), each line starts
+// with its source's name.
+void print_readable(const std::string& name, const nlohmann::json& m, bool show_source) {
+  const std::string topic = escd::daemon::stream_of(name);
   const double t = m.value("t", 0.0);
+  if (show_source) std::printf("%-12s ", m.value("source", "?").c_str());
   if (topic.rfind("esc.scores.", 0) == 0) {
     const char* state = m.value("warming_up", false) ? "(warming up) " : m.value("background", false) ? "(nothing) " : "";
     std::printf("%8.2fs %-10s %s%s\n", t, m.value("model", "").c_str(), state, top_line(m).c_str());
@@ -54,7 +61,7 @@ void print_readable(const std::string& topic, const nlohmann::json& m) {
                 static_cast<unsigned long long>(in.value("ring_overflows", 0ULL)),
                 static_cast<unsigned long long>(in.value("reconnects", 0ULL)), m.value("cpu_percent", 0.0));
   } else {
-    std::printf("%s %s\n", topic.c_str(), m.dump().c_str());
+    std::printf("%s %s\n", name.c_str(), m.dump().c_str());
   }
   std::fflush(stdout);
 }
@@ -95,7 +102,9 @@ int main(int argc, char** argv) {
   double timeout_s = 0;
   std::string server_key, client_key;
   app.add_option("--connect", endpoint, "escd's endpoint")->capture_default_str();
+  std::vector<std::string> sources;
   app.add_option("--topic", topics, "Topic prefix(es) to subscribe to (default: all)");
+  app.add_option("--source", sources, "Only these sources (escd --source; through an esc-proxy: several microphones)");
   app.add_flag("--json", json, "One JSON line per message: {\"topic\":..., \"message\":...}");
   app.add_option("--count", count, "Exit after this many messages (0: run until interrupted)");
   app.add_option("--timeout", timeout_s, "Exit 1 if no message arrives for this many seconds (0: wait forever)");
@@ -119,6 +128,7 @@ int main(int argc, char** argv) {
 
   int received = 0;
   GapCounter gaps;
+  std::set<std::string> sources_seen;
   auto last_message = std::chrono::steady_clock::now();
   int code = 0;
   while (!g_stop && (count == 0 || received < count)) {
@@ -132,19 +142,24 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    last_message = std::chrono::steady_clock::now();
     const std::string& name = message->topic;
+    // The source is the topic's last part, which a ZeroMQ (prefix) subscription cannot select.
+    const auto topic = escd::daemon::parse_topic(name);
+    const std::string source = topic ? topic->source : "";
+    if (!sources.empty() && std::find(sources.begin(), sources.end(), source) == sources.end()) continue;
+    last_message = std::chrono::steady_clock::now();
     if (message->body.is_discarded()) {
       std::fprintf(stderr, "esc-sub: %s: payload is not JSON\n", name.c_str());
       continue;
     }
     ++received;
     gaps.see(name, message->body);
+    if (!source.empty()) sources_seen.insert(source);
     if (json) {
       std::printf("%s\n", nlohmann::json{{"topic", name}, {"message", message->body}}.dump().c_str());
       std::fflush(stdout);
     } else {
-      print_readable(name, message->body);
+      print_readable(name, message->body, sources_seen.size() > 1 || sources.size() > 1);
     }
   }
   if (gaps.missed() > 0) {

@@ -12,6 +12,7 @@
 #include "endpoint_scope.h"
 #include "escd_subscription.h"
 #include "service_notify.h"
+#include "topic.h"
 #include "web_server.h"
 #include "web_state.h"
 
@@ -46,10 +47,11 @@ std::pair<std::string, int> parse_listen(const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"esc-web: escd live in a browser, and Prometheus metrics"};
   escd::daemon::EscdEndpoint escd{"tcp://127.0.0.1:5556", "", ""};
-  std::string name = "main", listen = "127.0.0.1:8088", log_level = "info";
+  std::string name = "main", listen = "127.0.0.1:8088", log_level = "info", only_source;
   double offline_after_s = 5.0;
   app.add_option("--connect", escd.endpoint, "escd's endpoint (its pub)")->capture_default_str();
   app.add_option("--name", name, "This escd's name on the page and in the metrics' source label")->capture_default_str();
+  app.add_option("--source", only_source, "Through an esc-proxy: show only this source (escd --source)");
   app.add_option("--listen", listen, "HTTP address HOST:PORT (port 0: any free port; not loopback: anyone who can reach it sees what the room hears)")
       ->capture_default_str();
   auto* server_key = app.add_option("--curve-server-key", escd.server_key_file, "escd's CURVE public key file (its NAME.pub)");
@@ -95,7 +97,11 @@ int main(int argc, char** argv) {
   escd::daemon::WatchdogFeeder watchdog;
   while (!g_stop.load()) {
     if (const auto message = escd::daemon::receive_escd_message(socket)) {
-      state.on_message(message->topic, message->body, escd::daemon::WebState::Clock::now());
+      // One page shows one microphone: through a proxy, the others' messages are not its own.
+      const auto topic = escd::daemon::parse_topic(message->topic);
+      if (only_source.empty() || (topic && topic->source == only_source)) {
+        state.on_message(message->topic, message->body, escd::daemon::WebState::Clock::now());
+      }
     }
     state.tick(escd::daemon::WebState::Clock::now());
     watchdog.feed();

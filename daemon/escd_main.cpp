@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
       escd::daemon::read_curve_key_file(options.curve_server_key, /*need_secret=*/true);
     }
     if (!options.curve_client_keys.empty()) escd::daemon::read_curve_client_keys(options.curve_client_keys);
+    if (!options.curve_proxy_key.empty()) escd::daemon::read_curve_key_file(options.curve_proxy_key, /*need_secret=*/false);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;
@@ -98,8 +99,9 @@ int main(int argc, char** argv) {
     // Everything that can fail for good fails before the wait for a microphone: an endpoint that
     // does not bind, a checkpoint that does not load. A wrong setting must end a (systemd) start
     // at once with its reason, not hide behind "waiting for the audio input".
-    escd::daemon::Publisher publisher(options.pub, options.send_hwm,
-                                      {options.curve_server_key, options.curve_client_keys});
+    escd::daemon::Publisher publisher(
+        {options.proxy.empty() ? options.pub : options.proxy, !options.proxy.empty(), options.send_hwm, options.source},
+        {options.curve_server_key, options.curve_client_keys, options.curve_proxy_key});
     escd::daemon::Pipeline pipeline(options, publisher);
     // A microphone that is not there yet is waited for (health says so); SIGTERM ends the wait.
     std::unique_ptr<escd::AudioSource> source =

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "topic.h"
+
 namespace escd::daemon {
 namespace {
 
@@ -83,13 +85,15 @@ std::vector<Publication> SourceBridge::on_message(const std::string& topic, cons
   last_seen_ = now;
   if (!body.is_object()) return out;
   try {
-    if (topic == "esc.health") {
+    const auto parsed = parse_topic(topic);
+    const std::string kind = parsed ? parsed->kind : "";
+    if (kind == "health") {
       on_health(body, out);
-    } else if (topic.rfind("esc.event.", 0) == 0) {
-      on_event(topic.substr(10), body, out);
-    } else if (topic.rfind("esc.scores.", 0) == 0) {
-      on_scores(topic.substr(11), body, now, out);
-    } else if (topic == "esc.level") {
+    } else if (kind == "event") {
+      on_event(parsed->model, body, out);
+    } else if (kind == "scores") {
+      on_scores(parsed->model, body, now, out);
+    } else if (kind == "level") {
       on_level(body, now, out);
     }
   } catch (const Json::exception& e) {

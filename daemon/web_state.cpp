@@ -1,5 +1,6 @@
 #include "web_state.h"
 
+#include "topic.h"
 #include "web_metrics.h"
 
 #include <cmath>
@@ -55,7 +56,8 @@ void WebState::on_message(const std::string& topic, const nlohmann::json& body, 
   }
 }
 
-void WebState::apply(const std::string& topic, const nlohmann::json& body) {
+void WebState::apply(const std::string& name, const nlohmann::json& body) {
+  const std::string topic = stream_of(name);  // the source is the one escd this page shows
   const std::string model = body.value("model", "");
   if (topic.rfind("esc.scores.", 0) == 0) {
     scores_[model] = body;

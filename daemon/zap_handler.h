@@ -1,5 +1,5 @@
-// The ZAP handler (ZeroMQ RFC 27) that makes escd's CURVE client allowlist work: libzmq asks it,
-// over inproc://zeromq.zap.01 in the publisher's context, whether a client that completed the
+// The ZAP handler (ZeroMQ RFC 27) that makes a CURVE client allowlist work (escd's, esc-proxy's two):
+// libzmq asks it, over inproc://zeromq.zap.01 in the socket's context, whether a client that completed the
 // CURVE handshake may connect; it answers 200 for listed public keys and 400 for all others.
 // Written here rather than taken from czmq's zauth because ZAP is per context and escd's sockets
 // live in a cppzmq context, not in czmq's; the protocol is six frames each way.
@@ -21,8 +21,10 @@ namespace escd::daemon {
 class ZapHandler {
  public:
   // Binds the ZAP endpoint in `context` (before any socket that needs it accepts connections) and
-  // starts the thread. `allowed`: Z85 public key -> client name (for the log).
-  ZapHandler(zmq::context_t& context, std::map<std::string, std::string> allowed);
+  // starts the thread. `allowed`: Z85 public key -> client name (for the log). `peers` and `owner`
+  // name both in the log: "subscriber" and "escd", or esc-proxy's "publisher" and "esc-proxy".
+  ZapHandler(zmq::context_t& context, std::map<std::string, std::string> allowed, std::string peers = "subscriber",
+             std::string owner = "escd");
   ~ZapHandler();  // stops and joins the thread
 
   uint64_t accepted() const { return accepted_.load(); }
@@ -32,6 +34,7 @@ class ZapHandler {
   void run();
 
   std::map<std::string, std::string> allowed_;
+  std::string peers_, owner_;
   std::unique_ptr<zmq::socket_t> socket_;  // REP on inproc://zeromq.zap.01; used by the thread only
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0}, denied_{0};

@@ -16,9 +16,9 @@ echo "built $(basename "$deb") ($(du -h "$deb" | cut -f1)) in $(awk -v s="$start
 
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./||' | grep -v '/$' | sort >"$work/files"
 missing=0
-for f in bin/escd bin/esc-sub bin/esc-train bin/esc-mqtt bin/esc-web lib/systemd/system/escd.service \
+for f in bin/escd bin/esc-sub bin/esc-train bin/esc-mqtt bin/esc-web bin/esc-proxy lib/systemd/system/escd.service \
          lib/systemd/system/escd@.service lib/systemd/system/esc-mqtt.service lib/systemd/system/esc-web.service \
-         lib/sysusers.d/escd.conf; do
+         lib/systemd/system/esc-proxy.service lib/sysusers.d/escd.conf; do
   grep -qx "${prefix#/}/$f" "$work/files" || { echo "FAIL: ${prefix#/}/$f is not in the package"; missing=1; }
 done
 for f in $(cd "$src/models" && ls -1 | grep -E '\.(ckpt|pt|json)$'); do

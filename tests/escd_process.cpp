@@ -19,6 +19,7 @@
 #include "model_fixtures.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
+#include "topic.h"
 
 namespace escd::test {
 
@@ -38,7 +39,7 @@ std::vector<int16_t> to_s16(const float* samples, size_t n) {
 }  // namespace
 
 Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd,
-           const std::vector<std::string>& env) {
+           const std::vector<std::string>& env, const std::string& program) {
   // argv and the environment are built before fork(): the child of a multi-threaded process
   // should only call async-signal-safe functions until it execs.
   std::vector<std::string> environment;
@@ -48,7 +49,7 @@ Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, co
     environment.push_back("HOME=" + cwd);
   }
   environment.insert(environment.end(), env.begin(), env.end());
-  std::vector<char*> envp, argv{const_cast<char*>(ESCD_BIN)};
+  std::vector<char*> envp, argv{const_cast<char*>(program.c_str())};
   // glibc's getenv returns the first match: put the overrides first.
   for (auto it = environment.rbegin(); it != environment.rend(); ++it) envp.push_back(it->data());
   envp.push_back(nullptr);
@@ -69,7 +70,7 @@ Escd::Escd(const std::vector<std::string>& args, const std::string& log_path, co
     // runner leaks (ctest's log) would otherwise show up as files escd holds open.
     for (int fd = 3; fd < 1024; ++fd) close(fd);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    execve(ESCD_BIN, argv.data(), envp.data());
+    execve(program.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(in[0]);
@@ -168,7 +169,8 @@ void write_tiny_checkpoint(const std::string& path) {
   save_checkpoint(path, *model, FrontEndConfig{}, names);
 }
 
-Subscriber::Subscriber(const std::string& endpoint, int receive_hwm, const CurveClient* curve)
+Subscriber::Subscriber(const std::string& endpoint, int receive_hwm, const CurveClient* curve,
+                       const std::vector<std::string>& topics)
     : socket_(context_, zmq::socket_type::sub) {
   socket_.set(zmq::sockopt::rcvhwm, receive_hwm);
   socket_.set(zmq::sockopt::linger, 0);
@@ -177,7 +179,7 @@ Subscriber::Subscriber(const std::string& endpoint, int receive_hwm, const Curve
     socket_.set(zmq::sockopt::curve_publickey, curve->public_key);
     socket_.set(zmq::sockopt::curve_secretkey, curve->secret_key);
   }
-  socket_.set(zmq::sockopt::subscribe, "");
+  for (const auto& topic : topics) socket_.set(zmq::sockopt::subscribe, topic);
   socket_.set(zmq::sockopt::rcvtimeo, 100);
   socket_.connect(endpoint);
 }
@@ -190,7 +192,7 @@ std::vector<Message> Subscriber::collect(std::chrono::milliseconds quiet, const 
     if (!socket_.recv(topic)) continue;
     EXPECT_TRUE(topic.more());
     EXPECT_TRUE(socket_.recv(body));
-    out.push_back({topic.to_string(), nlohmann::json::parse(body.to_string())});
+    out.push_back(split_message(topic.to_string(), body.to_string()));
     last = Clock::now();
     if (done && done(out.back())) break;
   }
@@ -205,19 +207,27 @@ std::optional<Message> Subscriber::until(std::chrono::milliseconds timeout,
     if (!socket_.recv(topic)) continue;
     EXPECT_TRUE(topic.more());
     EXPECT_TRUE(socket_.recv(body));
-    Message m{topic.to_string(), nlohmann::json::parse(body.to_string())};
+    Message m = split_message(topic.to_string(), body.to_string());
     if (done(m)) return m;
   }
   return std::nullopt;
 }
 
+Message split_message(const std::string& topic, const std::string& payload) {
+  Message m{daemon::stream_of(topic), nlohmann::json::parse(payload), ""};
+  if (const auto parsed = daemon::parse_topic(topic)) m.source = parsed->source;
+  EXPECT_EQ(m.body.value("source", ""), m.source) << topic << " " << payload;
+  return m;
+}
+
 std::map<std::string, uint64_t> seq_gaps(const std::vector<Message>& messages) {
   std::map<std::string, uint64_t> next, gaps;
   for (const auto& m : messages) {
+    const std::string name = daemon::with_source(m.topic, m.source);
     const uint64_t seq = m.body.at("seq").get<uint64_t>();
-    if (const auto it = next.find(m.topic); it != next.end() && seq > it->second) gaps[m.topic] += seq - it->second;
-    gaps.emplace(m.topic, 0);
-    next[m.topic] = seq + 1;
+    if (const auto it = next.find(name); it != next.end() && seq > it->second) gaps[name] += seq - it->second;
+    gaps.emplace(name, 0);
+    next[name] = seq + 1;
   }
   return gaps;
 }

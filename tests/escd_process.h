@@ -19,11 +19,12 @@ namespace escd::test {
 
 class Escd {
  public:
-  // Starts ESCD_BIN with `args`; stdout and stderr go to `log_path`. A non-empty `cwd` becomes
-  // its working directory (and its TMPDIR and HOME), for tests of where escd writes. `env` adds
-  // NAME=value entries to the inherited environment (NOTIFY_SOCKET for the sd_notify tests).
+  // Starts `program` (escd, or another of its programs such as esc-proxy) with `args`; stdout and
+  // stderr go to `log_path`. A non-empty `cwd` becomes its working directory (and its TMPDIR and
+  // HOME), for tests of where escd writes. `env` adds NAME=value entries to the inherited
+  // environment (NOTIFY_SOCKET for the sd_notify tests).
   Escd(const std::vector<std::string>& args, const std::string& log_path, const std::string& cwd = "",
-       const std::vector<std::string>& env = {});
+       const std::vector<std::string>& env = {}, const std::string& program = ESCD_BIN);
   ~Escd();  // closes stdin and kills escd if it is still running
   Escd(const Escd&) = delete;
   Escd& operator=(const Escd&) = delete;
@@ -59,9 +60,13 @@ RealTimeFeed feed_in_real_time(Escd& escd, const std::vector<float>& samples,
 void write_tiny_checkpoint(const std::string& path);
 
 struct Message {
-  std::string topic;
+  std::string topic;   // without its source: esc.scores.mamba for esc.scores.mamba.<source>
   nlohmann::json body;
+  std::string source;  // the topic's last part (checked to be the body's `source`)
 };
+
+// A received topic and payload as a Message; the topic's source must be the body's.
+Message split_message(const std::string& topic, const std::string& payload);
 
 struct CurveClient {
   std::string server_public;  // escd's public key (Z85)
@@ -70,8 +75,10 @@ struct CurveClient {
 
 class Subscriber {
  public:
-  // Subscribes to everything; `receive_hwm` bounds what ZeroMQ queues for this subscriber.
-  explicit Subscriber(const std::string& endpoint, int receive_hwm = 1000, const CurveClient* curve = nullptr);
+  // Subscribes to `topics` (prefixes; everything by default); `receive_hwm` bounds what ZeroMQ
+  // queues for this subscriber.
+  explicit Subscriber(const std::string& endpoint, int receive_hwm = 1000, const CurveClient* curve = nullptr,
+                      const std::vector<std::string>& topics = {""});
   // Receives until `done` says so or nothing arrives for `quiet`.
   std::vector<Message> collect(std::chrono::milliseconds quiet, const std::function<bool(const Message&)>& done = {});
   // Receives until `done` says so or `timeout` has passed, however busy the stream; the match, if any.
@@ -103,7 +110,8 @@ class EscdFixture : public ::testing::Test {
   std::string endpoint_;
 };
 
-// Topic -> total of the gaps in its `seq` (messages this subscriber lost), over `messages` in order.
+// Topic and source (esc.level.kitchen) -> total of the gaps in its `seq` (messages this subscriber
+// lost), over `messages` in order.
 std::map<std::string, uint64_t> seq_gaps(const std::vector<Message>& messages);
 
 }  // namespace escd::test

@@ -13,10 +13,10 @@ DESTDIR="$dest" cmake --install "$build" >"$dest.log"
 # models/, by the same glob rule the install uses; not its logs or reports.
 expected=$(mktemp)
 {
-  for f in bin/escd bin/esc-sub bin/esc-train bin/esc-mqtt bin/esc-web share/escd/config/mamba.toml \
+  for f in bin/escd bin/esc-sub bin/esc-train bin/esc-mqtt bin/esc-web bin/esc-proxy share/escd/config/mamba.toml \
            share/escd/config/liquid_s4.toml share/doc/escd/README.md lib/systemd/system/escd.service \
            lib/systemd/system/escd@.service lib/systemd/system/esc-mqtt.service lib/systemd/system/esc-web.service \
-           lib/sysusers.d/escd.conf; do
+           lib/systemd/system/esc-proxy.service lib/sysusers.d/escd.conf; do
     echo "${prefix#/}/$f"
   done
   (cd "$src/models" && ls -1 | grep -E '\.(ckpt|pt|json)$' | sed "s|^|${prefix#/}/share/escd/models/|")

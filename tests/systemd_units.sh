@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The installed units (from install_tree.sh's DESTDIR): `systemd-analyze verify` has nothing to say,
-# and the offline security exposure of escd.service, an escd@ instance, esc-mqtt.service and
-# esc-web.service is at most 2.0.
+# and the offline security exposure of escd.service, an escd@ instance, esc-mqtt.service,
+# esc-web.service and esc-proxy.service is at most 2.0.
 # systemd is not PID 1 here, and verify wants ExecStart= to exist: the units are checked as
 # installed, with the prefix rebased into the DESTDIR so that their binaries are the installed ones.
 # Usage: systemd_units.sh BUILD_DIR DESTDIR WORK_DIR [MAX_EXPOSURE]
@@ -11,14 +11,14 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 prefix=${prefix%/}
 units="$dest$prefix/lib/systemd/system"
 rm -rf "$work" && mkdir -p "$work"
-for unit in escd.service escd@.service esc-mqtt.service esc-web.service; do
+for unit in escd.service escd@.service esc-mqtt.service esc-web.service esc-proxy.service; do
   [[ -f "$units/$unit" ]] || { echo "FAIL: $units/$unit is not installed (run install_tree.sh first)"; exit 1; }
   sed "s|$prefix/bin/|$dest$prefix/bin/|g" "$units/$unit" >"$work/$unit"
 done
 cp "$work/escd@.service" "$work/escd@mamba.service"
 
 status=0
-for unit in escd.service escd@mamba.service esc-mqtt.service esc-web.service; do
+for unit in escd.service escd@mamba.service esc-mqtt.service esc-web.service esc-proxy.service; do
   # verify exits 0 on unknown keys and bad values (it only warns): any output is a failure.
   out=$(systemd-analyze verify --man=no "$work/$unit" 2>&1) || true
   if [[ -n "$out" ]]; then

@@ -36,6 +36,7 @@
 #include "models/common/checkpoint.h"
 #include "pulse_test_server.h"
 #include "test_support.h"
+#include "topic.h"
 
 namespace escd {
 namespace {
@@ -130,7 +131,8 @@ class Subscriber {
         ADD_FAILURE() << "a message that is not two frames";
         continue;
       }
-      Message m{topic.to_string(), nlohmann::json::parse(body.to_string()), Clock::now()};
+      // The topic without escd's source name (topic.h): these tests run one escd.
+      Message m{daemon::stream_of(topic.to_string()), nlohmann::json::parse(body.to_string()), Clock::now()};
       seen.push_back(m);
       if (done(m)) return m;
     }
