@@ -218,11 +218,13 @@ void validate(const DaemonOptions& o) {
   for (const std::string& model : o.recordings.models) {
     if (model != "ensemble") require_known_model(model, "recordings.models: '" + model + "'");
   }
-  for (const auto& [key, endpoint] : {std::pair<std::string, std::string>{"pub", o.pub}, {"proxy", o.proxy}}) {
-    if (key == "proxy" && endpoint.empty()) continue;
-    if (endpoint.rfind("tcp://", 0) != 0 && endpoint.rfind("ipc://", 0) != 0 && endpoint.rfind("inproc://", 0) != 0) {
-      throw ConfigError(key + ": expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + endpoint + "'");
-    }
+  if (o.pub.rfind("tcp://", 0) != 0 && o.pub.rfind("ipc://", 0) != 0 && o.pub.rfind("inproc://", 0) != 0) {
+    throw ConfigError("pub: expected a ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.pub + "'");
+  }
+  // An esc-proxy is another process: inproc:// cannot reach it.
+  if (!o.proxy.empty() && o.proxy.rfind("tcp://", 0) != 0 && o.proxy.rfind("ipc://", 0) != 0) {
+    throw ConfigError("proxy: expected the esc-proxy's ZeroMQ endpoint tcp://host:port or ipc://path, got '" + o.proxy +
+                      "'");
   }
   if (!is_source_name(o.source)) {
     throw ConfigError("source: expected 1-64 characters of A-Z a-z 0-9 _ - (it ends every topic name), got '" +

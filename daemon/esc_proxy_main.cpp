@@ -35,9 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--hwm", options.hwm, "Messages queued per peer on each side before ZeroMQ drops for that peer")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--health-interval", options.health_interval_s, "Seconds between esc.proxy messages")
+  app.add_option("--health-interval", options.health_interval_s,
+                 "Seconds between esc.proxy messages (they also feed the service watchdog)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.1, 10.0));
   app.add_option("--curve-server-key", options.server_key,
                  "The proxy's CURVE key pair file (escd --generate-curve-keypair): both sides encrypted");
   app.add_option("--curve-publisher-keys", options.publisher_keys,
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   for (int sig : {SIGTERM, SIGINT}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<escd::daemon::MessageProxy> proxy;
   try {
@@ -69,12 +71,18 @@ int main(int argc, char** argv) {
   const auto interval = std::chrono::duration<double>(options.health_interval_s);
   auto next_health = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
-    if (std::chrono::steady_clock::now() >= next_health) {
-      next_health += std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
+    if (!proxy->forwarding() && !g_stop.load()) {
+      spdlog::error("the forwarder stopped; exiting so that the service restarts");
+      return 1;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_health) {
+      // From now, not from the missed time: after a stall, no burst of back-to-back reports.
+      next_health = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
       const auto health = proxy->publish_health();
       if (!health) {
         // The watchdog is not fed: systemd restarts a proxy whose forwarder hangs.
-        spdlog::error("the forwarder did not answer within 1 s");
+        if (!g_stop.load()) spdlog::error("the forwarder did not answer within 1 s");
         continue;
       }
       escd::daemon::notify_status(

@@ -113,6 +113,13 @@ int main(int argc, char** argv) {
   server_opt->needs(client_opt);
   client_opt->needs(server_opt);
   CLI11_PARSE(app, argc, argv);
+  for (const auto& source : sources) {
+    if (!escd::daemon::is_source_name(source)) {
+      std::fprintf(stderr, "esc-sub: --source: expected escd's --source (1-64 of A-Z a-z 0-9 _ -), got '%s'\n",
+                   source.c_str());
+      return 2;
+    }
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 

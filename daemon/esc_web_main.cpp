@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 
 #include "endpoint_scope.h"
 #include "escd_subscription.h"
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (!only_source.empty() && !escd::daemon::is_source_name(only_source)) {
+    std::fprintf(stderr, "esc-web: --source: expected escd's --source (1-64 of A-Z a-z 0-9 _ -), got '%s'\n",
+                 only_source.c_str());
+    return 2;
+  }
   spdlog::set_default_logger(spdlog::stderr_color_mt("esc-web"));
   spdlog::set_level(spdlog::level::from_str(log_level));
 

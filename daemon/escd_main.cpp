@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     // Everything that can fail for good fails before the wait for a microphone: an endpoint that
     // does not bind, a checkpoint that does not load. A wrong setting must end a (systemd) start
     // at once with its reason, not hide behind "waiting for the audio input".
+    if (!options.proxy.empty()) spdlog::info("publishing to the proxy {}: pub ({}) is not bound", options.proxy, options.pub);
     escd::daemon::Publisher publisher(
         {options.proxy.empty() ? options.pub : options.proxy, !options.proxy.empty(), options.send_hwm, options.source},
         {options.curve_server_key, options.curve_client_keys, options.curve_proxy_key});

@@ -1,8 +1,11 @@
 #include "message_proxy.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <zmq.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -36,7 +39,7 @@ std::unique_ptr<ZapHandler> secure(zmq::context_t& context, zmq::socket_t& socke
   }
   auto allowed = read_curve_client_keys(allowlist_file);
   spdlog::info("CURVE: {} {} key(s) allowed from {}", allowed.size(), peers, allowlist_file);
-  return std::make_unique<ZapHandler>(context, std::move(allowed), peers, "esc-proxy");
+  return std::make_unique<ZapHandler>(context, std::move(allowed), peers, "esc-proxy", peers == "publisher" ? "publisher" : "client");
 }
 
 std::string bind_side(zmq::socket_t& socket, const std::string& endpoint, const std::string& what) {
@@ -103,10 +106,15 @@ MessageProxy::MessageProxy(const ProxyOptions& options)
   control_->set(zmq::sockopt::linger, 0);
   control_->connect(kControlEndpoint);
   forwarder_ = std::thread([this] {
+    // Signals are the owner's loop's: one landing here would end zmq_proxy_steerable with EINTR.
+    sigset_t signals;
+    sigfillset(&signals);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     // Returns on TERMINATE (from the destructor); the sockets are the forwarder's until then.
     if (zmq_proxy_steerable(xsub_->handle(), xpub_->handle(), nullptr, steer_->handle()) != 0) {
       spdlog::error("the forwarder stopped: {}", zmq_strerror(zmq_errno()));
     }
+    forwarding_ = false;
   });
   spdlog::info("esc-proxy '{}': escd instances publish to {}, subscribers connect to {}", options_.name,
                publishers_endpoint_, subscribers_endpoint_);
@@ -114,26 +122,34 @@ MessageProxy::MessageProxy(const ProxyOptions& options)
 
 MessageProxy::~MessageProxy() {
   if (forwarder_.joinable()) {
-    control_->send(zmq::str_buffer("TERMINATE"), zmq::send_flags::none);
+    // A forwarder that already returned reads nothing; one that is stuck is systemd's to kill.
+    if (forwarding_.load()) (void)control_->send(zmq::str_buffer("TERMINATE"), zmq::send_flags::dontwait);
     forwarder_.join();
   }
 }
 
 std::optional<ProxyTraffic> MessageProxy::traffic(std::chrono::milliseconds timeout) {
-  // A reply that came after an earlier call gave up would be read as this one's: drop it first.
-  for (zmq::message_t stale; control_->recv(stale, zmq::recv_flags::dontwait);) {
-  }
-  control_->send(zmq::str_buffer("STATISTICS"), zmq::send_flags::none);
-  // Eight counters: messages and bytes in and out of the escd side, then of the subscribers' side.
-  control_->set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+  if (!forwarding_.load()) return std::nullopt;
   std::vector<uint64_t> counters;
-  for (zmq::message_t frame; counters.size() < 8;) {
-    if (!control_->recv(frame)) return std::nullopt;
-    if (frame.size() != sizeof(uint64_t)) return std::nullopt;
-    uint64_t value = 0;
-    std::memcpy(&value, frame.data(), sizeof value);
-    counters.push_back(value);
-    if (!frame.more()) break;
+  try {
+    // A reply that came after an earlier call gave up would be read as this one's: drop it first.
+    for (zmq::message_t stale; control_->recv(stale, zmq::recv_flags::dontwait);) {
+    }
+    // Never blocks: requests a stuck forwarder leaves unread must not fill the pipe and hang us.
+    if (!control_->send(zmq::str_buffer("STATISTICS"), zmq::send_flags::dontwait)) return std::nullopt;
+    // Eight counters: messages and bytes in and out of the escd side, then of the subscribers' side.
+    control_->set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+    for (zmq::message_t frame; counters.size() < 8;) {
+      if (!control_->recv(frame)) return std::nullopt;
+      if (frame.size() != sizeof(uint64_t)) return std::nullopt;
+      uint64_t value = 0;
+      std::memcpy(&value, frame.data(), sizeof value);
+      counters.push_back(value);
+      if (!frame.more()) break;
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    return std::nullopt;  // a signal (SIGTERM) while waiting: the owner's loop looks at why
   }
   if (counters.size() != 8) return std::nullopt;
   return ProxyTraffic{counters[0], counters[1], counters[4]};

@@ -9,6 +9,7 @@
 // publisher on the XSUB side, so it reaches subscribers like any escd's messages.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,18 +28,19 @@ class ConnectionMonitor;
 class ZapHandler;
 
 struct ProxyOptions {
-  std::string publishers = "tcp://127.0.0.1:5559";   // escd --proxy connects here (XSUB)
-  std::string subscribers = "tcp://127.0.0.1:5560";  // esc-sub, esc-web, esc-mqtt connect here (XPUB)
+  std::string publishers = "tcp://127.0.0.1:5565";   // escd --proxy connects here (XSUB)
+  std::string subscribers = "tcp://127.0.0.1:5566";  // esc-sub, esc-web, esc-mqtt connect here (XPUB)
   std::string name;                                   // the proxy's own source name (topic.h)
   int hwm = 10000;                                    // messages queued per peer on each side
-  double health_interval_s = 1.0;
+  double health_interval_s = 1.0;                     // 0.1 .. 10 (the watchdog is fed with it)
   std::string server_key;       // the proxy's CURVE key pair ("" = no CURVE)
   std::string publisher_keys;   // allowlist of escd public keys ("" = any that knows the proxy's key)
   std::string subscriber_keys;  // allowlist of subscriber public keys ("" = any that knows the proxy's key)
 };
 
-// Forwarded traffic as the proxy counts it (zmq_proxy_steerable's STATISTICS): messages and bytes
-// from escd to subscribers, and subscriptions going the other way.
+// Forwarded traffic as the proxy counts it (zmq_proxy_steerable's STATISTICS, which libzmq 4.3.4
+// counts per message, not per frame): messages and bytes from escd to subscribers, the proxy's own
+// health included, and subscriptions going the other way.
 struct ProxyTraffic {
   uint64_t messages = 0, bytes = 0;  // escd -> subscribers
   uint64_t subscriptions = 0;        // subscribers -> escd (subscribe and unsubscribe messages)
@@ -51,6 +53,8 @@ class MessageProxy {
   explicit MessageProxy(const ProxyOptions& options);
   ~MessageProxy();  // stops forwarding and joins its thread
 
+  // False once the forwarding thread has returned (it only does on an error): the owner must stop.
+  bool forwarding() const { return forwarding_.load(); }
   const std::string& publishers_endpoint() const { return publishers_endpoint_; }
   const std::string& subscribers_endpoint() const { return subscribers_endpoint_; }
 
@@ -72,6 +76,7 @@ class MessageProxy {
   std::unique_ptr<zmq::socket_t> control_, steer_;  // PAIR: steer_ is the forwarder's end, control_ ours
   std::unique_ptr<zmq::socket_t> health_socket_;    // PUB into the XSUB over inproc
   std::thread forwarder_;
+  std::atomic<bool> forwarding_{true};
   std::chrono::steady_clock::time_point started_, last_health_;
   ProxyTraffic last_traffic_;
   uint64_t health_seq_ = 0;

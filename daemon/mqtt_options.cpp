@@ -11,6 +11,7 @@
 #include <set>
 
 #include "mqtt_discovery.h"
+#include "topic.h"
 #include "util/toml_json.h"
 
 namespace escd::daemon {
@@ -142,6 +143,7 @@ MqttSource read_source(const Json& table, const std::string& where) {
   r.text("endpoint", s.escd.endpoint);
   r.text("curve_server_key", s.escd.server_key_file);
   r.text("curve_client_key", s.escd.client_key_file);
+  r.text("source", s.source);
   r.finish();
   if (s.name.empty()) r.fail("name", "a name for this escd ([A-Za-z0-9_-])", Json(s.name));
   if (s.escd.endpoint.empty()) r.fail("endpoint", "escd's endpoint, e.g. tcp://127.0.0.1:5556", Json(s.escd.endpoint));
@@ -255,6 +257,9 @@ void validate(const MqttBridgeOptions& o) {
     if (const auto [it, added] = nodes.emplace(node, s.name); !added) {
       throw ConfigError("[[escd]] name: '" + it->second + "' and '" + s.name + "' are the same Home Assistant node '" +
                         node + "' (ids and discovery topics): rename one");
+    }
+    if (!s.source.empty() && !is_source_name(s.source)) {
+      throw ConfigError(where + " source: expected escd's --source (1-64 of A-Z a-z 0-9 _ -), got '" + s.source + "'");
     }
     const std::string& e = s.escd.endpoint;
     if (e.rfind("tcp://", 0) != 0 && e.rfind("ipc://", 0) != 0) {

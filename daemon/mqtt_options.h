@@ -42,6 +42,7 @@ struct MqttSource {
   std::string name;         // [A-Za-z0-9_-]: topics, unique ids
   std::string device_name;  // shown in Home Assistant ("" = "escd <name>")
   EscdEndpoint escd;
+  std::string source;       // through an esc-proxy: this escd's --source ("" = every message at the endpoint)
 };
 
 struct MqttBridgeOptions {
@@ -54,7 +55,7 @@ struct MqttBridgeOptions {
   double level_interval_s = 5;       // at most one level message per this many seconds (0: every hop)
   double top_interval_s = 1;         // the same for the top label, except that a new label goes at once
   std::string log_level = "info";
-  std::vector<MqttSource> sources = {{"main", "", {"tcp://127.0.0.1:5556", "", ""}}};
+  std::vector<MqttSource> sources = {{"main", "", {"tcp://127.0.0.1:5556", "", ""}, ""}};
 };
 
 // Applies a config file's tables over `options` (keys it does not mention keep their values).

@@ -82,10 +82,13 @@ Publication SourceBridge::availability() const {
 
 std::vector<Publication> SourceBridge::on_message(const std::string& topic, const Json& body, Clock::time_point now) {
   std::vector<Publication> out;
+  const auto parsed = parse_topic(topic);
+  // Through an esc-proxy the stream carries every microphone and the proxy's own health: this
+  // device is the one escd named by `source`.
+  if (parsed && (parsed->kind == "proxy" || (!source_.source.empty() && parsed->source != source_.source))) return out;
   last_seen_ = now;
   if (!body.is_object()) return out;
   try {
-    const auto parsed = parse_topic(topic);
     const std::string kind = parsed ? parsed->kind : "";
     if (kind == "health") {
       on_health(body, out);

@@ -1,6 +1,8 @@
 // escd's ZeroMQ topic names: esc.<kind>[.<model>].<source>, e.g. esc.scores.mamba.kitchen or
 // esc.level.kitchen. The source (the name of the microphone's escd) comes last, so a subscription,
-// which is a prefix, to esc.scores.mamba matches every source and esc.scores.mamba.kitchen one.
+// which is a prefix, to esc.scores.mamba matches every source. A prefix cannot pick one source
+// exactly (esc.level.kitchen also matches kitchen-2): subscribers compare the parsed source
+// (esc-sub --source, esc-web --source, esc-mqtt's source).
 // Kinds with a model: scores, event, recording; without: level, health, spectrogram, and proxy (an
 // esc-proxy's own health, its source being the proxy's name).
 #pragma once

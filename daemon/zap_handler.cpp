@@ -24,8 +24,12 @@ std::string z85(const zmq::message_t& binary_key) {
 }  // namespace
 
 ZapHandler::ZapHandler(zmq::context_t& context, std::map<std::string, std::string> allowed, std::string peers,
-                       std::string owner)
-    : allowed_(std::move(allowed)), peers_(std::move(peers)), owner_(std::move(owner)), socket_(std::make_unique<zmq::socket_t>(context, zmq::socket_type::rep)) {
+                       std::string owner, std::string list)
+    : allowed_(std::move(allowed)),
+      peers_(std::move(peers)),
+      owner_(std::move(owner)),
+      list_(std::move(list)),
+      socket_(std::make_unique<zmq::socket_t>(context, zmq::socket_type::rep)) {
   socket_->set(zmq::sockopt::linger, 0);
   socket_->bind("inproc://zeromq.zap.01");
   thread_ = std::thread([this] { run(); });
@@ -46,7 +50,7 @@ void ZapHandler::run() {
     const bool well_formed = request.size() >= 6 && request[0].to_string_view() == "1.0";
     const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
     const std::string address = request.size() > 3 ? request[3].to_string() : "?";
-    std::string status = "400", text = "not in " + owner_ + "'s CURVE client allowlist", user;
+    std::string status = "400", text = "not in " + owner_ + "'s CURVE " + list_ + " allowlist", user;
     if (!well_formed) {
       status = "500";
       text = "malformed ZAP request";
@@ -57,7 +61,7 @@ void ZapHandler::run() {
         text = "OK";
         user = it->second;
       } else {
-        text = "CURVE public key " + key + " is not in " + owner_ + "'s client allowlist";
+        text = "CURVE public key " + key + " is not in " + owner_ + "'s " + list_ + " allowlist";
       }
     } else {
       text = "mechanism " + request[5].to_string() + " is not allowed (CURVE only)";

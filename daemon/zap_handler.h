@@ -21,10 +21,11 @@ namespace escd::daemon {
 class ZapHandler {
  public:
   // Binds the ZAP endpoint in `context` (before any socket that needs it accepts connections) and
-  // starts the thread. `allowed`: Z85 public key -> client name (for the log). `peers` and `owner`
-  // name both in the log: "subscriber" and "escd", or esc-proxy's "publisher" and "esc-proxy".
+  // starts the thread. `allowed`: Z85 public key -> client name (for the log). `peers`, `owner`
+  // and `list` name them in the log: a "subscriber" not in "escd"'s "client" allowlist, or a
+  // "publisher" not in "esc-proxy"'s "publisher" allowlist.
   ZapHandler(zmq::context_t& context, std::map<std::string, std::string> allowed, std::string peers = "subscriber",
-             std::string owner = "escd");
+             std::string owner = "escd", std::string list = "client");
   ~ZapHandler();  // stops and joins the thread
 
   uint64_t accepted() const { return accepted_.load(); }
@@ -34,7 +35,7 @@ class ZapHandler {
   void run();
 
   std::map<std::string, std::string> allowed_;
-  std::string peers_, owner_;
+  std::string peers_, owner_, list_;
   std::unique_ptr<zmq::socket_t> socket_;  // REP on inproc://zeromq.zap.01; used by the thread only
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0}, denied_{0};

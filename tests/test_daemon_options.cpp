@@ -79,15 +79,17 @@ TEST(DaemonOptions, MistakesAreNamed) {
 // A source name ends every topic; publishing through a proxy takes the proxy's key, and leaves the
 // subscriber allowlist to the proxy.
 TEST(DaemonOptions, SourceAndProxyMistakesAreNamed) {
-  EXPECT_EQ(error_of("[daemon]\nsource = \"kitchen-1\"\nproxy = \"tcp://10.0.0.2:5559\"\n"), "no error");
+  EXPECT_EQ(error_of("[daemon]\nsource = \"kitchen-1\"\nproxy = \"tcp://10.0.0.2:5565\"\n"), "no error");
   EXPECT_NE(error_of("[daemon]\nsource = \"kitchen.left\"\n").find("source: expected 1-64 characters"), std::string::npos);
   EXPECT_NE(error_of("[daemon]\nsource = \"\"\n").find("source: expected"), std::string::npos);
-  EXPECT_NE(error_of("[daemon]\nproxy = \"10.0.0.2:5559\"\n").find("proxy: expected a ZeroMQ endpoint"), std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nproxy = \"10.0.0.2:5565\"\n").find("proxy: expected the esc-proxy's ZeroMQ endpoint"),
+            std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nproxy = \"inproc://x\"\n").find("proxy: expected"), std::string::npos);
   EXPECT_NE(error_of("[security]\ncurve_proxy_key = \"p.pub\"\n").find("curve_proxy_key: needs proxy"), std::string::npos);
-  EXPECT_NE(error_of("[daemon]\nproxy = \"tcp://10.0.0.2:5559\"\n[security]\ncurve_server_key = \"e.key\"\n")
+  EXPECT_NE(error_of("[daemon]\nproxy = \"tcp://10.0.0.2:5565\"\n[security]\ncurve_server_key = \"e.key\"\n")
                 .find("needs curve_proxy_key"),
             std::string::npos);
-  EXPECT_NE(error_of("[daemon]\nproxy = \"tcp://10.0.0.2:5559\"\n[security]\ncurve_server_key = \"e.key\"\n"
+  EXPECT_NE(error_of("[daemon]\nproxy = \"tcp://10.0.0.2:5565\"\n[security]\ncurve_server_key = \"e.key\"\n"
                      "curve_proxy_key = \"p.pub\"\ncurve_client_keys = \"c.toml\"\n")
                 .find("give the allowlist to esc-proxy"),
             std::string::npos);

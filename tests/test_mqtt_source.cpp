@@ -41,7 +41,7 @@ class SourceBridgeTest : public ::testing::Test {
     options_.top_interval_s = 1;
     options_.level_interval_s = 5;
   }
-  SourceBridge make() { return SourceBridge({"kitchen", "", {"tcp://127.0.0.1:5556", "", ""}}, options_, "0.1.0"); }
+  SourceBridge make() { return SourceBridge({"kitchen", "", {"tcp://127.0.0.1:5556", "", ""}, ""}, options_, "0.1.0"); }
 
   MqttBridgeOptions options_;
   Clock::time_point t0_ = Clock::now();
@@ -66,6 +66,21 @@ TEST_F(SourceBridgeTest, TheFirstHealthPublishesDiscoveryThenEveryClassOffThenOn
   EXPECT_TRUE(b.online());
   // The same health again: nothing new.
   EXPECT_TRUE(b.on_message("esc.health", health(2.0), t0_ + 1s).empty());
+}
+
+// Through an esc-proxy one endpoint carries every microphone: a device takes only its own source's
+// messages, and never the proxy's own health.
+TEST_F(SourceBridgeTest, ThroughAProxyOnlyItsOwnSourceCounts) {
+  SourceBridge b({"kitchen", "", {"tcp://127.0.0.1:5566", "", ""}, "kitchen"}, options_, "0.1.0");
+  EXPECT_TRUE(b.on_message("esc.health.hall", health(1.0), t0_).empty());
+  EXPECT_TRUE(b.on_message("esc.proxy.gateway", {{"messages", 10}}, t0_).empty());
+  EXPECT_FALSE(b.online());
+  EXPECT_FALSE(b.on_message("esc.health.kitchen", health(1.0), t0_).empty());
+  EXPECT_TRUE(b.online());
+  // The proxy's messages do not keep a silent escd online.
+  b.on_message("esc.proxy.gateway", {{"messages", 20}}, t0_ + 6s);
+  b.on_tick(t0_ + 6s);
+  EXPECT_FALSE(b.online());
 }
 
 TEST_F(SourceBridgeTest, AnEventIsForwardedAndTurnsItsClassOnThenOff) {

@@ -74,10 +74,18 @@ TEST_F(ProxyTest, ThreeSourcesReachTwoSubscribersEachSourceWithAnUnbrokenSeq) {
   std::vector<std::unique_ptr<Escd>> escds;
   for (const auto& source : sources) escds.push_back(start_escd(source));
   std::vector<std::thread> feeds;
-  const std::vector<float> audio = test::analytic_signal(6.0, 16000);
+  const std::vector<float> audio = test::analytic_signal(8.0, 16000);
   for (auto& escd : escds) feeds.emplace_back([&escd, &audio] { test::feed_in_real_time(*escd, audio); });
-  const auto until = Clock::now() + 9s;
-  const auto seen = everything.collect(5s, [&](const Message&) { return Clock::now() > until; });
+  // The clock starts once every escd is heard (each loads libtorch first, on a busy machine).
+  std::set<std::string> heard;
+  auto seen = everything.collect(30s, [&](const Message& m) {
+    if (m.topic == "esc.health") heard.insert(m.source);
+    return heard.size() == sources.size();
+  });
+  ASSERT_EQ(heard.size(), sources.size()) << logs();
+  const auto until = Clock::now() + 5s;
+  const auto more = everything.collect(5s, [&](const Message&) { return Clock::now() > until; });
+  seen.insert(seen.end(), more.begin(), more.end());
   for (auto& feed : feeds) feed.join();
 
   std::map<std::string, std::map<std::string, int>> count;  // source -> topic -> messages
@@ -118,7 +126,7 @@ TEST_F(ProxyTest, ThreeSourcesReachTwoSubscribersEachSourceWithAnUnbrokenSeq) {
 TEST_F(ProxyTest, ARestartedProxyIsRejoinedByEscdAndSubscriberWithSeqOnlyGoingForward) {
   auto proxy = start_proxy();
   const auto escd = start_escd("kitchen");
-  std::thread feed([&escd] { test::feed_in_real_time(*escd, test::analytic_signal(9.0, 16000)); });
+  std::thread feed([&escd] { test::feed_in_real_time(*escd, test::analytic_signal(14.0, 16000)); });
   Subscriber sub(subscribers_);
   const auto before = sub.until(30s, [](const Message& m) { return is_health_of(m, "kitchen"); });
   ASSERT_TRUE(before) << logs();
@@ -129,7 +137,8 @@ TEST_F(ProxyTest, ARestartedProxyIsRejoinedByEscdAndSubscriberWithSeqOnlyGoingFo
   const double restarted_wall =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   proxy = start_proxy();
-  const auto until = Clock::now() + 4s;
+  // escd retries with backoff (up to 1.6 s by then): 6 s leaves room for several health reports.
+  const auto until = Clock::now() + 6s;
   const auto seen = sub.collect(5s, [&](const Message&) { return Clock::now() > until; });
   feed.join();
 
@@ -190,8 +199,18 @@ TEST_F(ProxyTest, WithCurveOnlyListedEscdPublishAndOnlyListedSubscribersReceive)
   EXPECT_GE(proxy_health->body["subscribers"]["allowlist"]["refused"].get<int>(), 1) << proxy_health->body.dump();
   EXPECT_TRUE(refused.collect(1s).empty()) << "an unlisted subscriber key receives nothing";
   EXPECT_TRUE(plain.collect(1s).empty()) << "a subscriber without CURVE receives nothing";
-  EXPECT_NE(test::read_text(dir_.path("proxy.log")).find("not in esc-proxy's client allowlist"), std::string::npos)
-      << logs();
+  const std::string proxy_log = test::read_text(dir_.path("proxy.log"));
+  EXPECT_NE(proxy_log.find("is not in esc-proxy's publisher allowlist"), std::string::npos) << logs();
+  EXPECT_NE(proxy_log.find("is not in esc-proxy's client allowlist"), std::string::npos) << logs();
+}
+
+TEST_F(ProxyTest, SigtermStopsItCleanly) {
+  const auto proxy = start_proxy();
+  Subscriber sub(subscribers_);
+  ASSERT_TRUE(sub.until(30s, [](const Message& m) { return m.topic == "esc.proxy"; })) << logs();
+  proxy->signal(SIGTERM);
+  EXPECT_EQ(proxy->wait(10s), 0) << logs();
+  EXPECT_NE(test::read_text(dir_.path("proxy.log")).find("stopping"), std::string::npos);
 }
 
 TEST_F(ProxyTest, MistakesAreRefusedAtStartWithTheirReason) {
