@@ -96,8 +96,10 @@ def main():
     base_ckpt = os.path.join(a.work, f"{a.model}-known40", "best.ckpt")
 
     table = []
-    rng = random.Random(a.seed)
     for k in [int(s) for s in a.shots.split(",")]:
+        # Seeded per k: a row's clips do not depend on which other k were asked for (runs of
+        # different --shots can share the work directory).
+        rng = random.Random(f"{a.seed}-{k}")
         chosen = []
         for c in new_classes:
             pool = [r for r in new if r["category"] == c and r["fold"] != "5"]

@@ -1,12 +1,12 @@
 // esc-sub: subscribes to escd and prints what it publishes: a readable live view, or JSON lines.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <algorithm>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <zmq.hpp>
 
 #include "escd_subscription.h"
