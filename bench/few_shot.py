@@ -2,13 +2,14 @@
 """Learning new sounds from a few clips (issue "Your own sounds"), measured on ESC-50 (standard library only).
 
   bench/few_shot.py [--model mamba] [--work DIR] [--shots 5,10,20] [--steps 200] [--threads 1]
-                    [--build DIR] [--out bench/results/few_shot.json]
+                    [--base-epochs N] [--build DIR] [--out bench/results/few_shot.json]
 
 ESC-50's classes are split into 40 "known" and the ten ESC-10 classes as "new" (the esc10 column of
 meta/esc50.csv). The model is first trained on the 40 known classes with its recipe (folds 1-3,
-validation fold 4), through the CSV dataset reader as a user's own data would be. Then for each k,
-k clips of every new class are drawn (seeded) from folds 1-4 and the new classes are learnt three
-ways, each for the same number of optimiser steps (--steps, batch 16, no validation, last epoch):
+validation fold 4; --base-epochs shortens it), through the CSV dataset reader as a user's own data
+would be. Then for each k, k clips of every new class are drawn (seeded per k) from folds 1-4 and
+the new classes are learnt three ways, each for the same number of optimiser steps (--steps,
+batch 16, no validation, last epoch):
   transfer         fit --init <the 40-class model>            (backbone fine-tuned, new head)
   transfer_frozen  fit --init <the 40-class model> --freeze-backbone
   scratch          fit --model <model>                        (the recipe, from random weights)
@@ -76,6 +77,7 @@ def main():
     p.add_argument("--shots", default="5,10,20")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--base-epochs", type=int, default=0, help="epochs of the 40-class base (0: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "few_shot.json"))
@@ -92,7 +94,10 @@ def main():
 
     known_csv = os.path.join(a.work, "known40.csv")
     write_csv(known_csv, [(r["path"], r["category"], r["fold"]) for r in known])
-    base = fit(train, a.work, f"{a.model}-known40", ["--model", a.model, "--data", known_csv], a.threads)
+    base_args = ["--model", a.model, "--data", known_csv]
+    if a.base_epochs > 0:
+        base_args += ["--epochs", str(a.base_epochs)]
+    base = fit(train, a.work, f"{a.model}-known40", base_args, a.threads)
     base_ckpt = os.path.join(a.work, f"{a.model}-known40", "best.ckpt")
 
     table = []
@@ -129,7 +134,8 @@ def main():
         "model": a.model,
         "known_classes": sorted({r["category"] for r in known}),
         "new_classes": new_classes,
-        "base": {"val_accuracy": base["val_accuracy"], "test_accuracy_known40": base["test_accuracy"],
+        "base": {"epochs": base.get("epochs"), "val_accuracy": base["val_accuracy"],
+                 "test_accuracy_known40": base["test_accuracy"],
                  "training_minutes": round(base["training_wall_seconds"] / 60, 2), "threads": a.threads,
                  "train_config": base.get("train_config")},
         "steps": a.steps,
