@@ -32,6 +32,9 @@ Publisher::Publisher(const PublisherEndpoint& where, const PublisherSecurity& se
       connected_to_proxy_(where.connect),
       curve_(!security.server_key_file.empty()),
       context_(std::make_unique<zmq::context_t>(1)) {
+  if (connected_to_proxy_ && !security.client_keys_file.empty()) {
+    throw std::runtime_error("--curve-client-keys with --proxy: the esc-proxy's allowlist decides who subscribes");
+  }
   CurveKeypair own;
   if (curve_) {
     require_curve_support("--curve-server-key");
@@ -41,16 +44,13 @@ Publisher::Publisher(const PublisherEndpoint& where, const PublisherSecurity& se
     }
     // The handler must be bound before the socket accepts anyone: without one, libzmq lets every
     // client that knows the server key in.
-    if (!security.client_keys_file.empty() && !connected_to_proxy_) {
+    if (!security.client_keys_file.empty()) {
       auto allowed = read_curve_client_keys(security.client_keys_file);
       spdlog::info("CURVE: {} subscriber key(s) allowed from {}", allowed.size(), security.client_keys_file);
       zap_ = std::make_unique<ZapHandler>(*context_, std::move(allowed));
     }
   } else if (!security.client_keys_file.empty()) {
     throw std::runtime_error("--curve-client-keys needs --curve-server-key (escd's own key pair)");
-  }
-  if (connected_to_proxy_ && !security.client_keys_file.empty()) {
-    throw std::runtime_error("--curve-client-keys with --proxy: the esc-proxy's allowlist decides who subscribes");
   }
   socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pub);
   socket_->set(zmq::sockopt::sndhwm, where.send_hwm);
