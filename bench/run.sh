@@ -104,6 +104,9 @@ fi
 cat "$TMP/table.md"
 
 if [[ -n $RESULTS ]]; then
+  # Sections other benchmarks keep in the file, between their <!-- bench/NAME.sh --> markers.
+  KEPT=""
+  if [[ -f $RESULTS ]]; then KEPT="$(sed -n '/^<!-- bench\/[a-z_]*\.sh -->$/,/^<!-- end bench\/[a-z_]*\.sh -->$/p' "$RESULTS")"; fi
   {
     echo "# Benchmarks: escd vs PyTorch reference implementations"
     echo
@@ -112,6 +115,7 @@ if [[ -n $RESULTS ]]; then
     echo "$(cut -d' ' -f1-3 /proc/loadavg) after (the machine was shared; both sides ran back to back under the same load)."
     echo
     cat "$TMP/table.md"
+    if [[ -n $KEPT ]]; then echo; echo "$KEPT"; fi
   } > "$RESULTS.tmp"
   mv "$RESULTS.tmp" "$RESULTS"
   echo "wrote $RESULTS" >&2

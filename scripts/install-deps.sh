@@ -11,6 +11,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   # core libraries
   libtorch-dev libopenblas0-pthread  # OpenBLAS: Debian's libtorch otherwise runs the reference BLAS
+  libgloo-dev  # esc-train fit across processes and machines: c10d's Gloo process group
   libsndfile1-dev libsamplerate0-dev libfftw3-dev libcsv-dev
   portaudio19-dev libzmq3-dev cppzmq-dev
   libasound2-dev libjack-jackd2-dev  # ALSA and JACK: escd sends their messages to its log

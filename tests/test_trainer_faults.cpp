@@ -19,6 +19,7 @@
 #include "child_process.h"
 #include "models/common/checkpoint.h"
 #include "test_support.h"
+#include "two_class_dataset.h"
 
 namespace escd {
 namespace {
@@ -28,31 +29,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kEpochs = 6;
-
-// An ESC-50-shaped directory holding only classes 0 and 1 (80 clips: symlinks to the real audio).
-void make_two_class_dataset(const std::string& root) {
-  fs::create_directories(root + "/meta");
-  fs::create_directories(root + "/audio");
-  std::ifstream in(test::esc50_dir() + "/meta/esc50.csv");
-  std::ofstream out(root + "/meta/esc50.csv");
-  std::string line;
-  std::getline(in, line);
-  out << line << "\n";
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string filename, fold, target;
-    std::getline(row, filename, ',');
-    std::getline(row, fold, ',');
-    std::getline(row, target, ',');
-    if (target != "0" && target != "1") continue;
-    out << line << "\n";
-    const std::string stem = fs::path(filename).stem().string();
-    for (const char* ext : {".wav", ".flac"}) {
-      const fs::path audio = test::esc50_dir() + "/audio/" + stem + ext;
-      if (fs::exists(audio)) fs::create_symlink(fs::absolute(audio), root + "/audio/" + stem + ext);
-    }
-  }
-}
 
 std::vector<nlohmann::json> read_metrics(const std::string& path) {
   std::vector<nlohmann::json> lines;
@@ -80,7 +56,7 @@ class TrainerKill : public ::testing::Test {
  protected:
   void SetUp() override {
     SKIP_WITHOUT_ESC50();
-    make_two_class_dataset(dir_.path("esc50"));
+    test::make_two_class_dataset(dir_.path("esc50"));
     std::ofstream(dir_.path("tiny.toml")) << "[model]\nd_model = 16\nn_layers = 2\nd_state = 4\nexpand = 2\n"
                                           << "[train]\nepochs = " << kEpochs << "\nbatch_size = 16\nlr = 3e-3\n"
                                           << "warmup_epochs = 1\nema_decay = 0.9\nthreads = 1\nseed = 7\n"

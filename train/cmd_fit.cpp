@@ -10,6 +10,8 @@
 #include "data_dir.h"
 #include "data/clip_dataset.h"
 #include "distillation.h"
+#include "invocation.h"
+#include "local_ranks.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "trainer.h"
@@ -39,7 +41,7 @@ nlohmann::json settings_table(const std::vector<std::string>& settings) {
 struct FitArgs {
   std::string model, out, config, init;
   DataArgs data;
-  int epochs = 0, threads = 0, stop_after = 0;
+  int epochs = 0, threads = 0, stop_after = 0, nproc = 0, group_timeout = 300;
   int64_t seed = -1;
   bool resume = false, cv = false, refit = false, freeze_backbone = false;
   std::vector<int> cv_folds = {1, 2, 3, 4, 5};
@@ -80,6 +82,15 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
                 "shipped model, once the recipe and its epochs were chosen on the validation fold")
       ->excludes("--cv");
   cmd->add_option("--stop-after", args.stop_after, "Stop after this many epochs (testing resume)");
+  cmd->add_option("--nproc", args.nproc,
+                 "Train data-parallel in this many processes on this machine (each with --threads); across "
+                 "machines, start one esc-train per rank with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set "
+                 "(docs/DISTRIBUTED.md)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--group-timeout", args.group_timeout,
+                 "Data-parallel: seconds to wait for every rank at the start and for any one collective step "
+                 "(also rank 0's validation) before the run stops")
+      ->check(CLI::PositiveNumber);
 }
 
 // The recipe (config/<model>.toml, or --config) with the command line's overrides on top; no run
@@ -108,6 +119,11 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
   if (!args.teachers.empty()) options.config.teachers = args.teachers;
   if (args.freeze_backbone) options.config.freeze_backbone = true;
   if (args.refit) merge_validation_into_training(options.config);
+  if (const auto placement = RankPlacement::from_environment()) {
+    // Every rank's log lines say whose they are (the ranks of --nproc share a terminal).
+    spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [rank " + std::to_string(placement->rank) + "] %v");
+    options.group = std::make_shared<TrainingGroup>(*placement, std::chrono::seconds(args.group_timeout));
+  }
   options.resume = args.resume;
   options.init_checkpoint = args.init;
   options.stop_after_epochs = args.stop_after;
@@ -170,7 +186,8 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
     if (!cv_fold_selected(args, k)) continue;
     const FitOptions fold = cv_fold_options(options, args.out, k);
     const nlohmann::json result = fit(fold, data);
-    if (!result.contains("test")) return 0;  // --stop-after ended this fold early
+    if (result.contains("stopped_at_epoch")) return 0;  // --stop-after ended this fold early
+    if (!result.contains("test")) continue;             // a rank other than 0: rank 0 collects
     const double acc = result.at("test").at("accuracy").get<double>();
     folds.push_back({{"test_fold", k},
                      {"accuracy", acc},
@@ -179,6 +196,7 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
                      {"best_epoch", result.at("best_epoch")}});
     sum += acc;
   }
+  if (options.group && !options.group->leader()) return 0;
   if (folds.size() < 5) {
     spdlog::info("cross-validation folds {} done; cv.json needs all five (--cv --resume collects them)",
                  nlohmann::json(args.cv_folds).dump());
@@ -191,6 +209,9 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
 // Checks the recipe, the model table, the dataset's files and the disk before decoding the audio,
 // then trains one run or the cross-validation folds.
 int run_fit_command(FitArgs args) {
+  if (args.nproc > 0 && !RankPlacement::from_environment()) {
+    return run_local_ranks(args.nproc, without_nproc(invocation_arguments()));
+  }
   if (args.model.empty() && args.init.empty()) {
     throw std::invalid_argument("fit: --model is required (or --init CHECKPOINT, whose architecture it takes)");
   }
@@ -209,7 +230,8 @@ int run_fit_command(FitArgs args) {
   create_model(args.model, options.hyperparameters);  // fail early on a bad [model] table
   ClipIndex index = read_data(args.data, "fit");  // before writing anything: a bad file fails now
 
-  prepare_run_directory(args.out);  // a full or read-only disk fails now, not after decoding the audio
+  // A full or read-only disk fails now, not after decoding the audio (rank 0 alone writes).
+  if (!options.group || options.group->leader()) prepare_run_directory(args.out);
   const ClipDataset data = load_clips(std::move(index));
   if (args.cv) return run_cross_validation(args, options, data);
   options.run_dir = args.out;

@@ -9,12 +9,16 @@ std::string& stored() {
   static std::string command;
   return command;
 }
+std::vector<std::string>& stored_arguments() {
+  static std::vector<std::string> arguments;
+  return arguments;
+}
 }  // namespace
 
 void set_invocation(int argc, char** argv) {
   std::string out;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
+  stored_arguments().assign(argv, argv + argc);
+  for (const std::string& arg : stored_arguments()) {
     if (!out.empty()) out += ' ';
     out += arg.find(' ') == std::string::npos ? arg : "'" + arg + "'";
   }
@@ -22,6 +26,8 @@ void set_invocation(int argc, char** argv) {
 }
 
 const std::string& invocation() { return stored(); }
+
+const std::vector<std::string>& invocation_arguments() { return stored_arguments(); }
 
 std::string machine_description() {
   std::ifstream cpuinfo("/proc/cpuinfo");

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -156,11 +157,13 @@ void save_resume_state(const std::string& path, SequenceClassifier& model, Weigh
   write_file_atomic(path, bytes.str());
 }
 
-ResumeState load_resume_state(const std::string& path, SequenceClassifier& model, WeightEma& ema,
-                              torch::optim::AdamW& optimizer, const nlohmann::json& identity) {
+// `bytes`: the file at `path` (read by rank 0 and shared with the other ranks).
+ResumeState load_resume_state(const std::string& path, const std::string& bytes, SequenceClassifier& model,
+                              WeightEma& ema, torch::optim::AdamW& optimizer, const nlohmann::json& identity) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    std::istringstream in(bytes);
+    archive.load_from(in);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": unreadable resume state: " + std::string(e.what()).substr(0, 200));
   }
@@ -281,10 +284,11 @@ using Clock = std::chrono::steady_clock;
 // The model and everything that trains it, built once by set_up_training and shared by fit's
 // pieces (one epoch, validation, the final evaluation).
 struct Training {
-  Training(const FitOptions& o, const ClipDataset& d) : options(o), data(d) {}
+  Training(const FitOptions& o, const ClipDataset& d, TrainingGroup& g) : options(o), data(d), group(g) {}
 
   const FitOptions& options;
   const ClipDataset& data;
+  TrainingGroup& group;  // this process alone, or the ranks training together
   std::vector<std::string> class_names;  // the dataset's, and the background class when the recipe adds one
   std::shared_ptr<SequenceClassifier> model;
   std::vector<size_t> train_clips, val_clips, test_clips;
@@ -379,16 +383,18 @@ std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::T
   lo.n_classes = t.model->n_classes();
   lo.background_fraction = cfg.background_fraction;
   lo.background_class = static_cast<int>(background_index(t.class_names).value_or(0));
+  lo.shard = t.group.rank();
+  lo.shards = t.group.world_size();
   return std::make_unique<BatchLoader>(t.data, t.train_clips, lo);
 }
 
 // The model (input statistics of the training folds, --init's weights), the teachers, the
 // optimiser, the weight average and the loader. After the seed, the global generator is drawn from
 // in this order (model initialisation, then checkpoints loaded): seeded runs depend on it.
-Training set_up_training(const FitOptions& o, const ClipDataset& data) {
+Training set_up_training(const FitOptions& o, const ClipDataset& data, TrainingGroup& group) {
   const TrainConfig& cfg = o.config;
   at::manual_seed(cfg.seed);
-  Training t(o, data);
+  Training t(o, data, group);
   t.class_names = data.index.class_names;
   if (cfg.background_fraction > 0.0) t.class_names.push_back(kBackgroundLabel);
   t.model = create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, static_cast<int64_t>(t.class_names.size()));
@@ -417,6 +423,30 @@ Training set_up_training(const FitOptions& o, const ClipDataset& data) {
   return t;
 }
 
+// Data-parallel ranks must run the same code on the same data with the same recipe, and agree on
+// whether they resume: refused at the start, naming the rank and the setting that differ.
+void check_ranks_agree(Training& t, const RunRecord& run) {
+  if (t.group.world_size() == 1) return;
+  t.group.check_same_settings({{"esc-train build", file_fingerprint("/proc/self/exe")},
+                               {"recipe", run.identity},
+                               {"data", run.fingerprint},
+                               {"init checkpoint", t.options.init_checkpoint.empty()
+                                                       ? std::string()
+                                                       : file_fingerprint(t.options.init_checkpoint)},
+                               {"--resume", t.options.resume},
+                               {"WORLD_SIZE", t.group.world_size()}});
+}
+
+// Every rank starts from rank 0's weights (and weight average), whatever it initialised or loaded.
+void start_from_leaders_weights(Training& t) {
+  std::vector<at::Tensor> tensors;
+  for (const auto& p : t.model->named_parameters()) tensors.push_back(p.value().detach());
+  for (const auto& b : t.model->named_buffers()) tensors.push_back(b.value());
+  for (const at::Tensor& s : t.ema->shadow()) tensors.push_back(s);
+  at::NoGradGuard no_grad;
+  t.group.broadcast_from_leader(tensors);
+}
+
 // Continues the run in the directory (--resume with a resume.state: weights, weight average,
 // optimiser, generator and epoch as the last completed epoch left them) or starts it.
 RunRecord open_run_record(Training& t) {
@@ -427,16 +457,25 @@ RunRecord open_run_record(Training& t) {
   run.identity = {{"model", o.model}, {"hyperparameters", t.model->hyperparameters()}, {"config", o.config.to_json()}};
   // Same teacher paths are not enough: a checkpoint rewritten in place would change the targets.
   if (t.teachers) run.identity["teacher_fingerprints"] = t.teachers->fingerprints();
-  if (o.resume && fs::exists(run.state_path)) {
-    run.state = load_resume_state(run.state_path, *t.model, *t.ema, *t.optimizer, run.identity);
+  run.fingerprint = data_fingerprint(t.data);
+  check_ranks_agree(t, run);
+  // Rank 0 reads the run directory; the other ranks (maybe on other machines) get its resume state.
+  std::string state_bytes;
+  if (o.resume && t.group.leader() && fs::exists(run.state_path)) {
+    std::ifstream in(run.state_path, std::ios::binary);
+    state_bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  state_bytes = t.group.share_from_leader("resume.state", state_bytes);
+  if (!state_bytes.empty()) {
+    run.state = load_resume_state(run.state_path, state_bytes, *t.model, *t.ema, *t.optimizer, run.identity);
     spdlog::info("resuming {} at epoch {} (best validation accuracy so far {:.4f})", o.run_dir, run.state.next_epoch + 1,
                  run.state.best_val);
   } else if (o.resume) {
     spdlog::warn("{}: no resume.state, starting from scratch", o.run_dir);
   }
-  run.metrics = read_metrics(run.metrics_path, run.state.next_epoch);
+  start_from_leaders_weights(t);
+  if (t.group.leader()) run.metrics = read_metrics(run.metrics_path, run.state.next_epoch);
   run.train_config = o.config.to_json();
-  run.fingerprint = data_fingerprint(t.data);
   run.init_checkpoint = o.init_checkpoint;
   run.split_seed = t.data.index.split_seed;
   run.revision = git_revision();
@@ -479,11 +518,24 @@ void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
   totals.loss_sum += loss.item<double>() * batch.clips.size();
   t.optimizer->zero_grad();
   loss.backward();
+  t.group.average_gradients(t.model->parameters());  // each rank's loss is its share's mean
   if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(t.model->parameters(), cfg.grad_clip);
   t.optimizer->step();
   t.ema->update();
   totals.correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
   totals.seen += static_cast<int64_t>(batch.clips.size());
+}
+
+// The epoch's sums over every rank's batches.
+EpochTotals totals_over_ranks(TrainingGroup& group, const EpochTotals& mine) {
+  const std::vector<double> sums = group.sum({mine.loss_sum, mine.distill_sum, static_cast<double>(mine.correct),
+                                              static_cast<double>(mine.seen)});
+  EpochTotals all = mine;
+  all.loss_sum = sums[0];
+  all.distill_sum = sums[1];
+  all.correct = static_cast<int64_t>(sums[2]);
+  all.seen = static_cast<int64_t>(sums[3]);
+  return all;
 }
 
 // One pass over the training folds. Returns the epoch's metrics line, without validation and the
@@ -503,6 +555,7 @@ nlohmann::json train_one_epoch(Training& t, int epoch, int64_t& global_step) {
     progress.update(++step, totals.loss_sum / totals.seen, static_cast<size_t>(totals.seen));
   }
   progress.finish();
+  totals = totals_over_ranks(t.group, totals);
   const double train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const int64_t seen = std::max<int64_t>(totals.seen, 1);
   nlohmann::json line = {{"epoch", epoch},
@@ -513,6 +566,13 @@ nlohmann::json train_one_epoch(Training& t, int epoch, int64_t& global_step) {
                          {"data_wait_seconds", t.loader->wait_seconds() - wait_before},
                          {"clips_per_second", totals.seen / std::max(train_seconds, 1e-9)}};
   if (t.teachers) line["distill_loss"] = totals.distill_sum / seen;
+  if (t.group.world_size() > 1) {
+    const AllReduceTraffic traffic = t.group.take_traffic();  // rank 0's view; every rank's is alike
+    line["ranks"] = t.group.world_size();
+    line["allreduce_calls"] = traffic.calls;
+    line["allreduce_bytes"] = traffic.bytes;
+    line["allreduce_seconds"] = traffic.seconds;
+  }
   return line;
 }
 
@@ -594,6 +654,7 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
                                   {"hyperparameters", kept.checkpoint.model->hyperparameters()},
                                   {"training_wall_seconds", wall_seconds},
                                   {"threads", cfg.threads},
+                                  {"ranks", t.group.world_size()},
                                   {"machine", machine_description()},
                                   {"command", invocation()},
                                   {"init_checkpoint", o.init_checkpoint},
@@ -637,9 +698,13 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   check_folds(cfg, "fit");
   check_distillation_settings(cfg);
   set_compute_threads(cfg.threads);
-  prepare_run_directory(o.run_dir);
-  remove_stale_temporaries(o.run_dir);
-  Training t = set_up_training(o, data);
+  TrainingGroup alone;
+  TrainingGroup& group = o.group ? *o.group : alone;
+  if (group.leader()) {
+    prepare_run_directory(o.run_dir);
+    remove_stale_temporaries(o.run_dir);
+  }
+  Training t = set_up_training(o, data, group);
   RunRecord run = open_run_record(t);
 
   int epochs_this_process = 0;
@@ -647,14 +712,18 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
     const auto t0 = Clock::now();
     nlohmann::json line = train_one_epoch(t, epoch, run.state.global_step);
     const bool last_epoch = epoch + 1 == cfg.epochs;
-    if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) validate_and_save(t, run, epoch, line);
-    line["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-    record_epoch(t, run, epoch, line);
+    if (group.leader()) {
+      if ((epoch + 1) % cfg.eval_every == 0 || last_epoch) validate_and_save(t, run, epoch, line);
+      line["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
+      record_epoch(t, run, epoch, line);
+    }
+    group.barrier();  // the other ranks wait for rank 0's validation and checkpoints
     if (o.stop_after_epochs > 0 && ++epochs_this_process >= o.stop_after_epochs && !last_epoch) {
       spdlog::info("stopping after {} epoch(s) as asked; --resume continues", epochs_this_process);
       return nlohmann::json{{"stopped_at_epoch", epoch + 1}};
     }
   }
+  if (!group.leader()) return nlohmann::json{{"rank", group.rank()}};
   return finish_run(t, run);
 }
 

@@ -11,14 +11,20 @@
 //   summary.json     what a shipped model's <name>.json holds: accuracies, parameters, training
 //                    wall time, machine, the exact command
 // Every file is written atomically.
+//
+// Data-parallel (FitOptions::group of several ranks, docs/DISTRIBUTED.md): every rank trains on its
+// share of each batch and the gradients are averaged, so the run follows the same batches as one
+// process; rank 0 alone validates and writes the run directory.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "data/clip_dataset.h"
 #include "models/common/window_level.h"
 #include "train_config.h"
+#include "training_group.h"
 
 namespace escd::train {
 
@@ -30,6 +36,7 @@ struct FitOptions {
   bool resume = false;
   std::string init_checkpoint;    // start from these weights (same architecture)
   int stop_after_epochs = 0;      // stop (as if killed) after this many epochs in this process; 0 = no
+  std::shared_ptr<TrainingGroup> group;  // the ranks training together; null: this process alone
 };
 
 // Creates the run directory if needed and proves it writable with a small atomic write, so that a
@@ -37,7 +44,8 @@ struct FitOptions {
 // std::runtime_error naming the directory and the OS error.
 void prepare_run_directory(const std::string& run_dir);
 
-// Returns the final test evaluation as JSON (also written to final.json).
+// Returns the final test evaluation as JSON (also written to final.json); on a rank other than 0,
+// {"rank": r}; after stop_after_epochs, {"stopped_at_epoch": e}.
 nlohmann::json fit(const FitOptions& options, const ClipDataset& data);
 
 // Per-band mean and std of the log-mel of `clips` (no augmentation).

@@ -31,6 +31,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 BatchLoader::BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, LoaderOptions options)
     : dataset_(dataset), clips_(std::move(clips)), options_(std::move(options)) {
+  if (options_.shards < 1 || options_.shard < 0 || options_.shard >= options_.shards) {
+    throw std::invalid_argument("BatchLoader: shard " + std::to_string(options_.shard) + " of " +
+                                std::to_string(options_.shards) + " does not exist");
+  }
+  if (options_.shards > 1 && (options_.batch_size % options_.shards != 0 || !options_.drop_last)) {
+    throw std::invalid_argument("BatchLoader: a batch of " + std::to_string(options_.batch_size) +
+                                " cannot be split evenly over " + std::to_string(options_.shards) +
+                                " ranks: batch_size must be a multiple of the number of ranks");
+  }
   if (options_.background_fraction > 0.0) {
     if (options_.background_class < 0 || options_.background_class >= options_.n_classes) {
       throw std::invalid_argument("BatchLoader: background rows need a background class among the " +
@@ -60,8 +69,9 @@ std::vector<size_t> BatchLoader::epoch_order(int epoch) const {
 
 Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer& computer) const {
   const std::vector<size_t> order = epoch_order(epoch);
-  const size_t begin = batch_index * options_.batch_size;
-  const size_t end = std::min(order.size(), begin + options_.batch_size);
+  const size_t shard_rows = static_cast<size_t>(options_.batch_size / options_.shards);
+  const size_t begin = batch_index * options_.batch_size + static_cast<size_t>(options_.shard) * shard_rows;
+  const size_t end = std::min(order.size(), begin + shard_rows);
   const auto rows = static_cast<int64_t>(end - begin);
   const FrontEndConfig& fe = options_.front_end;
   const auto n_frames = static_cast<int64_t>(fe.frames_for(dataset_.clip_samples));

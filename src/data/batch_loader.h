@@ -34,6 +34,11 @@ struct LoaderOptions {
   // training clip, shuffled in with the clips. 0: none (background_class is then unused).
   double background_fraction = 0.0;
   int background_class = -1;
+  // Data-parallel training: this process takes rows [shard * b, (shard + 1) * b) of every batch of
+  // batch_size rows, b = batch_size / shards, so that the shards together see exactly the batches of
+  // one process (needs drop_last and batch_size divisible by shards).
+  int shard = 0;
+  int shards = 1;
   FrontEndConfig front_end;
 };
 
