@@ -4,6 +4,7 @@
 
 #include <ATen/Functions.h>
 
+#include <memory>
 #include <random>
 #include <set>
 
@@ -181,6 +182,56 @@ TEST(BatchLoader, BackgroundRowsNeedABackgroundClass) {
   LoaderOptions options;
   options.background_fraction = 0.25;  // background_class left unset
   EXPECT_THROW(BatchLoader(data, all_clips(data), options), std::invalid_argument);
+}
+
+// Data-parallel ranks: the shards of a batch, stacked in rank order, are the batch one process
+// builds (rows, augmentation, mixing and background rows alike), for any number of shards.
+TEST(BatchLoader, ShardsOfABatchTogetherAreTheWholeBatch) {
+  const ClipDataset data = synthetic_dataset(26);
+  LoaderOptions options;
+  options.batch_size = 8;
+  options.drop_last = true;
+  options.augment = true;
+  options.augment_config.mix_prob = 0.5;
+  options.background_fraction = 0.25;
+  options.background_class = 49;
+  options.seed = 5;
+  const BatchLoader whole(data, all_clips(data), options);
+  LogMelFrameComputer computer;
+  for (int shards : {2, 4}) {
+    SCOPED_TRACE(std::to_string(shards) + " shards");
+    std::vector<std::unique_ptr<BatchLoader>> ranks;
+    for (int r = 0; r < shards; ++r) {
+      LoaderOptions mine = options;
+      mine.shard = r;
+      mine.shards = shards;
+      ranks.push_back(std::make_unique<BatchLoader>(data, all_clips(data), mine));
+      EXPECT_EQ(ranks.back()->batches_per_epoch(), whole.batches_per_epoch());
+    }
+    for (size_t i = 0; i < whole.batches_per_epoch(); ++i) {
+      const Batch expected = whole.make_batch(2, i, computer);
+      std::vector<at::Tensor> features, targets;
+      std::vector<size_t> clips;
+      for (const auto& rank : ranks) {
+        const Batch part = rank->make_batch(2, i, computer);
+        EXPECT_EQ(part.features.size(0), 8 / shards);
+        features.push_back(part.features);
+        targets.push_back(part.targets);
+        clips.insert(clips.end(), part.clips.begin(), part.clips.end());
+      }
+      EXPECT_TRUE(at::equal(at::cat(features), expected.features)) << "batch " << i;
+      EXPECT_TRUE(at::equal(at::cat(targets), expected.targets)) << "batch " << i;
+      EXPECT_EQ(clips, expected.clips) << "batch " << i;
+    }
+  }
+  // A batch the ranks cannot share evenly, or a shard that does not exist, is refused.
+  LoaderOptions uneven = options;
+  uneven.shards = 3;
+  EXPECT_THROW(BatchLoader(data, all_clips(data), uneven), std::invalid_argument);
+  LoaderOptions outside = options;
+  outside.shards = 2;
+  outside.shard = 2;
+  EXPECT_THROW(BatchLoader(data, all_clips(data), outside), std::invalid_argument);
 }
 
 }  // namespace

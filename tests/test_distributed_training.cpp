@@ -22,7 +22,7 @@
 #include "child_process.h"
 #include "models/common/checkpoint.h"
 #include "test_support.h"
-#include "two_class_dataset.h"
+#include "tiny_training.h"
 
 namespace escd {
 namespace {
@@ -80,10 +80,7 @@ class DistributedFit : public ::testing::Test {
   void SetUp() override {
     SKIP_WITHOUT_ESC50();
     test::make_two_class_dataset(dir_.path("esc50"));
-    std::ofstream(dir_.path("tiny.toml")) << "[model]\nd_model = 16\nn_layers = 2\nd_state = 4\nexpand = 2\n"
-                                          << "[train]\nepochs = " << kEpochs << "\nbatch_size = 16\nlr = 3e-3\n"
-                                          << "warmup_epochs = 1\nema_decay = 0.9\nthreads = 1\nseed = 7\n"
-                                          << "mix_prob = 0.5\n";
+    test::write_tiny_mamba_recipe(dir_.path("tiny.toml"), kEpochs);
   }
   std::vector<std::string> fit_args(const std::string& run, const std::vector<std::string>& extra) {
     std::vector<std::string> args{"fit", "--model", "mamba", "--data", dir_.path("esc50"), "--partial-data",
@@ -125,7 +122,8 @@ TEST_F(DistributedFit, TwoRanksFollowTheRunOfOneProcessWithTheSameGlobalBatch) {
     const double la = a[e]["train_loss"].get<double>(), lb = b[e]["train_loss"].get<double>();
     EXPECT_NEAR(lb, la, 1e-6 * la);
     worst = std::max(worst, std::abs(lb - la) / la);
-    EXPECT_EQ(b[e]["train_accuracy"], a[e]["train_accuracy"]);
+    // Logits differ in their last bits: a near-tie may flip one clip's argmax (1 of 48).
+    EXPECT_NEAR(b[e]["train_accuracy"].get<double>(), a[e]["train_accuracy"].get<double>(), 1.0 / 48 + 1e-9);
     EXPECT_EQ(b[e]["ranks"], 2);
     // One bucket of gradients per step (48 training clips / 16 = 3 steps), then the epoch's totals.
     EXPECT_EQ(b[e]["allreduce_calls"].get<int>(), 3 + 1);

@@ -19,7 +19,7 @@
 #include "child_process.h"
 #include "models/common/checkpoint.h"
 #include "test_support.h"
-#include "two_class_dataset.h"
+#include "tiny_training.h"
 
 namespace escd {
 namespace {
@@ -57,10 +57,7 @@ class TrainerKill : public ::testing::Test {
   void SetUp() override {
     SKIP_WITHOUT_ESC50();
     test::make_two_class_dataset(dir_.path("esc50"));
-    std::ofstream(dir_.path("tiny.toml")) << "[model]\nd_model = 16\nn_layers = 2\nd_state = 4\nexpand = 2\n"
-                                          << "[train]\nepochs = " << kEpochs << "\nbatch_size = 16\nlr = 3e-3\n"
-                                          << "warmup_epochs = 1\nema_decay = 0.9\nthreads = 1\nseed = 7\n"
-                                          << "mix_prob = 0.5\n";
+    test::write_tiny_mamba_recipe(dir_.path("tiny.toml"), kEpochs);
   }
   std::unique_ptr<test::ChildProcess> fit(const std::string& run, bool resume,
                                           const std::vector<std::string>& extra = {}) {

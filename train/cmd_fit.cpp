@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "config_file.h"
@@ -119,11 +120,6 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
   if (!args.teachers.empty()) options.config.teachers = args.teachers;
   if (args.freeze_backbone) options.config.freeze_backbone = true;
   if (args.refit) merge_validation_into_training(options.config);
-  if (const auto placement = RankPlacement::from_environment()) {
-    // Every rank's log lines say whose they are (the ranks of --nproc share a terminal).
-    spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [rank " + std::to_string(placement->rank) + "] %v");
-    options.group = std::make_shared<TrainingGroup>(*placement, std::chrono::seconds(args.group_timeout));
-  }
   options.resume = args.resume;
   options.init_checkpoint = args.init;
   options.stop_after_epochs = args.stop_after;
@@ -209,9 +205,10 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
 // Checks the recipe, the model table, the dataset's files and the disk before decoding the audio,
 // then trains one run or the cross-validation folds.
 int run_fit_command(FitArgs args) {
-  if (args.nproc > 0 && !RankPlacement::from_environment()) {
-    return run_local_ranks(args.nproc, without_nproc(invocation_arguments()));
-  }
+  const std::optional<RankPlacement> placement = RankPlacement::from_environment();
+  if (args.nproc > 0 && !placement) return run_local_ranks(args.nproc, without_nproc(invocation_arguments()));
+  // Every rank's log lines say whose they are (the ranks of --nproc share a terminal).
+  if (placement) spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] [rank " + std::to_string(placement->rank) + "] %v");
   if (args.model.empty() && args.init.empty()) {
     throw std::invalid_argument("fit: --model is required (or --init CHECKPOINT, whose architecture it takes)");
   }
@@ -231,8 +228,11 @@ int run_fit_command(FitArgs args) {
   ClipIndex index = read_data(args.data, "fit");  // before writing anything: a bad file fails now
 
   // A full or read-only disk fails now, not after decoding the audio (rank 0 alone writes).
-  if (!options.group || options.group->leader()) prepare_run_directory(args.out);
+  if (!placement || placement->rank == 0) prepare_run_directory(args.out);
   const ClipDataset data = load_clips(std::move(index));
+  // The group meets once every rank has checked what it can alone: a rank that cannot train never
+  // joins, and the others say which rank is missing.
+  if (placement) options.group = std::make_shared<TrainingGroup>(*placement, std::chrono::seconds(args.group_timeout));
   if (args.cv) return run_cross_validation(args, options, data);
   options.run_dir = args.out;
   fit(options, data);

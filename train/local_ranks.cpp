@@ -48,8 +48,31 @@ std::string environment_or(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-pid_t start_rank(int rank, int nproc, const std::string& addr, const std::string& port,
-                 const std::vector<std::string>& arguments) {
+// This process's environment with the rank's place in the group.
+std::vector<std::string> rank_environment(int rank, int nproc, const std::string& addr, const std::string& port) {
+  const std::vector<std::pair<std::string, std::string>> place = {
+      {"RANK", std::to_string(rank)},      {"LOCAL_RANK", std::to_string(rank)}, {"WORLD_SIZE", std::to_string(nproc)},
+      {"MASTER_ADDR", addr},               {"MASTER_PORT", port}};
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& [key, value] : place) replaced = replaced || name == key;
+    if (!replaced) env.push_back(entry);
+  }
+  for (const auto& [key, value] : place) env.push_back(key + "=" + value);
+  return env;
+}
+
+// Everything the child needs is built before fork: between fork and exec it only calls
+// async-signal-safe functions.
+pid_t start_rank(const std::vector<std::string>& environment, const std::vector<std::string>& arguments) {
+  std::vector<char*> argv, envp;
+  for (const std::string& a : arguments) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   const pid_t launcher = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("--nproc: fork: ") + std::strerror(errno));
@@ -57,16 +80,9 @@ pid_t start_rank(int rank, int nproc, const std::string& addr, const std::string
   // The rank: ends with the launcher, whatever ends it.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != launcher) _exit(1);
-  setenv("RANK", std::to_string(rank).c_str(), 1);
-  setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-  setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-  setenv("MASTER_ADDR", addr.c_str(), 1);
-  setenv("MASTER_PORT", port.c_str(), 1);
-  std::vector<char*> argv;
-  for (const std::string& a : arguments) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execv("/proc/self/exe", argv.data());
-  std::fprintf(stderr, "esc-train --nproc: cannot start rank %d: %s\n", rank, std::strerror(errno));
+  execve("/proc/self/exe", argv.data(), envp.data());
+  static const char message[] = "esc-train --nproc: cannot start a rank: exec failed\n";
+  (void)!write(STDERR_FILENO, message, sizeof(message) - 1);
   _exit(127);
 }
 
@@ -101,15 +117,16 @@ int run_local_ranks(int nproc, const std::vector<std::string>& arguments, std::c
   sigaction(SIGTERM, &forward, nullptr);
 
   std::vector<pid_t> pids;
-  for (int r = 0; r < nproc; ++r) pids.push_back(start_rank(r, nproc, addr, port, arguments));
+  for (int r = 0; r < nproc; ++r) pids.push_back(start_rank(rank_environment(r, nproc, addr, port), arguments));
   spdlog::info("started {} ranks on this machine, meeting at {}:{}", nproc, addr, port);
 
   std::vector<bool> running(nproc, true);
-  int left = nproc, failures = 0;
+  int left = nproc, failures = 0, signalled = 0;
   std::optional<Clock::time_point> stop_by;  // set once a rank failed or a signal came
   bool terminated = false;
   while (left > 0) {
     if (g_forwarded_signal != 0) {
+      signalled = g_forwarded_signal;
       for (int r = 0; r < nproc; ++r) {
         if (running[r]) kill(pids[r], g_forwarded_signal);
       }
@@ -122,7 +139,10 @@ int run_local_ranks(int nproc, const std::vector<std::string>& arguments, std::c
         if (pids[r] != pid || !running[r]) continue;
         running[r] = false;
         --left;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) break;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+          spdlog::info("rank {} (pid {}) finished", r, pid);
+          break;
+        }
         ++failures;
         spdlog::error("rank {} (pid {}) {}", r, pid, exit_description(status));
         if (!stop_by) stop_by = Clock::now() + grace;
@@ -145,6 +165,7 @@ int run_local_ranks(int nproc, const std::vector<std::string>& arguments, std::c
   }
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  if (signalled != 0) return 128 + signalled;  // as a shell reports a command ended by the signal
   return failures == 0 ? 0 : 1;
 }
 

@@ -12,7 +12,8 @@ namespace escd::train {
 
 // `arguments`: the command line (argv[0] first) without --nproc. MASTER_ADDR defaults to the
 // loopback and MASTER_PORT to a free port when the environment does not set them. Returns 0 when
-// every rank succeeded, 1 otherwise (each failure logged with its rank).
+// every rank succeeded, 128 + the signal after SIGINT or SIGTERM, 1 otherwise (how each rank ended
+// is logged).
 int run_local_ranks(int nproc, const std::vector<std::string>& arguments,
                     std::chrono::seconds grace = std::chrono::seconds(30));
 

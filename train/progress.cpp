@@ -7,8 +7,8 @@
 
 namespace escd::train {
 
-Progress::Progress(int epoch, int epochs, size_t steps)
-    : epoch_(epoch), epochs_(epochs), steps_(steps), tty_(isatty(fileno(stderr))) {
+Progress::Progress(int epoch, int epochs, size_t steps, bool may_draw)
+    : epoch_(epoch), epochs_(epochs), steps_(steps), tty_(may_draw && isatty(fileno(stderr))) {
   start_ = last_print_ = std::chrono::steady_clock::now();
 }
 

@@ -9,7 +9,9 @@ namespace escd::train {
 
 class Progress {
  public:
-  Progress(int epoch, int epochs, size_t steps);
+  // `may_draw`: false for the data-parallel ranks other than 0, which share rank 0's terminal under
+  // --nproc and log periodic lines instead of a second bar.
+  Progress(int epoch, int epochs, size_t steps, bool may_draw = true);
   // After each step: the running mean loss and clips processed so far this epoch.
   void update(size_t step, double loss, size_t clips);
   void finish();

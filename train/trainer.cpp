@@ -434,6 +434,7 @@ void check_ranks_agree(Training& t, const RunRecord& run) {
                                                        ? std::string()
                                                        : file_fingerprint(t.options.init_checkpoint)},
                                {"--resume", t.options.resume},
+                               {"--stop-after", t.options.stop_after_epochs},
                                {"WORLD_SIZE", t.group.world_size()}});
 }
 
@@ -545,7 +546,13 @@ nlohmann::json train_one_epoch(Training& t, int epoch, int64_t& global_step) {
   const double wait_before = t.loader->wait_seconds();
   t.loader->start_epoch(epoch);
   t.model->train();
-  Progress progress(epoch + 1, t.options.config.epochs, t.loader->batches_per_epoch());
+  // Data-parallel: each rank draws its own dropout masks, from (seed, epoch, rank), so that a resumed
+  // run draws what an uninterrupted one would. One process keeps its single seeded stream.
+  if (t.group.world_size() > 1) {
+    at::manual_seed(t.options.config.seed * 1000003ULL + static_cast<uint64_t>(epoch) * 1009ULL +
+                    static_cast<uint64_t>(t.group.rank()));
+  }
+  Progress progress(epoch + 1, t.options.config.epochs, t.loader->batches_per_epoch(), t.group.leader());
   EpochTotals totals;
   size_t step = 0;
   while (auto batch = t.loader->next()) {

@@ -14,8 +14,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long the survivors of a failed collective wait for each other before naming the missing.
-constexpr std::chrono::milliseconds kRollCallWait{3000};
+// How long rank 0 waits for the survivors of a failed collective to answer before naming the
+// ranks that did not: every survivor notices within a training step of the failure.
+constexpr std::chrono::milliseconds kRollCallWait{10000};
+// How long rank 0, the store's host, stays for the survivors to read its verdict.
+constexpr std::chrono::milliseconds kVerdictReadWait{5000};
 
 int integer_variable(const char* name, int fallback, int min, int max) {
   const char* text = std::getenv(name);
@@ -79,7 +82,10 @@ TrainingGroup::TrainingGroup() = default;
 TrainingGroup::~TrainingGroup() = default;
 
 TrainingGroup::TrainingGroup(const RankPlacement& placement, std::chrono::milliseconds timeout)
-    : rank_(placement.rank), world_size_(placement.world_size), connection_(std::make_unique<Connection>()) {
+    : rank_(placement.rank),
+      world_size_(placement.world_size),
+      timeout_(timeout),
+      connection_(std::make_unique<Connection>()) {
   const std::string where = placement.master_addr + ":" + std::to_string(placement.master_port);
   c10d::TCPStoreOptions options;
   options.port = placement.master_port;
@@ -161,6 +167,19 @@ void TrainingGroup::check_same_settings(const nlohmann::json& settings) {
   store.set(prefix + std::to_string(rank_), text_bytes(settings.dump()));
   // Every rank compares itself with rank 0 (so a rank with another WORLD_SIZE is caught by itself);
   // rank 0 also names each rank that differs.
+  auto settings_of = [&](int other) {
+    std::string text;
+    try {
+      text = bytes_text(store.get(prefix + std::to_string(other)));
+    } catch (const std::exception& e) {
+      report_lost_ranks("the start-up check of the ranks' settings", e);
+    }
+    try {
+      return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error("rank " + std::to_string(other) + "'s settings are unreadable: " + e.what());
+    }
+  };
   auto compare = [&](int other, const nlohmann::json& theirs) {
     for (const auto& [key, value] : settings.items()) {
       const nlohmann::json other_value = theirs.value(key, nlohmann::json());
@@ -174,17 +193,11 @@ void TrainingGroup::check_same_settings(const nlohmann::json& settings) {
                                "): every rank needs the same esc-train, recipe and data");
     }
   };
-  try {
-    if (rank_ != 0) {
-      compare(0, nlohmann::json::parse(bytes_text(store.get(prefix + "0"))));
-      return;
-    }
-    for (int r = 1; r < world_size_; ++r) {
-      compare(r, nlohmann::json::parse(bytes_text(store.get(prefix + std::to_string(r)))));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(std::string("the ranks' settings are unreadable: ") + e.what());
+  if (rank_ != 0) {
+    compare(0, settings_of(0));
+    return;
   }
+  for (int r = 1; r < world_size_; ++r) compare(r, settings_of(r));
 }
 
 std::string TrainingGroup::share_from_leader(const std::string& name, const std::string& bytes) {
@@ -194,7 +207,11 @@ std::string TrainingGroup::share_from_leader(const std::string& name, const std:
     connection_->store->set(key, text_bytes(bytes));
     return bytes;
   }
-  return bytes_text(connection_->store->get(key));
+  try {
+    return bytes_text(connection_->store->get(key));
+  } catch (const std::exception& e) {
+    report_lost_ranks("the transfer of rank 0's resume state", e);
+  }
 }
 
 void TrainingGroup::broadcast_from_leader(const std::vector<at::Tensor>& tensors) {
@@ -279,35 +296,49 @@ AllReduceTraffic TrainingGroup::take_traffic() {
   return taken;
 }
 
-// A collective failed: the survivors answer a roll call in the store (hosted by rank 0) and name the
-// ranks that did not. If the store itself is gone, rank 0 is the one that stopped.
+// A collective failed: the survivors answer a roll call in the store (hosted by rank 0), rank 0
+// names the ranks that did not answer and every survivor reports its verdict. If the store itself is
+// gone, rank 0 is the one that stopped.
 void TrainingGroup::report_lost_ranks(const char* what, const std::exception& cause) {
   const std::string reason = short_reason(cause);
   const std::string me = "rank " + std::to_string(rank_);
-  std::vector<int> missing;
+  const std::string advice = "; the run stops here: start every rank again with --resume";
+  std::string missing;
   try {
     c10d::Store& store = *connection_->store;
-    store.set("lost/" + std::to_string(rank_), text_bytes("1"));
-    for (int r = 0; r < world_size_; ++r) {
-      if (r == rank_) continue;
-      try {
-        store.wait({"lost/" + std::to_string(r)}, kRollCallWait);
-      } catch (const std::exception&) {
-        missing.push_back(r);
+    const auto answered = [](int r) { return "lost/" + std::to_string(r); };
+    store.set(answered(rank_), text_bytes("1"));
+    if (leader()) {
+      const auto deadline = Clock::now() + kRollCallWait;
+      std::vector<int> present;
+      for (int r = 1; r < world_size_; ++r) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        try {
+          store.wait({answered(r)}, std::max(left, std::chrono::milliseconds(1)));
+          present.push_back(r);
+        } catch (const std::exception&) {
+          missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+        }
       }
+      store.set("lost/verdict", text_bytes(missing));
+      for (int r : present) {
+        try {
+          store.wait({"lost/read/" + std::to_string(r)}, kVerdictReadWait);
+        } catch (const std::exception&) {
+        }
+      }
+    } else {
+      // Rank 0 may be busy (validating) for up to the group timeout before it notices.
+      store.wait({"lost/verdict"}, timeout_ + kRollCallWait);
+      missing = bytes_text(store.get("lost/verdict"));
+      store.set("lost/read/" + std::to_string(rank_), text_bytes("1"));
     }
   } catch (const std::exception&) {
-    throw RankLost(me + ": rank 0 (which hosts the group's store) stopped during " + what + " (" + reason +
-                   "); the run stops here: start every rank again with --resume");
+    throw RankLost(me + ": rank 0 (which hosts the group's store) stopped during " + what + " (" + reason + ")" +
+                   advice);
   }
-  std::string names;
-  for (int r : missing) names += (names.empty() ? "" : ", ") + std::to_string(r);
-  if (names.empty()) {
-    throw RankLost(me + ": " + what + " failed on every rank (" + reason +
-                   "); the run stops here: start every rank again with --resume");
-  }
-  throw RankLost(me + ": rank " + names + " stopped answering during " + what + " (" + reason +
-                 "); the run stops here: start every rank again with --resume");
+  if (missing.empty()) throw RankLost(me + ": " + what + " failed on every rank (" + reason + ")" + advice);
+  throw RankLost(me + ": rank " + missing + " stopped answering during " + what + " (" + reason + ")" + advice);
 }
 
 }  // namespace escd::train

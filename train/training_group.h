@@ -84,6 +84,7 @@ class TrainingGroup {
   [[noreturn]] void report_lost_ranks(const char* what, const std::exception& cause);
 
   int rank_ = 0, world_size_ = 1;
+  std::chrono::milliseconds timeout_{0};
   int64_t exchanges_ = 0;  // store exchanges so far, the same sequence on every rank
   struct Connection;                       // the store and the Gloo process group (c10d)
   std::unique_ptr<Connection> connection_;  // null in a group of one

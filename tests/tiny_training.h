@@ -1,4 +1,5 @@
-// An ESC-50-shaped directory of two classes, for tests that train real models in seconds.
+// A small ESC-50 subset and a tiny Mamba recipe, for tests that run esc-train fit as a process and
+// need a whole run to take seconds.
 #pragma once
 
 #include <filesystem>
@@ -33,6 +34,14 @@ inline void make_two_class_dataset(const std::string& root) {
       if (std::filesystem::exists(audio)) std::filesystem::create_symlink(std::filesystem::absolute(audio), root + "/audio/" + stem + ext);
     }
   }
+}
+
+// A Mamba of about 10,000 parameters: its recipe (batches of 16, mixing on, one thread, seed 7).
+inline void write_tiny_mamba_recipe(const std::string& path, int epochs) {
+  std::ofstream(path) << "[model]\nd_model = 16\nn_layers = 2\nd_state = 4\nexpand = 2\n"
+                      << "[train]\nepochs = " << epochs << "\nbatch_size = 16\nlr = 3e-3\n"
+                      << "warmup_epochs = 1\nema_decay = 0.9\nthreads = 1\nseed = 7\n"
+                      << "mix_prob = 0.5\n";
 }
 
 }  // namespace escd::test
