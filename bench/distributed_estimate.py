@@ -66,25 +66,18 @@ def main():
             allreduce = ar2 + 2 * (machines - 1) / machines * grad_bytes / bandwidth + 2 * (machines - 1) * latency
         return n_steps * (t_fixed + rows_per_rank * t_row + allreduce), n_steps
 
+    # Two ways to use N machines: each keeps the recipe's rows per rank (the global batch grows with
+    # N), or the recipe's global batch is split ever thinner (at least one row per rank).
+    base = epoch_seconds(1, batch, "1 GbE")[0]
     estimates = []
     for network in NETWORKS:
-        for rows_per_rank, label in ((batch, f"{batch} per rank (global {batch} x N)"),):
-            base, _ = epoch_seconds(1, rows_per_rank, network)
-            for n in MACHINES:
-                seconds, n_steps = epoch_seconds(n, rows_per_rank, network)
-                if n_steps < 1:
-                    continue  # a global batch larger than the dataset
-                estimates.append({"network": network, "machines": n, "rows_per_rank": rows_per_rank,
-                                  "global_batch": rows_per_rank * n, "steps": n_steps,
-                                  "epoch_seconds": seconds, "speedup": base / seconds})
-        # The recipe's own global batch, split ever thinner (at least one row per rank).
         for n in MACHINES:
-            if batch % n:
-                continue
-            seconds, n_steps = epoch_seconds(n, batch // n, network)
-            estimates.append({"network": network, "machines": n, "rows_per_rank": batch // n, "global_batch": batch,
-                              "steps": n_steps, "epoch_seconds": seconds,
-                              "speedup": epoch_seconds(1, batch, network)[0] / seconds})
+            for rows_per_rank in sorted({batch, batch // n} if batch % n == 0 else {batch}, reverse=True):
+                seconds, n_steps = epoch_seconds(n, rows_per_rank, network)
+                estimates.append({"network": network, "machines": n, "rows_per_rank": rows_per_rank,
+                                  "global_batch": rows_per_rank * n, "steps_per_epoch": n_steps,
+                                  "epoch_seconds": seconds, "clips_per_second": clips / seconds,
+                                  "speedup": base / seconds})
 
     figures = {"model": a.model, "command": a.command, "load": a.load, "batch_size": batch, "clips": clips,
                "steps": steps,
@@ -114,7 +107,8 @@ def main():
     print(f"Estimated epoch time on N machines (one rank each, one thread; compute per step "
           f"{t_fixed * 1e3:.0f} ms + {t_row * 1e3:.1f} ms per row, fitted to the two rows above; ring all-reduce "
           f"of {grad_bytes / 1e6:.2f} MB; see bench/distributed_estimate.py for the model and its assumptions):\n")
-    print("| machines | rows per rank | global batch | 1 GbE: epoch s (speed-up) | 10 GbE: epoch s (speed-up) |")
+    print("| machines | rows per rank | global batch | 1 GbE: clips/s, epoch s (speed-up) | "
+          "10 GbE: clips/s, epoch s (speed-up) |")
     print("| --- | --- | --- | --- | --- |")
     keyed = {(e["network"], e["machines"], e["rows_per_rank"]): e for e in estimates}
     rows = sorted({(e["machines"], e["rows_per_rank"]) for e in estimates}, key=lambda r: (r[1] != batch, r))
@@ -122,13 +116,13 @@ def main():
         cells = []
         for network in NETWORKS:
             e = keyed[(network, n, rows_per_rank)]
-            cells.append(f"{e['epoch_seconds']:.1f} ({e['speedup']:.1f}x)")
+            cells.append(f"{e['clips_per_second']:.0f}, {e['epoch_seconds']:.1f} ({e['speedup']:.1f}x)")
         print(f"| {n} | {rows_per_rank} | {rows_per_rank * n} | {cells[0]} | {cells[1]} |")
     print()
     print("A global batch larger than the recipe's changes the optimisation (the learning rate would need "
-          "retuning); the rows with the recipe's global batch keep it, down to one row per rank. Rows whose global "
-          f"batch exceeds the {clips} clips of an epoch are left out (ESC-50 is small: beyond a few machines, "
-          "a larger dataset or more models trained at once is what more machines buy).")
+          "retuning); the rows with the recipe's global batch keep it, down to one row per rank (so 64 machines "
+          f"cannot share it). An epoch is {clips} clips of work: from 64 machines at {batch} rows each, one step is "
+          "more than an epoch of ESC-50's training folds, where a larger dataset is what more machines buy.")
 
 
 if __name__ == "__main__":
