@@ -5,8 +5,8 @@
 // the same thread. Prints one JSON object; bench/reference_models.py prints the same keys for the
 // PyTorch reference, and bench/compare.py makes the table.
 //
-// Times are CPU time of the process (median of --repeats after one warm-up): with one thread and
-// OPENBLAS_NUM_THREADS=1 that is the work done, and it is much less disturbed than wall time when
+// Times are CPU time of the process (median of --repeats after one warm-up): with one thread for
+// libtorch and OpenBLAS alike (bench_threads.h) that is the work done, and it is much less disturbed than wall time when
 // the machine is shared.
 //
 // Usage: bench_models [--threads 1] [--repeats 3] [--batch 32] [--frames 155] [--rows 10]
@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_threads.h"
 #include "model_flops.h"
 #include "models/common/checkpoint.h"
 #include "models/common/parameter_count.h"
@@ -179,8 +180,7 @@ int main(int argc, char** argv) {
       std::printf("wrote %s (untrained %s)\n", save_path.c_str(), save_model.c_str());
       return 0;
     }
-    at::set_num_threads(s.threads);
-    at::set_num_interop_threads(1);
+    escd::bench::use_threads(s.threads, "bench_models");
     nlohmann::json result = {{"threads", at::get_num_threads()},
                              {"blas_core", escd::openblas_core_name()},
                              {"gemm_gflops", gemm_gflops(s.gemm, s.repeats)},

@@ -43,14 +43,5 @@ done
   --load "$LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)" > "$TMP/section.md"
 cat "$TMP/section.md"
 
-# The section between its markers is replaced (or appended); bench/run.sh keeps it.
-BEGIN="<!-- bench/distributed.sh -->"
-END="<!-- end bench/distributed.sh -->"
-{
-  if [[ -f "$RESULTS" ]]; then sed "/^$(sed 's/[\/.*]/\\&/g' <<<"$BEGIN")\$/,/^$(sed 's/[\/.*]/\\&/g' <<<"$END")\$/d" "$RESULTS"; fi
-  echo "$BEGIN"
-  cat "$TMP/section.md"
-  echo "$END"
-} > "$RESULTS.tmp"
-mv "$RESULTS.tmp" "$RESULTS"
+"$ROOT/bench/results_section.sh" distributed "$RESULTS" < "$TMP/section.md"
 echo "wrote $RESULTS and $JSON" >&2

@@ -1,6 +1,7 @@
 #include "models/common/mel_conv.h"
 
 #include <ATen/Functions.h>
+#include <ATen/record_function.h>
 #include <torch/nn/functional/activation.h>
 
 #include <array>
@@ -89,6 +90,7 @@ at::Tensor MelConvImpl::layer(size_t i, const at::Tensor& input) {
 }
 
 at::Tensor MelConvImpl::forward(const at::Tensor& frames) {
+  RECORD_USER_SCOPE("mel_conv");  // a part of bench/bench_training_profile's table, as the scopes below
   const int64_t M = frames.size(-1);
   if (time_kernel_ == 1) {
     const auto leading = frames.sizes().slice(0, frames.dim() - 1);

@@ -1,6 +1,7 @@
 #include "models/liquid_s4/frame_norm.h"
 
 #include <ATen/Functions.h>
+#include <ATen/record_function.h>
 
 #include <cmath>
 
@@ -16,6 +17,7 @@ FrameNormImpl::FrameNormImpl(int64_t channels, NormKind kind) : kind_(kind), cha
 }
 
 at::Tensor FrameNormImpl::forward(const at::Tensor& x) {
+  RECORD_USER_SCOPE("norm");
   if (kind_ == NormKind::layernorm) return at::layer_norm(x, {channels_}, weight_, bias_, kEps);
   const at::Tensor mean = x.mean(-1, /*keepdim=*/true);
   const at::Tensor var = x.var(-1, /*unbiased=*/false, /*keepdim=*/true);

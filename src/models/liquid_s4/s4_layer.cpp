@@ -1,6 +1,7 @@
 #include "models/liquid_s4/s4_layer.h"
 
 #include <ATen/Functions.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <cmath>
@@ -46,18 +47,30 @@ S4LayerImpl::S4LayerImpl(const Options& options) : options_(options) {
 
 at::Tensor S4LayerImpl::mix(const at::Tensor& u) {
   const int64_t T = u.size(1);
-  const DiscreteSSM d = ssm_->discretise();
-  const at::Tensor CB = ssm_->C_complex() * d.dB;
   const bool kb = options_.liquid_kernel == LiquidKernel::kb;
-  // One Vandermonde pass gives K (weights C⊙B̄) and, for kb, G (weights B̄).
-  const at::Tensor kernels = vandermonde_kernels(kb ? at::stack({CB, d.dB}) : CB.unsqueeze(0), d.log_dA, T);
-  const at::Tensor drive = kb ? kb_drive(u, kernel_spectrum(kernels[1]), liquid_, options_.liquid_tanh) : u;
-  at::Tensor y = causal_convolution(drive, kernel_spectrum(kernels[0])) + ssm_->D() * u;
+  at::Tensor K_spectrum, G_spectrum;
+  {
+    RECORD_USER_SCOPE("ssm_kernel");
+    const DiscreteSSM d = ssm_->discretise();
+    const at::Tensor CB = ssm_->C_complex() * d.dB;
+    // One Vandermonde pass gives K (weights C⊙B̄) and, for kb, G (weights B̄).
+    const at::Tensor kernels = vandermonde_kernels(kb ? at::stack({CB, d.dB}) : CB.unsqueeze(0), d.log_dA, T);
+    K_spectrum = kernel_spectrum(kernels[0]);
+    if (kb) G_spectrum = kernel_spectrum(kernels[1]);
+  }
+  at::Tensor drive = u;
+  if (kb) {
+    RECORD_USER_SCOPE("liquid_terms");
+    drive = kb_drive(u, G_spectrum, liquid_, options_.liquid_tanh);
+  }
+  RECORD_USER_SCOPE("ssm_convolution");
+  at::Tensor y = causal_convolution(drive, K_spectrum) + ssm_->D() * u;
   if (options_.liquid_kernel == LiquidKernel::polyb) y = y + polyb_term(u, liquid_, options_.liquid_tanh);
   return y;
 }
 
 at::Tensor S4LayerImpl::output(const at::Tensor& y) {
+  RECORD_USER_SCOPE("s4_output");  // GELU, dropout, the output projection and its GLU
   at::Tensor h = at::gelu(y);  // exact (erf) GELU, as upstream
   if (options_.dropout > 0.0) h = at::dropout(h, options_.dropout, is_training());
   return at::glu(out_->forward(h), -1);

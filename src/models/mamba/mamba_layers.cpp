@@ -1,6 +1,7 @@
 #include "models/mamba/mamba_layers.h"
 
 #include <ATen/Functions.h>
+#include <ATen/record_function.h>
 
 #include <cmath>
 
@@ -12,6 +13,7 @@ RMSNormImpl::RMSNormImpl(int64_t width, double eps_) : eps(eps_) {
 }
 
 at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
+  RECORD_USER_SCOPE("norm");
   return x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
 }
 

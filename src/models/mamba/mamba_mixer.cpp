@@ -1,6 +1,7 @@
 #include "models/mamba/mamba_mixer.h"
 
 #include <ATen/Functions.h>
+#include <ATen/record_function.h>
 #include <torch/nn/init.h>
 
 #include <algorithm>
@@ -104,6 +105,7 @@ void MambaMixerImpl::reset_ssm_parameters(int64_t residual_branches) {
 }
 
 at::Tensor MambaMixerImpl::causal_conv(const at::Tensor& x) const {
+  RECORD_USER_SCOPE("causal_conv");
   const int64_t K = config.d_conv, L = x.size(1);
   // Pad K−1 zero frames in front; output t then sums taps over padded frames t..t+K−1.
   const at::Tensor padded = at::constant_pad_nd(x, {0, 0, K - 1, 0});
@@ -113,6 +115,7 @@ at::Tensor MambaMixerImpl::causal_conv(const at::Tensor& x) const {
 }
 
 at::Tensor MambaMixerImpl::forward(const at::Tensor& h) {
+  RECORD_USER_SCOPE("mixer_projections");  // what the inner scopes leave: in, x, dt and out projections
   const int64_t E = config.d_inner(), N = config.d_state, R = config.dt_rank;
   const at::Tensor xz = in_proj->forward(h);
   const at::Tensor x = at::silu(causal_conv(xz.narrow(-1, 0, E)));

@@ -3,6 +3,7 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -332,6 +333,7 @@ class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunc
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    RECORD_USER_SCOPE("selective_scan");  // autograd numbers no forward op of a custom function
     const variable_list saved = ctx->get_saved_variables();
     const at::Tensor &u = saved[0], &delta = saved[1], &A = saved[2], &B = saved[3], &C = saved[4], &D = saved[5],
                      &z = saved[6];
@@ -387,6 +389,7 @@ void check_shapes(const at::Tensor& u, const at::Tensor& delta, const at::Tensor
 
 at::Tensor selective_scan(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
                           const at::Tensor& C, const at::Tensor& D, const at::Tensor& z) {
+  RECORD_USER_SCOPE("selective_scan");
   check_shapes(u, delta, A, B, C, D, z);
   // autograd's Function::apply needs every tensor argument defined: "no gate" travels as an empty z.
   return SelectiveScanFunction::apply(u, delta, A, B, C, D, z.defined() ? z : at::empty({0}, u.options()));

@@ -2,6 +2,7 @@
 
 #include <ATen/Functions.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/record_function.h>
 #include <torch/nn/init.h>
 
 #include <cmath>
@@ -19,12 +20,14 @@ at::Tensor split_heads(const at::Tensor& x, int64_t heads) {
 }
 
 at::Tensor mlp(const at::Tensor& x, torch::nn::Linear& fc1, torch::nn::Linear& fc2) {
+  RECORD_USER_SCOPE("mlp");
   return fc2->forward(at::gelu(fc1->forward(x)));
 }
 
 }  // namespace
 
 at::Tensor multi_head_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads) {
+  RECORD_USER_SCOPE("attention");  // the heads' scores, softmax and weighted sum; projections are "block"
   const at::Tensor qh = split_heads(q, heads), kh = split_heads(k, heads), vh = split_heads(v, heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(qh.size(-1)));
   const at::Tensor weights = at::softmax(at::matmul(qh * scale, kh.transpose(-2, -1)), -1);
@@ -83,6 +86,7 @@ at::Tensor TransformerBlockImpl::drop_path(const at::Tensor& branch) const {
 }
 
 at::Tensor TransformerBlockImpl::forward(const at::Tensor& x) {
+  RECORD_USER_SCOPE("block");
   const at::Tensor qkv_out = qkv->forward(norm1->forward(x));
   const auto parts = qkv_out.chunk(3, -1);
   at::Tensor y = x + drop_path(proj->forward(multi_head_attention(parts[0], parts[1], parts[2], heads_)));
@@ -100,6 +104,7 @@ CrossAttentionBlockImpl::CrossAttentionBlockImpl(int64_t dim, int64_t heads, int
 }
 
 at::Tensor CrossAttentionBlockImpl::forward(const at::Tensor& query, const at::Tensor& tokens) {
+  RECORD_USER_SCOPE("attentive_head");
   const auto kv_parts = kv->forward(norm1->forward(tokens)).chunk(2, -1);
   at::Tensor y = query + multi_head_attention(q->forward(query), kv_parts[0], kv_parts[1], heads_);
   return y + mlp(norm2->forward(y), fc1, fc2);

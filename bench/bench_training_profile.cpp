@@ -1,0 +1,338 @@
+// Where a training step's time goes. For each model at its default size, one optimiser step as
+// esc-train fit takes it (forward, label loss, backward, gradient clipping, AdamW, the weight
+// average) on a batch of random log-mel frames:
+//  - the CPU time of each phase, median over --steps steps;
+//  - inside forward and backward, the self time of each named part of the model (the
+//    RECORD_USER_SCOPE names in src/models: mel_conv, selective_scan, ssm_kernel, attention...),
+//    from PyTorch's profiler over --profile-steps further steps. A backward op is charged to the
+//    part whose forward op created its autograd node (matched by sequence number), so "mel_conv"
+//    in the backward column is the MelConv's backward.
+//  - the ops with the most self time, for reading the parts.
+// Data loading is not here: it runs on the batch loader's thread and the trainer reports the time
+// a step waited for it (metrics.jsonl's data_wait_seconds).
+//
+// Usage: bench_training_profile [--models mamba,liquid_s4,vjepa2] [--batch 32] [--frames 155]
+//                               [--steps 5] [--profile-steps 2] [--threads 1] [--top 12]
+// Prints one JSON object; bench/training_profile.sh makes the tables of bench/RESULTS.md.
+#include <ATen/Functions.h>
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+#include <time.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
+#include <torch/types.h>  // clip_grad.h uses torch::Tensor without including it
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench_threads.h"
+#include "model_flops.h"
+#include "models/common/registry.h"
+#include "util/blas_kernel.h"
+#include "weight_ema.h"
+
+namespace {
+
+constexpr int64_t kMels = 128, kClasses = 50;
+// The recipe's settings that change the work of a step (config/*.toml [train]).
+constexpr double kLearningRate = 2e-3, kWeightDecay = 0.05, kGradClip = 1.0, kEmaDecay = 0.999;
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct Settings {
+  int threads = 1, steps = 5, profile_steps = 2, top = 12;
+  int64_t batch = 32, frames = 155;
+  std::vector<std::string> models{"mamba", "liquid_s4", "vjepa2"};
+};
+
+// The phases of one step, each a profiler scope so that the profile can tell them apart.
+const char* const kPhases[] = {"forward", "backward", "clip_grad", "optimizer", "weight_average"};
+
+struct TrainingStep {
+  std::shared_ptr<escd::SequenceClassifier> model;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<escd::train::WeightEma> ema;
+  at::Tensor frames, labels;
+
+  // Runs one step, calling phase_done(i) after phase i.
+  template <typename PhaseDone>
+  void run(PhaseDone&& phase_done) {
+    at::Tensor loss;
+    {
+      RECORD_USER_SCOPE("forward");
+      loss = at::cross_entropy_loss(model->forward(frames), labels, {}, at::Reduction::Mean, -100, 0.1);
+    }
+    phase_done(0);
+    {
+      RECORD_USER_SCOPE("backward");
+      optimizer->zero_grad();
+      loss.backward();
+    }
+    phase_done(1);
+    {
+      RECORD_USER_SCOPE("clip_grad");
+      torch::nn::utils::clip_grad_norm_(model->parameters(), kGradClip);
+    }
+    phase_done(2);
+    {
+      RECORD_USER_SCOPE("optimizer");
+      optimizer->step();
+    }
+    phase_done(3);
+    {
+      RECORD_USER_SCOPE("weight_average");
+      ema->update();
+    }
+    phase_done(4);
+  }
+};
+
+TrainingStep make_step(const std::string& name, const Settings& s) {
+  at::manual_seed(0);
+  TrainingStep t;
+  t.model = escd::create_model(name, nlohmann::json::object(), kMels, kClasses);
+  t.model->train();
+  t.optimizer = std::make_unique<torch::optim::AdamW>(t.model->parameters(),
+                                                      torch::optim::AdamWOptions(kLearningRate).weight_decay(kWeightDecay));
+  t.ema = std::make_unique<escd::train::WeightEma>(*t.model, kEmaDecay);
+  t.frames = at::randn({s.batch, s.frames, kMels});
+  t.labels = at::randint(kClasses, {s.batch}, at::kLong);
+  return t;
+}
+
+// CPU seconds of each phase, median over the steps (after one warm-up step).
+nlohmann::json phase_seconds(TrainingStep& t, int steps) {
+  t.run([](int) {});
+  std::vector<std::vector<double>> times(std::size(kPhases));
+  for (int i = 0; i < steps; ++i) {
+    double t0 = cpu_seconds();
+    t.run([&](int phase) {
+      const double now = cpu_seconds();
+      times[phase].push_back(now - t0);
+      t0 = now;
+    });
+  }
+  nlohmann::json out = nlohmann::json::object();
+  double total = 0.0;
+  for (size_t p = 0; p < std::size(kPhases); ++p) {
+    out[kPhases[p]] = median(times[p]);
+    total += out[kPhases[p]].get<double>();
+  }
+  out["step"] = total;
+  return out;
+}
+
+using torch::autograd::profiler::KinetoEvent;
+
+struct SelfTimes {
+  // phase -> part -> microseconds of self time
+  std::map<std::string, std::map<std::string, double>> by_part;
+  // op name -> (phase/part, microseconds)
+  std::map<std::string, double> by_op;
+  double total_us = 0.0;
+};
+
+bool is_phase(const std::string& name) {
+  return std::find(std::begin(kPhases), std::end(kPhases), name) != std::end(kPhases);
+}
+
+// Self time (duration minus children's) of every event, charged to its phase (the outermost
+// scope) and part (the innermost model scope, or for a backward node the part of the forward op
+// that created it). Events nest by time on the one thread that runs the step.
+SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
+  std::vector<const KinetoEvent*> sorted;
+  for (const auto& e : events) {
+    if (e.deviceType() == c10::DeviceType::CPU) sorted.push_back(&e);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const KinetoEvent* a, const KinetoEvent* b) {
+    if (a->startThreadId() != b->startThreadId()) return a->startThreadId() < b->startThreadId();
+    if (a->startUs() != b->startUs()) return a->startUs() < b->startUs();
+    return a->durationUs() > b->durationUs();  // the enclosing event first
+  });
+
+  struct Open {
+    const KinetoEvent* event;
+    std::string phase, part;
+    double children_us = 0.0;
+  };
+  std::unordered_map<int64_t, std::string> part_of_sequence;  // forward op -> its part
+  SelfTimes out;
+  std::vector<Open> stack;
+  auto close = [&](const Open& o) {
+    const double self = std::max(0.0, static_cast<double>(o.event->durationUs()) - o.children_us);
+    if (!stack.empty()) stack.back().children_us += static_cast<double>(o.event->durationUs());
+    if (o.phase.empty()) return;  // outside the step (the profiler's own events)
+    out.by_part[o.phase][o.part] += self / steps;
+    if (o.event->scope() != static_cast<uint8_t>(at::RecordScope::USER_SCOPE)) out.by_op[o.event->name()] += self / steps;
+    out.total_us += self / steps;
+  };
+  uint64_t thread = 0;
+  for (const KinetoEvent* e : sorted) {
+    if (e->startThreadId() != thread) {
+      while (!stack.empty()) {
+        const Open o = stack.back();
+        stack.pop_back();
+        close(o);
+      }
+      thread = e->startThreadId();
+    }
+    while (!stack.empty() && stack.back().event->startUs() + stack.back().event->durationUs() <= e->startUs()) {
+      const Open o = stack.back();
+      stack.pop_back();
+      close(o);
+    }
+    Open o{e, stack.empty() ? "" : stack.back().phase, stack.empty() ? "" : stack.back().part};
+    const std::string name = e->name();
+    const auto scope = static_cast<at::RecordScope>(e->scope());
+    if (scope == at::RecordScope::USER_SCOPE) {
+      if (is_phase(name)) {
+        o.phase = name;
+        o.part = "other";
+      } else {
+        o.part = name;
+      }
+    } else if (scope == at::RecordScope::BACKWARD_FUNCTION) {
+      const auto found = part_of_sequence.find(e->sequenceNr());
+      if (found != part_of_sequence.end()) o.part = found->second;
+    } else if (o.phase == "forward" && e->sequenceNr() >= 0) {
+      part_of_sequence.emplace(e->sequenceNr(), o.part);  // the outermost op of that number
+    }
+    stack.push_back(o);
+  }
+  while (!stack.empty()) {
+    const Open o = stack.back();
+    stack.pop_back();
+    close(o);
+  }
+  return out;
+}
+
+SelfTimes profile(TrainingStep& t, int steps) {
+  namespace prof = torch::autograd::profiler;
+  const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
+  prof::prepareProfiler(config, {torch::profiler::impl::ActivityType::CPU});
+  prof::enableProfiler(config, {torch::profiler::impl::ActivityType::CPU});
+  for (int i = 0; i < steps; ++i) t.run([](int) {});
+  const std::unique_ptr<prof::ProfilerResult> result = prof::disableProfiler();
+  return attribute(result->events(), steps);
+}
+
+nlohmann::json bench_model(const std::string& name, const Settings& s) {
+  TrainingStep t = make_step(name, s);
+  const escd::bench::ForwardFlops flops =
+      escd::bench::forward_flops(name, t.model->hyperparameters(), s.frames, kMels, kClasses);
+  nlohmann::json out = {{"train_flops_per_step", 3.0 * (flops.per_clip * static_cast<double>(s.batch) + flops.per_call)},
+                        {"phase_seconds", phase_seconds(t, s.steps)}};
+  // The profiler measures wall time, with its own overhead: its figures are used as shares, of a
+  // phase's CPU time for the parts and of the step's for the ops.
+  const SelfTimes self = profile(t, s.profile_steps);
+  const nlohmann::json& phases = out["phase_seconds"];
+  nlohmann::json parts = nlohmann::json::object();
+  for (const auto& [phase, by_part] : self.by_part) {
+    double phase_us = 0.0;
+    for (const auto& [part, us] : by_part) phase_us += us;
+    for (const auto& [part, us] : by_part) parts[phase][part] = phases.at(phase).get<double>() * us / phase_us;
+  }
+  out["part_seconds"] = parts;
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto& [op, us] : self.by_op) ops.emplace_back(us, op);
+  std::sort(ops.rbegin(), ops.rend());
+  nlohmann::json top = nlohmann::json::array();
+  for (size_t i = 0; i < ops.size() && i < static_cast<size_t>(s.top); ++i) {
+    top.push_back({{"op", ops[i].second}, {"seconds", phases.at("step").get<double>() * ops[i].first / self.total_us}});
+  }
+  out["top_ops"] = top;
+  return out;
+}
+
+double gemm_gflops(int64_t n) {
+  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  at::mm(a, b);
+  std::vector<double> times;
+  for (int i = 0; i < 3; ++i) {
+    const double t0 = cpu_seconds();
+    at::mm(a, b);
+    times.push_back(cpu_seconds() - t0);
+  }
+  return 2.0 * static_cast<double>(n) * n * n / median(times) / 1e9;
+}
+
+int usage(const char* why) {
+  std::fprintf(stderr,
+               "bench_training_profile: %s\nusage: bench_training_profile [--models a,b,...] [--batch N] [--frames N]\n"
+               "                              [--steps N] [--profile-steps N] [--threads N] [--top N]\n",
+               why);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    auto positive = [&]() -> int64_t {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || n < 1) throw std::invalid_argument(a + ": expected a positive integer, got '" + v + "'");
+      return n;
+    };
+    try {
+      if (a == "--threads") s.threads = static_cast<int>(positive());
+      else if (a == "--steps") s.steps = static_cast<int>(positive());
+      else if (a == "--profile-steps") s.profile_steps = static_cast<int>(positive());
+      else if (a == "--top") s.top = static_cast<int>(positive());
+      else if (a == "--batch") s.batch = positive();
+      else if (a == "--frames") s.frames = positive();
+      else if (a == "--models") {
+        s.models.clear();
+        std::stringstream list(value());
+        for (std::string m; std::getline(list, m, ',');) s.models.push_back(m);
+      } else if (a == "-h" || a == "--help") {
+        usage("profiles a training step of each model (see the comment at the top of bench/bench_training_profile.cpp)");
+        return 0;
+      } else {
+        return usage(("unknown argument '" + a + "'").c_str());
+      }
+    } catch (const std::invalid_argument& e) {
+      return usage(e.what());
+    }
+  }
+  try {
+    escd::bench::use_threads(s.threads, "bench_training_profile");
+    nlohmann::json result = {{"threads", at::get_num_threads()},
+                             {"batch", s.batch},
+                             {"frames", s.frames},
+                             {"blas_core", escd::openblas_core_name()},
+                             {"gemm_gflops", gemm_gflops(2048)},
+                             {"models", nlohmann::json::object()}};
+    for (const std::string& m : s.models) result["models"][m] = bench_model(m, s);
+    std::printf("%s\n", result.dump().c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_training_profile: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
