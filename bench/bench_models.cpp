@@ -34,6 +34,7 @@
 #include "models/mamba/mamba_config.h"
 #include "models/vjepa2/vjepa2_options.h"
 #include "util/blas_kernel.h"
+#include "util/simd_level.h"
 
 namespace {
 
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
     escd::bench::use_threads(s.threads, "bench_models");
     nlohmann::json result = {{"threads", at::get_num_threads()},
                              {"blas_core", escd::openblas_core_name()},
+                             {"escd_kernels", escd::simd_level_name(escd::simd_level())},
                              {"gemm_gflops", gemm_gflops(s.gemm, s.repeats)},
                              {"models", nlohmann::json::object()}};
     for (const std::string& m : s.models) result["models"][m] = bench_model(m, s);

@@ -66,11 +66,13 @@ def main():
     ap.add_argument("--reference", required=True, help="reference_models.py JSON")
     ap.add_argument("--front-end", help="JSON {\"escd_frames_per_s\": x, \"torchaudio_frames_per_s\": y}")
     ap.add_argument("--escd", help="run_escd.sh --json output")
+    ap.add_argument("--ours-avx2", help="bench_models JSON run with ESCD_CPU_CAPABILITY=avx2 (escd's AVX2 kernels)")
     ap.add_argument("--reference-as-installed",
                     help="reference_models.py JSON run with OpenBLAS's own kernel choice (PyTorch as a user runs it)")
     args = ap.parse_args()
     ours, ref = load(args.ours), load(args.reference)
     fe, escd, installed = load(args.front_end), load(args.escd), load(args.reference_as_installed)
+    ours_avx2 = load(args.ours_avx2)
 
     rows = []  # (what, escd, reference, ratio, target, met)
 
@@ -128,6 +130,18 @@ def main():
             installed_rows.append((f"{m}: inference forward, one clip, ms", fmt(o["forward_clip_ms"]),
                                    fmt(r["forward_clip_ms"]), f"{r['forward_clip_ms'] / o['forward_clip_ms']:.2f}x"))
 
+    # escd's own kernels (streaming steps, the Mamba scan) at the CPU's best level and at AVX2, as an
+    # AVX2-only CPU runs them; ATen's and OpenBLAS's kernels are the same in both runs.
+    simd_rows = []  # (what, best level, AVX2, ratio)
+    if ours_avx2:
+        for m in (m for m in ours["models"] if m in ours_avx2["models"]):
+            o, a = ours["models"][m], ours_avx2["models"][m]
+            keys = [("train_step_s", "training step (fwd+bwd), s"), ("forward_clip_ms", "inference forward, one clip, ms")]
+            keys += [(k, f"streaming step per frame, {k.split('_')[1]} row(s), us") for k in sorted(o) if k.startswith("step_")]
+            for key, label in keys:
+                if key in a:
+                    simd_rows.append((f"{m}: {label}", fmt(o[key]), fmt(a[key]), f"{a[key] / o[key]:.2f}x"))
+
     escd_rows = []
     if escd:
         for label, pct in escd.get("cpu_percent", {}).items():
@@ -169,6 +183,14 @@ def main():
         print(f"| what | escd ({core_label(ours)}) | PyTorch as installed ({core_label(installed)}) | escd speed-up |")
         print("| --- | --- | --- | --- |")
         for what, a, b, ratio in installed_rows:
+            print(f"| {what} | {a} | {b} | {ratio} |")
+    if simd_rows:
+        best = ours.get("escd_kernels", "best")
+        print(f"\nescd's own kernels at this CPU's best level ({best}) and at AVX2 (`ESCD_CPU_CAPABILITY=avx2`, as on an "
+              "AVX2-only CPU); the same run's ATen and OpenBLAS kernels on both sides.\n")
+        print(f"| what | escd kernels {best} | escd kernels avx2 | avx2 / {best} |")
+        print("| --- | --- | --- | --- |")
+        for what, a, b, ratio in simd_rows:
             print(f"| {what} | {a} | {b} | {ratio} |")
     if escd_rows:
         print("\n| escd end to end | result |")

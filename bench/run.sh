@@ -3,7 +3,8 @@
 # training step, inference forward and streaming step of every model (bench_models vs
 # reference_models.py), the front end (bench_front_end vs torchaudio), the training FLOP rate
 # against a large GEMM measured in the same run, and escd end to end (run_escd.sh: CPU in real
-# time with one model and with all three, per-hop latency, staggered exact windows vs recomputing).
+# time with one model and with all three, per-hop latency, staggered exact windows vs recomputing),
+# and, with --results, where each model's training step spends its time (training_profile.sh).
 # Prints one markdown table (bench/compare.py); with --results FILE also writes it there with the
 # command, the machine, its load and the date (bench/RESULTS.md holds the latest).
 #
@@ -56,6 +57,8 @@ fi
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "escd (bench_models)..." >&2
 "$BUILD/bin/bench_models" --threads 1 "${SIZES[@]}" > "$TMP/ours.json"
+echo "escd (bench_models) with its AVX2 kernels..." >&2
+ESCD_CPU_CAPABILITY=avx2 "$BUILD/bin/bench_models" --threads 1 "${SIZES[@]}" > "$TMP/ours_avx2.json"
 # escd picks its OpenBLAS kernel for the CPU (src/util/blas_kernel.h); the reference runs the same
 # one, so that the main table compares the models' code, not the BLAS kernels.
 BLAS_CORE=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("blas_core", ""))' "$TMP/ours.json")
@@ -98,7 +101,7 @@ if [[ $RUN_ESCD == 1 ]]; then
   ESCD_JSON=(--escd "$TMP/escd.json")
 fi
 
-"$PY" "$ROOT/bench/compare.py" --ours "$TMP/ours.json" --reference "$TMP/reference.json" \
+"$PY" "$ROOT/bench/compare.py" --ours "$TMP/ours.json" --ours-avx2 "$TMP/ours_avx2.json" --reference "$TMP/reference.json" \
   --reference-as-installed "$TMP/reference_as_installed.json" --front-end "$TMP/front_end.json" "${ESCD_JSON[@]}" \
   > "$TMP/table.md" || STATUS=$?
 cat "$TMP/table.md"
@@ -119,5 +122,7 @@ if [[ -n $RESULTS ]]; then
   } > "$RESULTS.tmp"
   mv "$RESULTS.tmp" "$RESULTS"
   echo "wrote $RESULTS" >&2
+  # The training profile (its own section; bench/training_profile.sh alone regenerates only that).
+  if [[ $SMOKE == 0 ]]; then "$ROOT/bench/training_profile.sh" --build "$BUILD" --results "$RESULTS" >&2; fi
 fi
 exit $STATUS
