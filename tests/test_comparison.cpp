@@ -107,6 +107,10 @@ TEST(Comparison, SideFilesParseOrSayWhatIsWrong) {
       "m.cv.json");
   EXPECT_EQ(cv.fold_accuracy, (std::vector<double>{0.6, 0.74}));
   EXPECT_EQ(cv.epochs, 40);
+  EXPECT_FALSE(cv.refit);  // files from before fit --cv --refit existed
+  EXPECT_TRUE(parse_cross_validation({{"refit", true}, {"mean_accuracy", 0.7}, {"std_accuracy", 0.0}, {"folds", {{{"accuracy", 0.7}}}}},
+                                     "m.cv.json")
+                  .refit);
   try {
     parse_cross_validation({{"folds", nlohmann::json::array()}}, "m.cv.json");
     FAIL();

@@ -180,6 +180,34 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
   }
 }
 
+// The literature's protocol, --cv --refit: each fold's run trains on the other four folds with the
+// recipe's epochs, validates nothing, keeps its last epoch and is tested on its own fold.
+TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
+  const std::string run = dir_.path("cv-refit");
+  ASSERT_EQ(fit(run, false, {"--cv", "--refit", "--epochs", "2"})->wait(300s), 0) << log(run);
+  const auto cv = nlohmann::json::parse(std::ifstream(run + "/cv.json"));
+  EXPECT_EQ(cv["refit"], true);
+  ASSERT_EQ(cv["folds"].size(), 5u);
+  for (int k = 1; k <= 5; ++k) {
+    const auto& fold = cv["folds"][k - 1];
+    EXPECT_EQ(fold["test_fold"], k);
+    EXPECT_TRUE(fold["val_fold"].is_null()) << fold.dump();
+    EXPECT_TRUE(fold["val_accuracy"].is_null()) << fold.dump();
+    const std::string dir = run + "/fold" + std::to_string(k);
+    const auto summary = nlohmann::json::parse(std::ifstream(dir + "/summary.json"));
+    nlohmann::json others = nlohmann::json::array();
+    for (int f = 1; f <= 5; ++f) {
+      if (f != k) others.push_back(f);
+    }
+    EXPECT_EQ(summary["train_folds"], others);
+    EXPECT_EQ(summary["val_folds"], nlohmann::json::array());
+    EXPECT_EQ(summary["test_folds"], nlohmann::json::array({k}));
+    EXPECT_DOUBLE_EQ(fold["accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+    expect_same_weights(dir + "/best.ckpt", dir + "/last.ckpt");  // the last epoch is the one kept
+    EXPECT_EQ(load_checkpoint(dir + "/best.ckpt").training["train_clips"], 64);  // 2 classes x 8 clips x 4 folds
+  }
+}
+
 // The recipe can be changed from the command line (--set key=value) and a shipped model refitted on
 // the validation fold (--refit); mistakes in either are refused before any training.
 class FitCommandLine : public TrainerKill {};
@@ -203,7 +231,6 @@ TEST_F(FitCommandLine, SetOverridesRecipeKeysAndRefitTrainsOnTheValidationFold) 
       {{"--set", "lr"}, "--set lr: expected key=value"},
       {{"--set", "lr=fast"}, "--set: key 'lr': expected number, got \"fast\""},
       {{"--set", "epoch=3"}, "--set: unknown key 'epoch'"},
-      {{"--refit", "--cv"}, "--cv excludes --refit"},
   };
   int n = 0;
   for (const auto& [extra, message] : refused) {

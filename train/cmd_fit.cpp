@@ -80,8 +80,8 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
                  "syntax: --set lr=5e-4 --set train_folds=[1,2,3])");
   cmd->add_flag("--refit", args.refit,
                 "Train on the validation folds as well and keep the last epoch (no validation): for the "
-                "shipped model, once the recipe and its epochs were chosen on the validation fold")
-      ->excludes("--cv");
+                "shipped model, once the recipe and its epochs were chosen on the validation fold. With --cv: "
+                "each fold's run trains on the other four (the literature's 5-fold protocol)");
   cmd->add_option("--stop-after", args.stop_after, "Stop after this many epochs (testing resume)");
   cmd->add_option("--nproc", args.nproc,
                  "Train data-parallel in this many processes on this machine (each with --threads); across "
@@ -119,7 +119,7 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
   if (args.threads > 0) options.config.threads = args.threads;
   if (!args.teachers.empty()) options.config.teachers = args.teachers;
   if (args.freeze_backbone) options.config.freeze_backbone = true;
-  if (args.refit) merge_validation_into_training(options.config);
+  if (args.refit && !args.cv) merge_validation_into_training(options.config);  // --cv: per fold
   options.resume = args.resume;
   options.init_checkpoint = args.init;
   options.stop_after_epochs = args.stop_after;
@@ -127,8 +127,8 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
 }
 
 // Cross-validation fold k's run, in --out/fold<k>: test fold k, validation fold k % 5 + 1, the
-// other three for training.
-FitOptions cv_fold_options(const FitOptions& options, const std::string& out, int k) {
+// other three for training; with --refit the other four for training, no validation, the last epoch.
+FitOptions cv_fold_options(const FitOptions& options, const std::string& out, int k, bool refit) {
   FitOptions fold = options;
   fold.run_dir = out + "/fold" + std::to_string(k);
   fold.config.test_folds = {k};
@@ -137,6 +137,7 @@ FitOptions cv_fold_options(const FitOptions& options, const std::string& out, in
   for (int f = 1; f <= 5; ++f) {
     if (f != k && f != k % 5 + 1) fold.config.train_folds.push_back(f);
   }
+  if (refit) merge_validation_into_training(fold.config);
   return fold;
 }
 
@@ -151,7 +152,7 @@ void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Cli
   std::vector<int> held_out;
   for (int k = 1; k <= 5; ++k) {
     if (!cv_fold_selected(args, k)) continue;
-    for (int f : held_out_folds(cv_fold_options(options, args.out, k).config)) held_out.push_back(f);
+    for (int f : held_out_folds(cv_fold_options(options, args.out, k, args.refit).config)) held_out.push_back(f);
   }
   const Teachers loads_and_checks(options.config.teachers, data.index.class_names, held_out);
 }
@@ -167,6 +168,7 @@ void write_cv_summary(const FitArgs& args, const FitOptions& options, const nloh
                std_dev);
   write_file_atomic(args.out + "/cv.json", nlohmann::json{{"model", args.model},
                                                           {"epochs", options.config.epochs},
+                                                          {"refit", args.refit},
                                                           {"folds", folds},
                                                           {"mean_accuracy", mean},
                                                           {"std_accuracy", std_dev}}
@@ -180,15 +182,17 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
   double sum = 0.0;
   for (int k = 1; k <= 5; ++k) {
     if (!cv_fold_selected(args, k)) continue;
-    const FitOptions fold = cv_fold_options(options, args.out, k);
+    const FitOptions fold = cv_fold_options(options, args.out, k, args.refit);
     const nlohmann::json result = fit(fold, data);
     if (result.contains("stopped_at_epoch")) return 0;  // --stop-after ended this fold early
     if (!result.contains("test")) continue;             // a rank other than 0: rank 0 collects
     const double acc = result.at("test").at("accuracy").get<double>();
+    // A refit fold has no validation fold (both null) and keeps its last epoch.
+    const bool validated = !fold.config.val_folds.empty();
     folds.push_back({{"test_fold", k},
                      {"accuracy", acc},
-                     {"val_fold", fold.config.val_folds.front()},
-                     {"val_accuracy", result.at("val").at("accuracy")},
+                     {"val_fold", validated ? nlohmann::json(fold.config.val_folds.front()) : nlohmann::json()},
+                     {"val_accuracy", validated ? result.at("val").at("accuracy") : nlohmann::json()},
                      {"best_epoch", result.at("best_epoch")}});
     sum += acc;
   }

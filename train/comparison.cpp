@@ -51,6 +51,7 @@ CrossValidation parse_cross_validation(const nlohmann::json& cv, const std::stri
     out.mean = cv.at("mean_accuracy").get<double>();
     out.std = cv.at("std_accuracy").get<double>();
     out.epochs = cv.value("epochs", 0);
+    out.refit = cv.value("refit", false);
     for (const nlohmann::json& fold : cv.at("folds")) out.fold_accuracy.push_back(fold.at("accuracy").get<double>());
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(source + ": not a cross-validation record of esc-train (" + e.what() + ")");

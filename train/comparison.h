@@ -27,12 +27,13 @@ Interval bootstrap_accuracy(const std::vector<int64_t>& labels, const std::vecto
                             int resamples, uint64_t seed, double level = 0.95);
 
 // A recipe's cross-validation as esc-train writes it (<model>.cv.json: folds[].accuracy,
-// mean_accuracy, std_accuracy, epochs). Throws std::invalid_argument naming `source` when a field is
+// mean_accuracy, std_accuracy, epochs, refit). Throws std::invalid_argument naming `source` when a field is
 // missing or of the wrong type.
 struct CrossValidation {
   double mean = 0, std = 0;
   std::vector<double> fold_accuracy;  // in the file's order
   int epochs = 0;
+  bool refit = false;  // each fold trained on the other four (fit --cv --refit), not three and a validation fold
 };
 CrossValidation parse_cross_validation(const nlohmann::json& cv, const std::string& source);
 

@@ -44,6 +44,7 @@ std::string cv_text(const ModelColumn& m) {
   std::string text = percent(m.cv->mean) + " ± " + printf_string("%.2f", 100 * m.cv->std) + " (" +
                      std::to_string(m.cv->fold_accuracy.size()) + " folds";
   if (m.cv->epochs > 0) text += ", " + std::to_string(m.cv->epochs) + " epochs";
+  if (m.cv->refit) text += ", trained on four";
   return text + ")";
 }
 
