@@ -14,18 +14,16 @@
 //        bench_models --save-checkpoint MODEL PATH [--tiny]   (untrained weights, for escd runs)
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
-#include <time.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench_threads.h"
+#include "cpu_time.h"
 #include "model_flops.h"
 #include "models/common/checkpoint.h"
 #include "models/common/parameter_count.h"
@@ -38,25 +36,10 @@
 
 namespace {
 
+using escd::bench::gemm_gflops;
+using escd::bench::median_cpu_seconds;
+
 constexpr int64_t kMels = 128, kClasses = 50;
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double median_cpu_seconds(int repeats, const std::function<void()>& fn) {
-  fn();  // warm-up: allocator, FFT plans
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const double t0 = cpu_seconds();
-    fn();
-    times.push_back(cpu_seconds() - t0);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
 
 // Sizes of the --tiny smoke run; bench/reference_models.py --tiny builds the same models.
 nlohmann::json hyperparameters(const std::string& model, bool tiny) {
@@ -108,12 +91,6 @@ nlohmann::json bench_model(const std::string& name, const Settings& s) {
     }
   }
   return out;
-}
-
-double gemm_gflops(int64_t n, int repeats) {
-  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
-  const double seconds = median_cpu_seconds(repeats, [&] { at::mm(a, b); });
-  return 2.0 * static_cast<double>(n) * n * n / seconds / 1e9;
 }
 
 int usage(const char* why) {

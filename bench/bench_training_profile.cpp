@@ -17,23 +17,22 @@
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
-#include <time.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/types.h>  // clip_grad.h uses torch::Tensor without including it
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "bench_threads.h"
+#include "cpu_time.h"
 #include "model_flops.h"
 #include "models/common/registry.h"
 #include "util/blas_kernel.h"
@@ -41,20 +40,12 @@
 
 namespace {
 
+using escd::bench::cpu_seconds;
+using escd::bench::median;
+
 constexpr int64_t kMels = 128, kClasses = 50;
 // The recipe's settings that change the work of a step (config/*.toml [train]).
 constexpr double kLearningRate = 2e-3, kWeightDecay = 0.05, kGradClip = 1.0, kEmaDecay = 0.999;
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct Settings {
   int threads = 1, steps = 5, profile_steps = 2, top = 12;
@@ -262,71 +253,26 @@ nlohmann::json bench_model(const std::string& name, const Settings& s) {
   return out;
 }
 
-double gemm_gflops(int64_t n) {
-  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
-  at::mm(a, b);
-  std::vector<double> times;
-  for (int i = 0; i < 3; ++i) {
-    const double t0 = cpu_seconds();
-    at::mm(a, b);
-    times.push_back(cpu_seconds() - t0);
-  }
-  return 2.0 * static_cast<double>(n) * n * n / median(times) / 1e9;
-}
-
-int usage(const char* why) {
-  std::fprintf(stderr,
-               "bench_training_profile: %s\nusage: bench_training_profile [--models a,b,...] [--batch N] [--frames N]\n"
-               "                              [--steps N] [--profile-steps N] [--threads N] [--top N]\n",
-               why);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings s;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    auto positive = [&]() -> int64_t {
-      const std::string v = value();
-      char* end = nullptr;
-      const long long n = std::strtoll(v.c_str(), &end, 10);
-      if (end == v.c_str() || *end != '\0' || n < 1) throw std::invalid_argument(a + ": expected a positive integer, got '" + v + "'");
-      return n;
-    };
-    try {
-      if (a == "--threads") s.threads = static_cast<int>(positive());
-      else if (a == "--steps") s.steps = static_cast<int>(positive());
-      else if (a == "--profile-steps") s.profile_steps = static_cast<int>(positive());
-      else if (a == "--top") s.top = static_cast<int>(positive());
-      else if (a == "--batch") s.batch = positive();
-      else if (a == "--frames") s.frames = positive();
-      else if (a == "--models") {
-        s.models.clear();
-        std::stringstream list(value());
-        for (std::string m; std::getline(list, m, ',');) s.models.push_back(m);
-      } else if (a == "-h" || a == "--help") {
-        usage("profiles a training step of each model (see the comment at the top of bench/bench_training_profile.cpp)");
-        return 0;
-      } else {
-        return usage(("unknown argument '" + a + "'").c_str());
-      }
-    } catch (const std::invalid_argument& e) {
-      return usage(e.what());
-    }
-  }
+  CLI::App app{"Where a training step's time goes (see the comment at the top of bench/bench_training_profile.cpp)"};
+  app.add_option("--models", s.models, "Models to profile")->delimiter(',');
+  app.add_option("--batch", s.batch, "Clips per batch")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--frames", s.frames, "Frames per clip")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--steps", s.steps, "Steps timed per model (after one warm-up)")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--profile-steps", s.profile_steps, "Steps under the profiler")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--threads", s.threads, "Threads for libtorch and OpenBLAS")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--top", s.top, "Ops listed per model")->check(CLI::Range(1, 1 << 20));
+  CLI11_PARSE(app, argc, argv);
   try {
     escd::bench::use_threads(s.threads, "bench_training_profile");
     nlohmann::json result = {{"threads", at::get_num_threads()},
                              {"batch", s.batch},
                              {"frames", s.frames},
                              {"blas_core", escd::openblas_core_name()},
-                             {"gemm_gflops", gemm_gflops(2048)},
+                             {"gemm_gflops", escd::bench::gemm_gflops(2048, 3)},
                              {"models", nlohmann::json::object()}};
     for (const std::string& m : s.models) result["models"][m] = bench_model(m, s);
     std::printf("%s\n", result.dump().c_str());
