@@ -135,7 +135,7 @@ using torch::autograd::profiler::KinetoEvent;
 struct SelfTimes {
   // phase -> part -> microseconds of self time
   std::map<std::string, std::map<std::string, double>> by_part;
-  // op name -> (phase/part, microseconds)
+  // op name -> microseconds of self time
   std::map<std::string, double> by_op;
   double total_us = 0.0;
 };
@@ -146,7 +146,9 @@ bool is_phase(const std::string& name) {
 
 // Self time (duration minus children's) of every event, charged to its phase (the outermost
 // scope) and part (the innermost model scope, or for a backward node the part of the forward op
-// that created it). Events nest by time on the one thread that runs the step.
+// that created it). Events nest by time on the one thread that runs the step; the profiler gives
+// whole microseconds, so an op shorter than that can count as its parent's sibling (a sub-
+// microsecond error in self times).
 SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
   std::vector<const KinetoEvent*> sorted;
   for (const auto& e : events) {
@@ -203,7 +205,11 @@ SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
       const auto found = part_of_sequence.find(e->sequenceNr());
       if (found != part_of_sequence.end()) o.part = found->second;
     } else if (o.phase == "forward" && e->sequenceNr() >= 0) {
-      part_of_sequence.emplace(e->sequenceNr(), o.part);  // the outermost op of that number
+      // Every op that runs with autograd on records the sequence number the next autograd node will
+      // take, node or not (an input's standardisation records the number of the MelConv's first
+      // convolution), and the ops inside a node-making op record the number after it. The last op
+      // to record a number before its node is made is the node's maker: later ones overwrite.
+      part_of_sequence[e->sequenceNr()] = o.part;
     }
     stack.push_back(o);
   }

@@ -12,7 +12,6 @@
 // on the content).
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
-#include <time.h>
 
 #include <chrono>
 #include <cmath>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "audio/decode.h"
+#include "cpu_time.h"
 #include "features/log_mel_tensor.h"
 #include "models/common/checkpoint.h"
 #include "streaming/staggered_windows.h"
@@ -34,11 +34,6 @@ constexpr const char* kUsage =
     "usage: bench_windows [--hop-frames N] [--seconds S] [--audio file] [--json] [--profile stagger|recompute] "
     "checkpoint...\n";
 
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 struct Run {
@@ -53,12 +48,12 @@ Run run(Scheduler& scheduler, const at::Tensor& frames) {
   const float* data = frames.data_ptr<float>();
   const int64_t n_mels = frames.size(1);
   Run r;
-  const double c0 = cpu_now(), w0 = wall_now();
+  const double c0 = escd::bench::cpu_seconds(), w0 = wall_now();
   for (int64_t i = 0; i < n; ++i) {
     auto result = scheduler.push(data + i * n_mels);
     if (result && !result->warming_up) r.full_windows.push_back(result->logits.clone());
   }
-  r.cpu_us_per_frame = 1e6 * (cpu_now() - c0) / static_cast<double>(n);
+  r.cpu_us_per_frame = 1e6 * (escd::bench::cpu_seconds() - c0) / static_cast<double>(n);
   r.wall_us_per_frame = 1e6 * (wall_now() - w0) / static_cast<double>(n);
   return r;
 }

@@ -11,6 +11,11 @@ RESULTS="$2"
 BEGIN="<!-- bench/$NAME.sh -->"
 END="<!-- end bench/$NAME.sh -->"
 SECTION="$(cat)"
+# A begin marker without its end would make the deletion below run to the end of the file.
+if [[ -f "$RESULTS" ]] && grep -qxF "$BEGIN" "$RESULTS" && ! grep -qxF "$END" "$RESULTS"; then
+  echo "results_section.sh: $RESULTS has \"$BEGIN\" but not \"$END\"; fix the file by hand" >&2
+  exit 1
+fi
 escape() { sed 's/[\/.*]/\\&/g' <<<"$1"; }
 {
   if [[ -f "$RESULTS" ]]; then sed "/^$(escape "$BEGIN")\$/,/^$(escape "$END")\$/d" "$RESULTS"; fi

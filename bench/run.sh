@@ -123,6 +123,11 @@ if [[ -n $RESULTS ]]; then
   mv "$RESULTS.tmp" "$RESULTS"
   echo "wrote $RESULTS" >&2
   # The training profile (its own section; bench/training_profile.sh alone regenerates only that).
-  if [[ $SMOKE == 0 ]]; then "$ROOT/bench/training_profile.sh" --build "$BUILD" --results "$RESULTS" >&2; fi
+  # (--build only when given: the section names its command, which should not carry this machine's paths.)
+  if [[ $SMOKE == 0 ]]; then
+    PROFILE_ARGS=(--results "$RESULTS")
+    [[ $BUILD != "$ROOT/build" ]] && PROFILE_ARGS+=(--build "$BUILD")
+    "$ROOT/bench/training_profile.sh" "${PROFILE_ARGS[@]}" >&2
+  fi
 fi
 exit $STATUS

@@ -198,8 +198,8 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
   }
   if (options.group && !options.group->leader()) return 0;
   if (folds.size() < 5) {
-    spdlog::info("cross-validation folds {} done; cv.json needs all five (--cv --resume collects them)",
-                 nlohmann::json(args.cv_folds).dump());
+    spdlog::info("cross-validation folds {} done; cv.json needs all five ({} collects them)",
+                 nlohmann::json(args.cv_folds).dump(), args.refit ? "--cv --refit --resume" : "--cv --resume");
     return 0;
   }
   write_cv_summary(args, options, folds, sum);
