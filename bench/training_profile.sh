@@ -3,8 +3,8 @@
 # phases, the model's named parts forward and backward, the ops with most self time, and the step's
 # FLOP rate against the GEMM rate. Writes bench/results/training_profile.json and replaces the
 # "Where a training step's time goes" section of bench/RESULTS.md.
-# Usage: bench/training_profile.sh [--models mamba,liquid_s4,vjepa2] [--steps 5] [--build DIR]
-#                                  [--results FILE] [--json FILE] [--smoke]
+# Usage: bench/training_profile.sh [--models mamba,liquid_s4,vjepa2] [--steps 5] [--threads 1]
+#                                  [--build DIR] [--results FILE] [--json FILE] [--smoke]
 # Run it on a quiet machine: the parts are wall-time shares from the profiler. --smoke (the test
 # suite's): a batch of 2 x 16 frames, one step, checks that every part has forward and backward
 # time, writes nothing.
@@ -16,12 +16,14 @@ RESULTS="$ROOT/bench/RESULTS.md"
 JSON="$ROOT/bench/results/training_profile.json"
 MODELS=mamba,liquid_s4,vjepa2
 STEPS=5
+THREADS=1
 SMOKE=0
 COMMAND="bench/training_profile.sh${*:+ $*}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --models) MODELS="$2"; shift 2 ;;
     --steps) STEPS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
     --build) BUILD="$2"; shift 2 ;;
     --results) RESULTS="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
@@ -40,7 +42,8 @@ if [[ $SMOKE -eq 1 ]]; then
   exit 0
 fi
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-"$BUILD/bin/bench_training_profile" --models "$MODELS" --steps "$STEPS" --profile-steps 3 > "$TMP/profile.json"
+"$BUILD/bin/bench_training_profile" --models "$MODELS" --steps "$STEPS" --threads "$THREADS" --profile-steps 3 \
+  > "$TMP/profile.json"
 python3 "$ROOT/bench/training_profile_tables.py" "$TMP/profile.json" --command "$COMMAND" \
   --load "$LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)" > "$TMP/section.md"
 cat "$TMP/section.md"
