@@ -181,10 +181,19 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
 }
 
 // The literature's protocol, --cv --refit: each fold's run trains on the other four folds with the
-// recipe's epochs, validates nothing, keeps its last epoch and is tested on its own fold.
+// recipe's epochs, validates nothing, keeps its last epoch and is tested on its own fold. Split over
+// two processes and collected by --cv --refit --resume, as a long cross-validation is run.
 TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
   const std::string run = dir_.path("cv-refit");
-  ASSERT_EQ(fit(run, false, {"--cv", "--refit", "--epochs", "2"})->wait(300s), 0) << log(run);
+  const std::vector<std::string> refit{"--cv", "--refit", "--epochs", "2"};
+  auto part = refit;
+  part.insert(part.end(), {"--cv-folds", "2,4"});
+  ASSERT_EQ(fit(run, false, part)->wait(300s), 0) << log(run);
+  EXPECT_NE(log(run).find("--cv --refit --resume collects them"), std::string::npos) << log(run);
+  part.back() = "1,3,5";
+  ASSERT_EQ(fit(run, false, part)->wait(300s), 0) << log(run);
+  EXPECT_FALSE(fs::exists(run + "/cv.json"));
+  ASSERT_EQ(fit(run, true, refit)->wait(300s), 0) << log(run);  // collects the five finished folds
   const auto cv = nlohmann::json::parse(std::ifstream(run + "/cv.json"));
   EXPECT_EQ(cv["refit"], true);
   ASSERT_EQ(cv["folds"].size(), 5u);
