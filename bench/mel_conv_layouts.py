@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""The MelConv front end (src/models/common/mel_conv.cpp) in two memory layouts, on PyTorch's
+"""The MelConv front end (src/models/common/mel_conv.cpp) three ways, on PyTorch's
 ATen (Debian's python3-torch, the same 1.13 as escd's libtorch), one thread:
 
   nchw           escd's: Conv2d on [N, C, T, F]; each frame's GroupNorm(1) on a transposed copy.
   channels_last  frames-major [N, T, F, C] throughout: oneDNN's channels-last convolutions, and the
                  per-frame norm as one layer norm over each frame's [F, C] block.
+  nchw_reduce    escd's convolutions, the per-frame norm by reductions over the channel and band
+                 axes of the [N, C, T, F] tensor, without transposed copies.
 
-Prints the forward and backward CPU time of a training batch (median of --repeats) and whether the
+Prints each layout's forward and backward CPU time of a training batch (median of --repeats) and whether the
 gradients are bitwise the same from call to call, the first call included: escd's resumed and
 data-parallel runs rely on that (tests/test_training.cpp, ResumedRunEndsWithTheSameWeights...).
 Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/mel_conv_layouts.py [--batch 32] [--repeats 5]
@@ -55,6 +57,15 @@ def channels_last(x, params):
     return h.transpose(2, 3).reshape(x.shape[0], x.shape[1], -1)
 
 
+def nchw_reduce(x, params):
+    h = x.unsqueeze(1)
+    for p, (_, _, k) in zip(params, LAYERS):
+        y = F.conv2d(F.pad(h, (0, 0, TIME_KERNEL - 1, 0)), p["w"], p["b"], stride=(1, 2), padding=(0, k // 2))
+        var, mu = torch.var_mean(y, dim=(1, 3), unbiased=False, keepdim=True)
+        h = F.gelu((y - mu) * torch.rsqrt(var + EPS) * p["gw"].view(1, -1, 1, 1) + p["gb"].view(1, -1, 1, 1))
+    return h.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1)
+
+
 def measure(layout, x, repeats):
     params = parameters()
     forward, backward, grads = [], [], []
@@ -83,13 +94,13 @@ def main():
     torch.set_num_threads(1)
     x = torch.randn(args.batch, FRAMES, MELS)
     results = {}
-    for layout in (nchw, channels_last):
+    for layout in (nchw, channels_last, nchw_reduce):
         fwd, bwd, same, out = measure(layout, x, args.repeats)
         results[layout.__name__] = out
         print(f"{layout.__name__:14s} forward {1e3 * fwd:6.1f} ms  backward {1e3 * bwd:6.1f} ms  "
               f"gradients bitwise the same on every call: {'yes' if same else 'NO'}")
-    diff = (results["nchw"] - results["channels_last"]).abs().max().item()
-    print(f"max difference of the two layouts' features: {diff:.2e}")
+    diff = max((results["nchw"] - results[name]).abs().max().item() for name in ("channels_last", "nchw_reduce"))
+    print(f"max difference of the other layouts' features from escd's: {diff:.2e}")
 
 
 if __name__ == "__main__":
