@@ -21,12 +21,12 @@ SMOKE=0
 COMMAND="bench/training_profile.sh${*:+ $*}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --models) MODELS="$2"; shift 2 ;;
-    --steps) STEPS="$2"; shift 2 ;;
-    --threads) THREADS="$2"; shift 2 ;;
-    --build) BUILD="$2"; shift 2 ;;
-    --results) RESULTS="$2"; shift 2 ;;
-    --json) JSON="$2"; shift 2 ;;
+    --models) MODELS="${2:?--models needs a value}"; shift 2 ;;
+    --steps) STEPS="${2:?--steps needs a value}"; shift 2 ;;
+    --threads) THREADS="${2:?--threads needs a value}"; shift 2 ;;
+    --build) BUILD="${2:?--build needs a value}"; shift 2 ;;
+    --results) RESULTS="${2:?--results needs a value}"; shift 2 ;;
+    --json) JSON="${2:?--json needs a value}"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "training_profile.sh: unknown argument: $1" >&2; exit 2 ;;
