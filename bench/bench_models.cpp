@@ -61,11 +61,9 @@ nlohmann::json bench_model(const std::string& name, const Settings& s) {
   const auto model = escd::create_model(name, hyperparameters(name, s.tiny), kMels, kClasses);
   const int64_t params = escd::parameter_count(*model);
   const escd::bench::ForwardFlops flops = escd::bench::forward_flops(name, model->hyperparameters(), s.frames, kMels, kClasses);
-  const double fwd = flops.per_clip, kernel_flops = flops.per_call;
   nlohmann::json out = {{"parameters", params},
-                        {"forward_flops_per_clip", fwd},
-                        // backward ≈ 2x forward; Liquid-S4's kernels are generated once per batch.
-                        {"train_flops_per_step", 3.0 * (fwd * static_cast<double>(s.batch) + kernel_flops)}};
+                        {"forward_flops_per_clip", flops.per_clip},
+                        {"train_flops_per_step", escd::bench::training_flops_per_step(flops, s.batch)}};
 
   const at::Tensor frames = at::randn({s.batch, s.frames, kMels});
   const at::Tensor labels = at::randint(kClasses, {s.batch}, at::kLong);

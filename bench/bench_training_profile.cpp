@@ -35,6 +35,7 @@
 #include "cpu_time.h"
 #include "model_flops.h"
 #include "models/common/registry.h"
+#include "losses.h"
 #include "util/blas_kernel.h"
 #include "weight_ema.h"
 
@@ -45,7 +46,7 @@ using escd::bench::median;
 
 constexpr int64_t kMels = 128, kClasses = 50;
 // The recipe's settings that change the work of a step (config/*.toml [train]).
-constexpr double kLearningRate = 2e-3, kWeightDecay = 0.05, kGradClip = 1.0, kEmaDecay = 0.999;
+constexpr double kLearningRate = 2e-3, kWeightDecay = 0.05, kGradClip = 1.0, kEmaDecay = 0.999, kLabelSmoothing = 0.1;
 
 struct Settings {
   int threads = 1, steps = 5, profile_steps = 2, top = 12;
@@ -60,7 +61,7 @@ struct TrainingStep {
   std::shared_ptr<escd::SequenceClassifier> model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
   std::unique_ptr<escd::train::WeightEma> ema;
-  at::Tensor frames, labels;
+  at::Tensor frames, targets;  // targets: one-hot rows, as the trainer's (unmixed) label distributions
 
   // Runs one step, calling phase_done(i) after phase i.
   template <typename PhaseDone>
@@ -68,7 +69,7 @@ struct TrainingStep {
     at::Tensor loss;
     {
       RECORD_USER_SCOPE("forward");
-      loss = at::cross_entropy_loss(model->forward(frames), labels, {}, at::Reduction::Mean, -100, 0.1);
+      loss = escd::train::label_loss(model->forward(frames), targets, kLabelSmoothing);
     }
     phase_done(0);
     {
@@ -104,7 +105,7 @@ TrainingStep make_step(const std::string& name, const Settings& s) {
                                                       torch::optim::AdamWOptions(kLearningRate).weight_decay(kWeightDecay));
   t.ema = std::make_unique<escd::train::WeightEma>(*t.model, kEmaDecay);
   t.frames = at::randn({s.batch, s.frames, kMels});
-  t.labels = at::randint(kClasses, {s.batch}, at::kLong);
+  t.targets = at::one_hot(at::randint(kClasses, {s.batch}, at::kLong), kClasses).to(at::kFloat);
   return t;
 }
 
@@ -168,7 +169,10 @@ SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
   std::unordered_map<int64_t, std::string> part_of_sequence;  // forward op -> its part
   SelfTimes out;
   std::vector<Open> stack;
-  auto close = [&](const Open& o) {
+  // Pops the innermost open event and books its self time.
+  auto close_innermost = [&] {
+    const Open o = stack.back();
+    stack.pop_back();
     const double self = std::max(0.0, static_cast<double>(o.event->durationUs()) - o.children_us);
     if (!stack.empty()) stack.back().children_us += static_cast<double>(o.event->durationUs());
     if (o.phase.empty()) return;  // outside the step (the profiler's own events)
@@ -179,17 +183,11 @@ SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
   uint64_t thread = 0;
   for (const KinetoEvent* e : sorted) {
     if (e->startThreadId() != thread) {
-      while (!stack.empty()) {
-        const Open o = stack.back();
-        stack.pop_back();
-        close(o);
-      }
+      while (!stack.empty()) close_innermost();
       thread = e->startThreadId();
     }
     while (!stack.empty() && stack.back().event->startUs() + stack.back().event->durationUs() <= e->startUs()) {
-      const Open o = stack.back();
-      stack.pop_back();
-      close(o);
+      close_innermost();
     }
     Open o{e, stack.empty() ? "" : stack.back().phase, stack.empty() ? "" : stack.back().part};
     const std::string name = e->name();
@@ -213,11 +211,7 @@ SelfTimes attribute(const std::vector<KinetoEvent>& events, int steps) {
     }
     stack.push_back(o);
   }
-  while (!stack.empty()) {
-    const Open o = stack.back();
-    stack.pop_back();
-    close(o);
-  }
+  while (!stack.empty()) close_innermost();
   return out;
 }
 
@@ -235,7 +229,7 @@ nlohmann::json bench_model(const std::string& name, const Settings& s) {
   TrainingStep t = make_step(name, s);
   const escd::bench::ForwardFlops flops =
       escd::bench::forward_flops(name, t.model->hyperparameters(), s.frames, kMels, kClasses);
-  nlohmann::json out = {{"train_flops_per_step", 3.0 * (flops.per_clip * static_cast<double>(s.batch) + flops.per_call)},
+  nlohmann::json out = {{"train_flops_per_step", escd::bench::training_flops_per_step(flops, s.batch)},
                         {"phase_seconds", phase_seconds(t, s.steps)}};
   // The profiler measures wall time, with its own overhead: its figures are used as shares, of a
   // phase's CPU time for the parts and of the step's for the ops.

@@ -135,4 +135,10 @@ inline ForwardFlops forward_flops(const std::string& architecture, const nlohman
   throw std::invalid_argument("no FLOP count for architecture '" + architecture + "'");
 }
 
+// FLOPs of one training step on a batch: backward is about twice the forward, and Liquid-S4's
+// kernels are generated once per batch.
+inline double training_flops_per_step(const ForwardFlops& flops, int64_t batch) {
+  return 3.0 * (flops.per_clip * static_cast<double>(batch) + flops.per_call);
+}
+
 }  // namespace escd::bench
