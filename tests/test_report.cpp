@@ -43,6 +43,16 @@ TEST(TrainConfig, KnownKeysApplyUnknownKeysAndBadTypesAreNamed) {
   EXPECT_THROW(apply_train_table(c, {{"batch_size", 0}}, "x"), std::invalid_argument);
 }
 
+TEST(TrainConfig, TrainingCropsAreInSecondsAndOnlyNamedInRecipesThatUseThem) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("crop_seconds")) << "older runs' identities must not change";
+  EXPECT_EQ(crop_samples(c, 16000), 0u);
+  apply_train_table(c, {{"crop_seconds", 2.5}}, "x");
+  EXPECT_EQ(crop_samples(c, 16000), 40000u);
+  EXPECT_DOUBLE_EQ(c.to_json().at("crop_seconds").get<double>(), 2.5);
+  EXPECT_THROW(apply_train_table(c, {{"crop_seconds", -1.0}}, "x"), std::invalid_argument);
+}
+
 TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {
   EXPECT_NEAR(warmup_cosine(0, 10, 100, 0.01), 0.1, 1e-12);
   EXPECT_NEAR(warmup_cosine(9, 10, 100, 0.01), 1.0, 1e-12);

@@ -58,6 +58,7 @@ std::function<int()> add_dataset_command(CLI::App& app) {
       options.n_classes = static_cast<int>(dataset.index.class_names.size()) + 1;
       options.background_fraction = recipe.background_fraction;
       options.background_class = options.n_classes - 1;
+      options.crop_samples = crop_samples(recipe, options.front_end.sample_rate);
     }
     BatchLoader loader(dataset, clips_in_folds(dataset.index, args->train_folds), options);
     loader.start_epoch(0);

@@ -1,6 +1,7 @@
 #include "train_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -113,6 +114,7 @@ const std::map<std::string, Setter>& setters() {
       {"background_dbfs_min", aug(&AugmentConfig::background_dbfs_min)},
       {"background_dbfs_max", aug(&AugmentConfig::background_dbfs_max)},
       {"background_fraction", number(&TrainConfig::background_fraction)},
+      {"crop_seconds", number(&TrainConfig::crop_seconds)},
   };
   return table;
 }
@@ -137,6 +139,9 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   }
   if (config.background_fraction < 0.0 || config.background_fraction > 1.0) {
     throw std::invalid_argument(where + ": background_fraction must be in [0, 1]");
+  }
+  if (!(config.crop_seconds >= 0.0 && config.crop_seconds <= 3600.0)) {
+    throw std::invalid_argument(where + ": crop_seconds must be in [0, 3600] (0: whole clips)");
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
@@ -170,6 +175,10 @@ void merge_validation_into_training(TrainConfig& config) {
   config.val_folds.clear();
 }
 
+size_t crop_samples(const TrainConfig& config, int sample_rate) {
+  return static_cast<size_t>(std::llround(config.crop_seconds * sample_rate));
+}
+
 nlohmann::json TrainConfig::to_json() const {
   const AugmentConfig& a = augment;
   nlohmann::json out = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"min_lr", min_lr},
@@ -200,6 +209,7 @@ nlohmann::json TrainConfig::to_json() const {
                 {"background_fraction", background_fraction}});
   }
   if (freeze_backbone) out["freeze_backbone"] = true;  // likewise: only in runs that use it
+  if (crop_seconds > 0.0) out["crop_seconds"] = crop_seconds;
   return out;
 }
 

@@ -36,6 +36,9 @@ struct TrainConfig {
   // "Nothing here" examples per training clip (BatchLoader), learnt as an extra class named
   // "background" after the dataset's; 0: none, and the model has the dataset's classes only.
   double background_fraction = 0.0;
+  // Random training crops of this many seconds (data/training_crop.h); 0: whole clips. Validation
+  // and testing always use whole clips.
+  double crop_seconds = 0.0;
   // Transfer (fit --init from another label set): train only the model's head, the backbone as
   // --init gave it (SequenceClassifier::is_head_parameter).
   bool freeze_backbone = false;
@@ -58,5 +61,8 @@ void check_folds(const TrainConfig& config, const std::string& where);
 // epoch is kept. For the shipped model once a recipe has been chosen on the validation fold: the
 // test fold stays unseen, and the model learns from a third more clips.
 void merge_validation_into_training(TrainConfig& config);
+
+// The samples of a training crop at `sample_rate` (0: whole clips).
+size_t crop_samples(const TrainConfig& config, int sample_rate);
 
 }  // namespace escd::train

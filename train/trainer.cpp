@@ -385,6 +385,7 @@ std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::T
   lo.background_class = static_cast<int>(background_index(t.class_names).value_or(0));
   lo.shard = t.group.rank();
   lo.shards = t.group.world_size();
+  lo.crop_samples = crop_samples(cfg, lo.front_end.sample_rate);
   return std::make_unique<BatchLoader>(t.data, t.train_clips, lo);
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "data/training_crop.h"
 #include "features/log_mel.h"
 
 namespace escd {
@@ -47,6 +48,22 @@ BatchLoader::BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, 
     }
     background_rows_ = static_cast<size_t>(std::llround(options_.background_fraction * clips_.size()));
   }
+  if (options_.crop_samples > dataset_.clip_samples) {
+    throw std::invalid_argument("BatchLoader: training crops of " + std::to_string(options_.crop_samples) +
+                                " samples are longer than the clips (" + std::to_string(dataset_.clip_samples) + ")");
+  }
+  const bool crop = options_.augment && options_.crop_samples > 0;
+  row_samples_ = crop ? options_.crop_samples : dataset_.clip_samples;
+  if (options_.front_end.frames_for(row_samples_) == 0) {
+    throw std::invalid_argument("BatchLoader: rows of " + std::to_string(row_samples_) +
+                                " samples are shorter than one analysis frame");
+  }
+}
+
+std::vector<float> BatchLoader::row_waveform(size_t clip, Rng& rng) const {
+  const std::vector<float>& whole = dataset_.waveforms[clip];
+  if (row_samples_ == whole.size()) return whole;
+  return take_training_crop(whole, row_samples_, static_cast<size_t>(options_.front_end.hop), rng);
 }
 
 BatchLoader::~BatchLoader() { stop_producer(); }
@@ -74,7 +91,7 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
   const size_t end = std::min(order.size(), begin + shard_rows);
   const auto rows = static_cast<int64_t>(end - begin);
   const FrontEndConfig& fe = options_.front_end;
-  const auto n_frames = static_cast<int64_t>(fe.frames_for(dataset_.clip_samples));
+  const auto n_frames = static_cast<int64_t>(fe.frames_for(row_samples_));
 
   Batch batch;
   batch.features = at::empty({rows, n_frames, fe.n_mels}, at::kFloat);
@@ -90,8 +107,7 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
     const size_t clip = order[position];
     Rng rng(derive_seed(options_.seed, static_cast<uint64_t>(epoch), position));
     const bool background = clip == kBackgroundRow;
-    wave = background ? make_background_example(dataset_.clip_samples, options_.augment_config, rng)
-                      : dataset_.waveforms[clip];
+    wave = background ? make_background_example(row_samples_, options_.augment_config, rng) : row_waveform(clip, rng);
     const int target = background ? options_.background_class : dataset_.index.clips[clip].target;
     double weight = 1.0;
     if (options_.augment) {
@@ -101,7 +117,7 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
       if (!background && aug.mix_prob > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng) < aug.mix_prob) {
         const size_t partner = clips_[std::uniform_int_distribution<size_t>(0, clips_.size() - 1)(rng)];
         const int partner_target = dataset_.index.clips[partner].target;
-        std::vector<float> other = dataset_.waveforms[partner];
+        std::vector<float> other = row_waveform(partner, rng);
         augment_waveform(other, aug, rng);
         weight = draw_mix_weight(aug.mix_alpha, rng);
         for (size_t i = 0; i < wave.size(); ++i) {

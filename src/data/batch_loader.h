@@ -39,6 +39,9 @@ struct LoaderOptions {
   // one process (needs drop_last and batch_size divisible by shards).
   int shard = 0;
   int shards = 1;
+  // Augmented rows are random crops of this many samples (data/training_crop.h), mixing partners
+  // and background rows alike; 0: whole clips.
+  size_t crop_samples = 0;
   FrontEndConfig front_end;
 };
 
@@ -74,6 +77,8 @@ class BatchLoader {
 
  private:
   std::vector<size_t> epoch_order(int epoch) const;
+  // Clip `clip`'s waveform as a row takes it: whole, or a random training crop.
+  std::vector<float> row_waveform(size_t clip, Rng& rng) const;
   void stop_producer();
   void produce(int epoch);
 
@@ -81,6 +86,7 @@ class BatchLoader {
   std::vector<size_t> clips_;
   LoaderOptions options_;
   size_t background_rows_ = 0;  // per epoch
+  size_t row_samples_ = 0;      // waveform samples per row: the crop or the whole clip
 
   std::thread producer_;
   std::mutex mutex_;
