@@ -228,3 +228,41 @@ TEST(AugmentRoom, BackgroundExamplesAreEmptyRoomsAtTheConfiguredLevels) {
 
 }  // namespace
 }  // namespace escd
+
+namespace escd {
+namespace {
+
+int rising_zero_crossings(const std::vector<float>& x) {
+  int n = 0;
+  for (size_t i = 1; i < x.size(); ++i) n += (x[i - 1] < 0.0f && x[i] >= 0.0f);
+  return n;
+}
+
+TEST(Augment, SpeedChangesTheLengthAndKeepsTheCycles) {
+  std::vector<float> x(16000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(2 * M_PI * 500.0 * i / 16000.0 + 0.1));
+  AugmentConfig c;
+  c.stretch_prob = 1.0;
+  std::vector<size_t> lengths;
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    std::vector<float> y = x;
+    Rng rng(seed);
+    augment_speed(y, c, rng);
+    EXPECT_GE(y.size(), 12800u);
+    EXPECT_LE(y.size(), 20000u);
+    // played slower or faster like a tape: the same 500 cycles in another length
+    EXPECT_NEAR(rising_zero_crossings(y), rising_zero_crossings(x), 2);
+    lengths.push_back(y.size());
+  }
+  EXPECT_NE(*std::min_element(lengths.begin(), lengths.end()), *std::max_element(lengths.begin(), lengths.end()));
+
+  c.stretch_prob = 0.0;  // off: nothing changes and nothing is drawn
+  std::vector<float> y = x;
+  Rng used(9), fresh(9);
+  augment_speed(y, c, used);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(used(), fresh());
+}
+
+}  // namespace
+}  // namespace escd

@@ -53,6 +53,19 @@ TEST(TrainConfig, TrainingCropsAreInSecondsAndOnlyNamedInRecipesThatUseThem) {
   EXPECT_THROW(apply_train_table(c, {{"crop_seconds", -1.0}}, "x"), std::invalid_argument);
 }
 
+TEST(TrainConfig, SpeedAndBetweenClassMixingAreCheckedAndOnlyNamedWhenUsed) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("stretch_prob"));
+  EXPECT_FALSE(c.to_json().contains("mix_between_classes"));
+  apply_train_table(c, {{"stretch_prob", 0.5}, {"mix_between_classes", true}}, "x");
+  EXPECT_DOUBLE_EQ(c.to_json().at("stretch_min").get<double>(), 0.8);
+  EXPECT_TRUE(c.to_json().at("mix_between_classes").get<bool>());
+  EXPECT_THROW(apply_train_table(c, {{"stretch_min", 0.0}}, "x"), std::invalid_argument);
+  TrainConfig d;
+  EXPECT_THROW(apply_train_table(d, {{"stretch_min", 1.3}}, "x"), std::invalid_argument) << "min above max";
+  EXPECT_THROW(apply_train_table(d, {{"mix_between_classes", 1}}, "x"), std::invalid_argument);
+}
+
 TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {
   EXPECT_NEAR(warmup_cosine(0, 10, 100, 0.01), 0.1, 1e-12);
   EXPECT_NEAR(warmup_cosine(9, 10, 100, 0.01), 1.0, 1e-12);

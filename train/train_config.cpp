@@ -26,6 +26,12 @@ Setter aug(T AugmentConfig::*field) {
     c.augment.*field = v.get<T>();
   };
 }
+Setter aug_flag(bool AugmentConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    if (!v.is_boolean()) throw std::invalid_argument("true or false");
+    c.augment.*field = v.get<bool>();
+  };
+}
 Setter flag(bool TrainConfig::*field) {
   return [field](TrainConfig& c, const nlohmann::json& v) {
     if (!v.is_boolean()) throw std::invalid_argument("true or false");
@@ -93,6 +99,10 @@ const std::map<std::string, Setter>& setters() {
       {"freq_mask_max", aug(&AugmentConfig::freq_mask_max)},
       {"mix_prob", aug(&AugmentConfig::mix_prob)},
       {"mix_alpha", aug(&AugmentConfig::mix_alpha)},
+      {"mix_between_classes", aug_flag(&AugmentConfig::mix_between_classes)},
+      {"stretch_prob", aug(&AugmentConfig::stretch_prob)},
+      {"stretch_min", aug(&AugmentConfig::stretch_min)},
+      {"stretch_max", aug(&AugmentConfig::stretch_max)},
       {"reverb_prob", aug(&AugmentConfig::reverb_prob)},
       {"rt60_min", aug(&AugmentConfig::rt60_min)},
       {"rt60_max", aug(&AugmentConfig::rt60_max)},
@@ -142,6 +152,10 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   }
   if (!(config.crop_seconds >= 0.0 && config.crop_seconds <= 3600.0)) {
     throw std::invalid_argument(where + ": crop_seconds must be in [0, 3600] (0: whole clips)");
+  }
+  if (!(config.augment.stretch_min > 0.0 && config.augment.stretch_min <= config.augment.stretch_max &&
+        config.augment.stretch_max <= 4.0)) {
+    throw std::invalid_argument(where + ": stretch_min and stretch_max must satisfy 0 < stretch_min <= stretch_max <= 4");
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
@@ -210,6 +224,10 @@ nlohmann::json TrainConfig::to_json() const {
   }
   if (freeze_backbone) out["freeze_backbone"] = true;  // likewise: only in runs that use it
   if (crop_seconds > 0.0) out["crop_seconds"] = crop_seconds;
+  if (a.stretch_prob > 0.0) {
+    out.update({{"stretch_prob", a.stretch_prob}, {"stretch_min", a.stretch_min}, {"stretch_max", a.stretch_max}});
+  }
+  if (a.mix_between_classes) out["mix_between_classes"] = true;
   return out;
 }
 

@@ -8,7 +8,17 @@
 
 namespace escd {
 
-std::vector<float> resample_offline(const std::vector<float>& input, double from_rate, double to_rate) {
+int libsamplerate_converter(ResampleQuality quality) {
+  switch (quality) {
+    case ResampleQuality::Best: return SRC_SINC_BEST_QUALITY;
+    case ResampleQuality::Fastest: return SRC_SINC_FASTEST;
+    case ResampleQuality::Medium: break;
+  }
+  return SRC_SINC_MEDIUM_QUALITY;
+}
+
+std::vector<float> resample_offline(const std::vector<float>& input, double from_rate, double to_rate,
+                                    ResampleQuality quality) {
   if (from_rate <= 0 || to_rate <= 0) {
     throw std::runtime_error("resample: rates must be positive (got " + std::to_string(from_rate) +
                              " -> " + std::to_string(to_rate) + ")");
@@ -27,7 +37,7 @@ std::vector<float> resample_offline(const std::vector<float>& input, double from
   data.output_frames = static_cast<long>(output.size());
   data.src_ratio = ratio;
   data.end_of_input = 1;
-  if (int err = src_simple(&data, SRC_SINC_BEST_QUALITY, 1); err != 0) {
+  if (int err = src_simple(&data, libsamplerate_converter(quality), 1); err != 0) {
     throw std::runtime_error(std::string("resample: libsamplerate: ") + src_strerror(err));
   }
   // Fix the length to round(n * ratio) so that, e.g., 5 s at 44.1 kHz is exactly 80000 samples at

@@ -10,10 +10,6 @@
 namespace escd {
 namespace {
 
-int converter_type(ResampleQuality quality) {
-  return quality == ResampleQuality::Best ? SRC_SINC_BEST_QUALITY : SRC_SINC_MEDIUM_QUALITY;
-}
-
 // Output is produced in chunks of this many samples, so one call never needs a large scratch buffer.
 constexpr size_t kChunk = 4096;
 const float kNoInput = 0.0f;
@@ -32,7 +28,7 @@ StreamResampler::StreamResampler(int from_rate, int to_rate, ResampleQuality qua
   }
   if (from_rate == to_rate) return;
   int err = 0;
-  state_ = src_new(converter_type(quality), 1, &err);
+  state_ = src_new(libsamplerate_converter(quality), 1, &err);
   if (!state_) throw std::runtime_error(std::string("resampler: libsamplerate: ") + src_strerror(err));
 }
 

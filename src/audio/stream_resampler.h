@@ -6,20 +6,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "audio/resample_quality.h"
+
 typedef struct SRC_STATE_tag SRC_STATE;
 
 namespace escd {
-
-enum class ResampleQuality {
-  // Real time (the default): libsamplerate's medium sinc keeps Best's 97 dB rejection with a 90%
-  // pass band (flat to ~7.2 kHz at 16 kHz) for about a third of its CPU (test_stream_resampler.cpp
-  // measures both). A daemon converts every second of audio
-  // on a small machine whose cores the models need; the roll-off touches only the top mel bands.
-  Medium,
-  // What the offline decoder (resample_offline) uses: for bit-comparable results with it, e.g. a
-  // file run through the daemon compared with the same file decoded for training.
-  Best,
-};
 
 class StreamResampler {
  public:

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "audio/resample.h"
 #include "data/room_acoustics.h"
 #include "data/room_tone.h"
 
@@ -49,6 +50,12 @@ void shift_bands(float* frames, int n_frames, int n_mels, int shift) {
 }  // namespace
 
 double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+
+void augment_speed(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
+  if (samples.empty() || !chance(config.stretch_prob, rng)) return;
+  const double factor = std::exp(uniform(std::log(config.stretch_min), std::log(config.stretch_max), rng));
+  samples = resample_offline(samples, kSampleRate, kSampleRate * factor, ResampleQuality::Fastest);
+}
 
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
   if (samples.empty()) return;

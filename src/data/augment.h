@@ -10,6 +10,10 @@
 namespace escd {
 
 struct AugmentConfig {
+  // speed, before a training crop is cut: the clip resampled to a length factor log-uniform in
+  // [stretch_min, stretch_max] (> 1 slower), its pitch moving with it as on tape
+  double stretch_prob = 0.0;
+  double stretch_min = 0.8, stretch_max = 1.25;
   // waveform
   double shift_prob = 0.3;   // circular shift by U[-max_shift, max_shift) samples
   int max_shift = 800;
@@ -46,12 +50,19 @@ struct AugmentConfig {
   // mixing two clips with mixed labels (mixup on the waveform): probability per sample, Beta(alpha, alpha)
   double mix_prob = 0.0;
   double mix_alpha = 0.4;
+  // between-class mixing instead (data/between_class_mix.h): a partner of another class, the label
+  // ratio uniform, the waveforms weighted by their levels so that the ratio is what is heard
+  bool mix_between_classes = false;
 };
 
 using Rng = std::mt19937_64;
 
 // A draw uniform in [lo, hi): every range of the recipe and of the room simulation.
 double uniform(double lo, double hi, Rng& rng);
+
+// The clip's speed (stretch_*): its length changes by the drawn factor. Nothing is drawn at
+// probability 0.
+void augment_speed(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
 
 // One clip's own variations: shift, white noise, gain (before clips are mixed).
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "data/between_class_mix.h"
 #include "data/training_crop.h"
 #include "features/log_mel.h"
 
@@ -61,9 +62,23 @@ BatchLoader::BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, 
 }
 
 std::vector<float> BatchLoader::row_waveform(size_t clip, Rng& rng) const {
-  const std::vector<float>& whole = dataset_.waveforms[clip];
-  if (row_samples_ == whole.size()) return whole;
-  return take_training_crop(whole, row_samples_, static_cast<size_t>(options_.front_end.hop), rng);
+  std::vector<float> wave = dataset_.waveforms[clip];
+  if (options_.augment) augment_speed(wave, options_.augment_config, rng);
+  if (wave.size() == row_samples_) return wave;
+  return take_training_crop(wave, row_samples_, static_cast<size_t>(options_.front_end.hop), rng);
+}
+
+size_t BatchLoader::mixing_partner(int target, Rng& rng) const {
+  std::uniform_int_distribution<size_t> any(0, clips_.size() - 1);
+  size_t partner = clips_[any(rng)];
+  // Between-class mixing needs another class; a few draws find one unless nearly every clip shares
+  // the class, and then a same-class partner is a harmless mixup.
+  for (int tries = 0; options_.augment_config.mix_between_classes && tries < 64 &&
+                      dataset_.index.clips[partner].target == target;
+       ++tries) {
+    partner = clips_[any(rng)];
+  }
+  return partner;
 }
 
 BatchLoader::~BatchLoader() { stop_producer(); }
@@ -115,13 +130,18 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
       const AugmentConfig& aug = options_.augment_config;
       // Only sound events are mixed: a background row stays "nothing here".
       if (!background && aug.mix_prob > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng) < aug.mix_prob) {
-        const size_t partner = clips_[std::uniform_int_distribution<size_t>(0, clips_.size() - 1)(rng)];
+        const size_t partner = mixing_partner(target, rng);
         const int partner_target = dataset_.index.clips[partner].target;
         std::vector<float> other = row_waveform(partner, rng);
         augment_waveform(other, aug, rng);
-        weight = draw_mix_weight(aug.mix_alpha, rng);
-        for (size_t i = 0; i < wave.size(); ++i) {
-          wave[i] = static_cast<float>(weight * wave[i] + (1.0 - weight) * other[i]);
+        if (aug.mix_between_classes) {
+          weight = uniform(0.5, 1.0, rng);  // the row's own clip stays dominant, as in mixup
+          mix_between_classes(wave, other, weight);
+        } else {
+          weight = draw_mix_weight(aug.mix_alpha, rng);
+          for (size_t i = 0; i < wave.size(); ++i) {
+            wave[i] = static_cast<float>(weight * wave[i] + (1.0 - weight) * other[i]);
+          }
         }
         targets[r * options_.n_classes + partner_target] += static_cast<float>(1.0 - weight);
       }

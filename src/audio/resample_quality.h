@@ -1,0 +1,23 @@
+// How hard libsamplerate works: the one choice every conversion in escd makes.
+#pragma once
+
+namespace escd {
+
+enum class ResampleQuality {
+  // Real time (the daemon's default): libsamplerate's medium sinc keeps Best's 97 dB rejection with
+  // a 90% pass band (flat to ~7.2 kHz at 16 kHz) for about a third of its CPU
+  // (test_stream_resampler.cpp measures both). A daemon converts every second of audio on a small
+  // machine whose cores the models need; the roll-off touches only the top mel bands.
+  Medium,
+  // What the offline decoder (resample_offline) uses: for bit-comparable results with it, e.g. a
+  // file run through the daemon compared with the same file decoded for training.
+  Best,
+  // Training augmentation (the time stretch): every clip is converted again in every epoch, on the
+  // loader's thread beside training; the fastest sinc has an 80% pass band and 97 dB rejection.
+  Fastest,
+};
+
+// libsamplerate's converter for `quality` (SRC_SINC_*).
+int libsamplerate_converter(ResampleQuality quality);
+
+}  // namespace escd
