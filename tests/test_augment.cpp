@@ -243,24 +243,23 @@ TEST(Augment, SpeedChangesTheLengthAndKeepsTheCycles) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(2 * M_PI * 500.0 * i / 16000.0 + 0.1));
   AugmentConfig c;
   c.stretch_prob = 1.0;
-  std::vector<size_t> lengths;
+  std::vector<double> factors;
   for (uint64_t seed = 0; seed < 6; ++seed) {
-    std::vector<float> y = x;
     Rng rng(seed);
-    augment_speed(y, c, rng);
-    EXPECT_GE(y.size(), 12800u);
-    EXPECT_LE(y.size(), 20000u);
+    const double factor = draw_speed_factor(c, rng);
+    EXPECT_GE(factor, 0.8);
+    EXPECT_LE(factor, 1.25);
+    const std::vector<float> y = change_speed(x, factor);
+    EXPECT_EQ(y.size(), static_cast<size_t>(std::lround(16000 * factor)));
     // played slower or faster like a tape: the same 500 cycles in another length
     EXPECT_NEAR(rising_zero_crossings(y), rising_zero_crossings(x), 2);
-    lengths.push_back(y.size());
+    factors.push_back(factor);
   }
-  EXPECT_NE(*std::min_element(lengths.begin(), lengths.end()), *std::max_element(lengths.begin(), lengths.end()));
+  EXPECT_NE(*std::min_element(factors.begin(), factors.end()), *std::max_element(factors.begin(), factors.end()));
 
-  c.stretch_prob = 0.0;  // off: nothing changes and nothing is drawn
-  std::vector<float> y = x;
+  c.stretch_prob = 0.0;  // off: factor 1 and nothing drawn
   Rng used(9), fresh(9);
-  augment_speed(y, c, used);
-  EXPECT_EQ(y, x);
+  EXPECT_EQ(draw_speed_factor(c, used), 1.0);
   EXPECT_EQ(used(), fresh());
 }
 

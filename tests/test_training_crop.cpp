@@ -90,6 +90,16 @@ TEST(TrainingCrop, TheLoaderCropsAugmentedRowsAndKeepsOthersWhole) {
   EXPECT_EQ(batch.features.size(1), static_cast<int64_t>(crop_frames));
   EXPECT_LT(crop_frames, options.front_end.frames_for(data.clip_samples));
 
+  options.augment_config.stretch_prob = 1.0;  // stretched rows are cut or padded to the same length
+  BatchLoader stretched(data, clips, options);
+  EXPECT_EQ(stretched.make_batch(0, 0, computer).features.size(1), static_cast<int64_t>(crop_frames));
+  options.crop_samples = 0;
+  BatchLoader stretched_whole(data, clips, options);
+  EXPECT_EQ(stretched_whole.make_batch(0, 0, computer).features.size(1),
+            static_cast<int64_t>(options.front_end.frames_for(data.clip_samples)));
+  options.crop_samples = 40000;
+  options.augment_config.stretch_prob = 0.0;
+
   options.augment = false;
   BatchLoader whole(data, clips, options);
   EXPECT_EQ(whole.make_batch(0, 0, computer).features.size(1),

@@ -11,7 +11,7 @@ namespace escd {
 int libsamplerate_converter(ResampleQuality quality) {
   switch (quality) {
     case ResampleQuality::Best: return SRC_SINC_BEST_QUALITY;
-    case ResampleQuality::Fastest: return SRC_SINC_FASTEST;
+    case ResampleQuality::Linear: return SRC_LINEAR;
     case ResampleQuality::Medium: break;
   }
   return SRC_SINC_MEDIUM_QUALITY;

@@ -51,10 +51,13 @@ void shift_bands(float* frames, int n_frames, int n_mels, int shift) {
 
 double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
-void augment_speed(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
-  if (samples.empty() || !chance(config.stretch_prob, rng)) return;
-  const double factor = std::exp(uniform(std::log(config.stretch_min), std::log(config.stretch_max), rng));
-  samples = resample_offline(samples, kSampleRate, kSampleRate * factor, ResampleQuality::Fastest);
+double draw_speed_factor(const AugmentConfig& config, Rng& rng) {
+  if (!chance(config.stretch_prob, rng)) return 1.0;
+  return std::exp(uniform(std::log(config.stretch_min), std::log(config.stretch_max), rng));
+}
+
+std::vector<float> change_speed(const std::vector<float>& samples, double factor) {
+  return resample_offline(samples, kSampleRate, kSampleRate * factor, ResampleQuality::Linear);
 }
 
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {

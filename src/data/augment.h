@@ -60,9 +60,11 @@ using Rng = std::mt19937_64;
 // A draw uniform in [lo, hi): every range of the recipe and of the room simulation.
 double uniform(double lo, double hi, Rng& rng);
 
-// The clip's speed (stretch_*): its length changes by the drawn factor. Nothing is drawn at
-// probability 0.
-void augment_speed(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
+// A length factor for the clip's speed (stretch_*), or 1 (nothing is drawn at probability 0).
+double draw_speed_factor(const AugmentConfig& config, Rng& rng);
+
+// `samples` played `factor` times slower (> 1) or faster, pitch with it: round(n x factor) samples.
+std::vector<float> change_speed(const std::vector<float>& samples, double factor);
 
 // One clip's own variations: shift, white noise, gain (before clips are mixed).
 void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);

@@ -62,10 +62,16 @@ BatchLoader::BatchLoader(const ClipDataset& dataset, std::vector<size_t> clips, 
 }
 
 std::vector<float> BatchLoader::row_waveform(size_t clip, Rng& rng) const {
-  std::vector<float> wave = dataset_.waveforms[clip];
-  if (options_.augment) augment_speed(wave, options_.augment_config, rng);
-  if (wave.size() == row_samples_) return wave;
-  return take_training_crop(wave, row_samples_, static_cast<size_t>(options_.front_end.hop), rng);
+  const std::vector<float>& whole = dataset_.waveforms[clip];
+  const auto hop = static_cast<size_t>(options_.front_end.hop);
+  const double speed = options_.augment ? draw_speed_factor(options_.augment_config, rng) : 1.0;
+  // Only the audio that will fill the row is resampled: a row of n samples at a length factor f
+  // comes from n / f samples of the clip.
+  const auto source = static_cast<size_t>(std::lround(static_cast<double>(row_samples_) / speed));
+  std::vector<float> wave = source < whole.size() ? take_training_crop(whole, source, hop, rng) : whole;
+  if (speed != 1.0) wave = change_speed(wave, speed);
+  if (wave.size() != row_samples_) wave = take_training_crop(wave, row_samples_, hop, rng);
+  return wave;
 }
 
 size_t BatchLoader::mixing_partner(int target, Rng& rng) const {

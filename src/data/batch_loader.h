@@ -77,8 +77,8 @@ class BatchLoader {
 
  private:
   std::vector<size_t> epoch_order(int epoch) const;
-  // Clip `clip`'s waveform as a row takes it: its speed augmented, then whole or a random training
-  // crop (a stretched clip is cropped or padded back to the row's length).
+  // Clip `clip`'s waveform as a row takes it: whole or a random training crop, its speed augmented
+  // (then cropped or padded to the row's length).
   std::vector<float> row_waveform(size_t clip, Rng& rng) const;
   // The clip mixed into a row of class `target` (another class for between-class mixing).
   size_t mixing_partner(int target, Rng& rng) const;
