@@ -4,20 +4,28 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "data/room_acoustics.h"
+
 namespace escd {
+namespace {
+
+// The level given to silence: far enough under any sound for the weights, finite for the arithmetic.
+constexpr double kSilenceDb = -100.0;
+
+}  // namespace
 
 double peak_frame_level_db(const std::vector<float>& x, size_t frame) {
   if (frame == 0) throw std::invalid_argument("peak_frame_level_db: frames need at least one sample");
   const size_t step = std::max<size_t>(1, frame / 2);
-  double peak_power = 0.0;
+  double peak = kSilenceDb;
+  std::vector<float> samples;
   for (size_t start = 0; start < x.size(); start += step) {
     const size_t end = std::min(x.size(), start + frame);
-    double sum = 0.0;
-    for (size_t i = start; i < end; ++i) sum += static_cast<double>(x[i]) * x[i];
-    peak_power = std::max(peak_power, sum / static_cast<double>(frame));
+    samples.assign(x.begin() + static_cast<std::ptrdiff_t>(start), x.begin() + static_cast<std::ptrdiff_t>(end));
+    peak = std::max(peak, rms_dbfs(samples));
     if (end == x.size()) break;
   }
-  return std::max(-100.0, 10.0 * std::log10(std::max(peak_power, 1e-30)));
+  return peak;
 }
 
 double between_class_weight(double r, double level_a_db, double level_b_db) {

@@ -10,8 +10,8 @@
 
 namespace escd {
 
-// The level of the loudest frame of `x` (frames of `frame` samples, half-overlapping), in dB of
-// mean power; silence is floored at -100 dB.
+// The level of the loudest frame of `x` (frames of `frame` samples, half-overlapping) in dBFS, as
+// rms_dbfs measures it; silence is floored at -100 dB.
 double peak_frame_level_db(const std::vector<float>& x, size_t frame = 1024);
 
 // The weight p of the first clip for a label ratio r: p / (1 - p) = r / (1 - r) x 10^((g_b - g_a) / 20),

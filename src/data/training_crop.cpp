@@ -14,17 +14,15 @@ size_t choose_crop_start(const std::vector<float>& signal, size_t length, size_t
   for (size_t i = 0; i < signal.size(); ++i) {
     energy_before[i + 1] = energy_before[i] + static_cast<double>(signal[i]) * signal[i];
   }
-  const size_t last_start = signal.size() - length;
-  std::vector<size_t> starts;
+  // The energy of the crop starting at k x stride, for every start on the grid.
   std::vector<double> energies;
-  for (size_t s = 0; s <= last_start; s += stride) {
-    starts.push_back(s);
-    energies.push_back(energy_before[s + length] - energy_before[s]);
+  for (size_t start = 0; start + length <= signal.size(); start += stride) {
+    energies.push_back(energy_before[start + length] - energy_before[start]);
   }
   const double loudest = *std::max_element(energies.begin(), energies.end());
   std::vector<size_t> eligible;
-  for (size_t k = 0; k < starts.size(); ++k) {
-    if (energies[k] >= min_energy_fraction * loudest) eligible.push_back(starts[k]);
+  for (size_t k = 0; k < energies.size(); ++k) {
+    if (energies[k] >= min_energy_fraction * loudest) eligible.push_back(k * stride);
   }
   return eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng)];
 }
