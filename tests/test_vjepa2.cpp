@@ -9,6 +9,7 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "data/clip_dataset.h"
 #include "model_fixtures.h"
@@ -16,6 +17,7 @@
 #include "models/common/registry.h"
 #include "models/vjepa2/transformer.h"
 #include "models/vjepa2/tubelets.h"
+#include "models/vjepa2/vjepa2.h"
 #include "pretrainer.h"
 #include "streaming/window_recompute.h"
 #include "test_support.h"
@@ -72,6 +74,48 @@ TEST(Vjepa2Positions, SinCosOfTubeletThenMelIndex) {
   for (int a = 0; a < 6; ++a) {
     for (int b = a + 1; b < 6; ++b) EXPECT_GT(max_difference(table[a], table[b]), 1e-3) << a << " " << b;
   }
+}
+
+// A training window shorter than the position table (a random training crop) starts at a random
+// tubelet of it, every start reachable, and the logits use that start; evaluation and whole
+// training windows start at the first and draw nothing from the generator.
+TEST(Vjepa2Positions, ShortTrainingWindowsStartAtRandomTubelets) {
+  nlohmann::json hyperparameters = test::tiny_hyperparameters("vjepa2");
+  hyperparameters["drop_path"] = 0.0;  // training and evaluation then differ only by the start
+  at::manual_seed(5);
+  auto model = create_model("vjepa2", hyperparameters);
+  auto& vjepa2 = dynamic_cast<vjepa2::Vjepa2Classifier&>(*model);
+  const int64_t max_tubelets = vjepa2.options().max_tubelets, tubelets = 3;
+  ASSERT_GT(max_tubelets, tubelets);
+  const at::Tensor frames = at::randn({2, tubelets * vjepa2.options().tubelet_frames, 128});
+  model->eval();
+  EXPECT_EQ(vjepa2.window_start(tubelets), 0);
+  at::Tensor eval_logits;
+  {
+    at::NoGradGuard no_grad;
+    eval_logits = model->forward(frames);
+  }
+  model->train();
+  std::set<int64_t> starts;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    at::manual_seed(seed);
+    const int64_t start = vjepa2.window_start(tubelets);
+    ASSERT_GE(start, 0);
+    ASSERT_LE(start, max_tubelets - tubelets);
+    starts.insert(start);
+    if (seed < 12) {
+      at::manual_seed(seed);
+      at::NoGradGuard no_grad;
+      const bool same = at::allclose(model->forward(frames), eval_logits, 1e-5, 1e-6);
+      EXPECT_EQ(same, start == 0) << "seed " << seed << " start " << start;
+    }
+  }
+  EXPECT_EQ(static_cast<int64_t>(starts.size()), max_tubelets - tubelets + 1);
+  at::manual_seed(2);
+  const at::Tensor expected = at::rand({4});
+  at::manual_seed(2);
+  EXPECT_EQ(vjepa2.window_start(max_tubelets), 0);
+  EXPECT_TRUE(at::equal(at::rand({4}), expected)) << "a whole window drew from the generator";
 }
 
 TEST(Vjepa2Pooler, OneVectorPerQueryAndModelGivesLogits) {

@@ -31,12 +31,12 @@ EncoderImpl::EncoderImpl(const Options& options, int64_t n_mels)
 
 at::Tensor EncoderImpl::embed(const at::Tensor& patches) { return patch_embed->forward(patches); }
 
-at::Tensor EncoderImpl::positions(int64_t tubelets) const {
-  return position_table_.slice(0, 0, tubelets * mel_patches_);
+at::Tensor EncoderImpl::positions(int64_t tubelets, int64_t first) const {
+  return position_table_.slice(0, first * mel_patches_, (first + tubelets) * mel_patches_);
 }
 
-at::Tensor EncoderImpl::encode(const at::Tensor& embedded, int64_t tubelets, const at::Tensor& keep) {
-  at::Tensor x = embedded + positions(tubelets).unsqueeze(0);
+at::Tensor EncoderImpl::encode(const at::Tensor& embedded, int64_t tubelets, const at::Tensor& keep, int64_t first) {
+  at::Tensor x = embedded + positions(tubelets, first).unsqueeze(0);
   if (keep.defined()) x = gather_tokens(x, keep);
   for (auto& block : blocks) x = block->forward(x);
   return norm->forward(x);

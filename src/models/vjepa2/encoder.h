@@ -23,11 +23,13 @@ class EncoderImpl : public torch::nn::Module {
 
   // Token values [B, N, patch_values] -> embeddings [B, N, D] (no positions yet).
   at::Tensor embed(const at::Tensor& patches);
-  // Embedded tokens of a grid of `tubelets` tubelets -> encoded [B, N, D]. With `keep` ([B, K]
-  // token indices), only those tokens are encoded (JEPA's context encoder sees visible tokens only).
-  at::Tensor encode(const at::Tensor& embedded, int64_t tubelets, const at::Tensor& keep = at::Tensor());
-  // Position rows of the first `tubelets` tubelets: [tubelets * mel_patches, D].
-  at::Tensor positions(int64_t tubelets) const;
+  // Embedded tokens of a grid of `tubelets` tubelets -> encoded [B, N, D], their positions those of
+  // the table's tubelets from `first` on. With `keep` ([B, K] token indices), only those tokens are
+  // encoded (JEPA's context encoder sees visible tokens only).
+  at::Tensor encode(const at::Tensor& embedded, int64_t tubelets, const at::Tensor& keep = at::Tensor(),
+                    int64_t first = 0);
+  // Position rows of `tubelets` tubelets from tubelet `first` on: [tubelets * mel_patches, D].
+  at::Tensor positions(int64_t tubelets, int64_t first = 0) const;
 
   int64_t mel_patches() const { return mel_patches_; }
   const Options& options() const { return options_; }

@@ -121,8 +121,13 @@ Vjepa2Classifier::Vjepa2Classifier(const nlohmann::json& hyperparameters, int64_
   init_vit_weights(*head);
 }
 
+int64_t Vjepa2Classifier::window_start(int64_t tubelets) const {
+  if (!is_training() || tubelets >= options_.max_tubelets) return 0;  // no draw: whole windows replay as before
+  return at::randint(options_.max_tubelets - tubelets + 1, {1}, at::kLong).item<int64_t>();
+}
+
 at::Tensor Vjepa2Classifier::classify_embedded(const at::Tensor& embedded, int64_t tubelets) {
-  const at::Tensor tokens = encoder->encode(embedded, tubelets);
+  const at::Tensor tokens = encoder->encode(embedded, tubelets, at::Tensor(), window_start(tubelets));
   const at::Tensor query = pool_query.expand({tokens.size(0), 1, tokens.size(2)});
   return head->forward(pooler->forward(query, tokens).squeeze(1));
 }

@@ -56,6 +56,11 @@ class Vjepa2Classifier : public SequenceClassifier {
   at::Tensor by_band(const at::Tensor& mel_conv_features) const;
   // Embedded tokens [B, N, D] of `tubelets` tubelets -> logits [B, n_classes].
   at::Tensor classify_embedded(const at::Tensor& embedded, int64_t tubelets);
+  // The position-table tubelet where classify_embedded() places a window of `tubelets` tubelets.
+  // Evaluation, escd and whole training windows start at the first. A shorter training window (a
+  // random training crop, train key crop_seconds) starts at a random tubelet, one draw per batch
+  // from libtorch's generator, so that training reaches every position a whole window uses.
+  int64_t window_start(int64_t tubelets) const;
 
   const Options& options() const { return options_; }
 
