@@ -88,8 +88,17 @@ TEST(Vjepa2Positions, ShortTrainingWindowsStartAtRandomTubelets) {
   const int64_t max_tubelets = vjepa2.options().max_tubelets, tubelets = 3;
   ASSERT_GT(max_tubelets, tubelets);
   const at::Tensor frames = at::randn({2, tubelets * vjepa2.options().tubelet_frames, 128});
+  // Rows of the table from a start: whole tubelets of mel_patches rows each; none past its end.
+  const int64_t mel_patches = vjepa2.encoder->mel_patches();
+  EXPECT_TRUE(at::equal(vjepa2.encoder->positions(tubelets, 2),
+                        vjepa2.encoder->positions(max_tubelets).slice(0, 2 * mel_patches, (2 + tubelets) * mel_patches)));
+  EXPECT_THROW(vjepa2.encoder->positions(tubelets, max_tubelets - tubelets + 1), std::invalid_argument);
   model->eval();
+  at::manual_seed(3);
+  const at::Tensor untouched = at::rand({4});
+  at::manual_seed(3);
   EXPECT_EQ(vjepa2.window_start(tubelets), 0);
+  EXPECT_TRUE(at::equal(at::rand({4}), untouched)) << "evaluation drew from the generator";
   at::Tensor eval_logits;
   {
     at::NoGradGuard no_grad;

@@ -2,6 +2,7 @@
 
 #include <ATen/Functions.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "models/vjepa2/tubelets.h"
@@ -32,6 +33,10 @@ EncoderImpl::EncoderImpl(const Options& options, int64_t n_mels)
 at::Tensor EncoderImpl::embed(const at::Tensor& patches) { return patch_embed->forward(patches); }
 
 at::Tensor EncoderImpl::positions(int64_t tubelets, int64_t first) const {
+  if (first < 0 || tubelets < 0 || first + tubelets > options_.max_tubelets) {
+    throw std::invalid_argument("vjepa2: tubelets " + std::to_string(first) + ".." + std::to_string(first + tubelets) +
+                                " are outside the position table of " + std::to_string(options_.max_tubelets));
+  }
   return position_table_.slice(0, first * mel_patches_, (first + tubelets) * mel_patches_);
 }
 
