@@ -18,11 +18,9 @@ double peak_frame_level_db(const std::vector<float>& x, size_t frame) {
   if (frame == 0) throw std::invalid_argument("peak_frame_level_db: frames need at least one sample");
   const size_t step = std::max<size_t>(1, frame / 2);
   double peak = kSilenceDb;
-  std::vector<float> samples;
   for (size_t start = 0; start < x.size(); start += step) {
     const size_t end = std::min(x.size(), start + frame);
-    samples.assign(x.begin() + static_cast<std::ptrdiff_t>(start), x.begin() + static_cast<std::ptrdiff_t>(end));
-    peak = std::max(peak, rms_dbfs(samples));
+    peak = std::max(peak, rms_dbfs(x.data() + start, end - start));
     if (end == x.size()) break;
   }
   return peak;

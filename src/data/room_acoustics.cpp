@@ -76,11 +76,13 @@ double mean_square(const float* x, size_t n) {
   return sum / static_cast<double>(n);
 }
 
-double rms_dbfs(const std::vector<float>& x) {
-  const double ms = mean_square(x.data(), x.size());
+double rms_dbfs(const float* x, size_t n) {
+  const double ms = mean_square(x, n);
   if (ms <= 0.0) return -200.0;
   return std::max(-200.0, 10.0 * std::log10(ms));
 }
+
+double rms_dbfs(const std::vector<float>& x) { return rms_dbfs(x.data(), x.size()); }
 
 void apply_gain_db(std::vector<float>& x, double db) { scale(x, std::pow(10.0, db / 20.0)); }
 

@@ -24,6 +24,7 @@ std::vector<float> coloured_noise(size_t n, NoiseColour colour, Rng& rng);
 
 double mean_square(const float* x, size_t n);
 // 20*log10(rms); -200 for an all-zero (or empty) signal instead of -inf.
+double rms_dbfs(const float* x, size_t n);
 double rms_dbfs(const std::vector<float>& x);
 
 void apply_gain_db(std::vector<float>& x, double db);
