@@ -66,6 +66,15 @@ TEST(TrainConfig, SpeedAndBetweenClassMixingAreCheckedAndOnlyNamedWhenUsed) {
   EXPECT_THROW(apply_train_table(d, {{"mix_between_classes", 1}}, "x"), std::invalid_argument);
 }
 
+TEST(TrainConfig, VentilationDepthIsCheckedAndOnlyNamedWhenChanged) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("background_hvac_depth_max")) << "older runs' identities must not change";
+  apply_train_table(c, {{"background_hvac_depth_max", 0.3}}, "x");
+  EXPECT_DOUBLE_EQ(c.to_json().at("background_hvac_depth_max").get<double>(), 0.3);
+  EXPECT_THROW(apply_train_table(c, {{"background_hvac_depth_max", 0.01}}, "x"), std::invalid_argument);
+  EXPECT_THROW(apply_train_table(c, {{"background_hvac_depth_max", 1.5}}, "x"), std::invalid_argument);
+}
+
 TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {
   EXPECT_NEAR(warmup_cosine(0, 10, 100, 0.01), 0.1, 1e-12);
   EXPECT_NEAR(warmup_cosine(9, 10, 100, 0.01), 1.0, 1e-12);

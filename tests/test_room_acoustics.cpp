@@ -284,6 +284,32 @@ TEST(RoomAcoustics, RoomTonesHaveTheRequestedLevel) {
   EXPECT_THROW(room_tone("traffic", 100, kRate, -30.0, rng), std::invalid_argument);
 }
 
+// The swing of a signal's level from one half second to the next, in dB (largest over smallest).
+static double block_level_swing_db(const std::vector<float>& x, size_t block) {
+  double lo = 1e300, hi = 0.0;
+  for (size_t start = 0; start + block <= x.size(); start += block) {
+    const double level = rms_dbfs(x.data() + start, block);
+    lo = std::min(lo, level);
+    hi = std::max(hi, level);
+  }
+  return hi - lo;
+}
+
+TEST(RoomAcoustics, VentilationBreathesDeeperWithALargerDepthLimit) {
+  // The same seed draws the same noise and the same place in the depth range, so only the depth
+  // differs: a limit of 0.9 must swing the level far more than the default few percent.
+  double shallow = 0.0, deep = 0.0;
+  for (int seed = 1; seed <= 8; ++seed) {
+    Rng a(seed), b(seed);
+    shallow += block_level_swing_db(room_tone("hvac", 20 * kRate, kRate, -30.0, a), kRate / 2) / 8.0;
+    deep += block_level_swing_db(room_tone("hvac", 20 * kRate, kRate, -30.0, b, 0.9), kRate / 2) / 8.0;
+  }
+  EXPECT_GT(deep, shallow + 3.0) << "mean swing " << shallow << " dB with the default limit, " << deep << " dB with 0.9";
+  Rng rng(1);
+  EXPECT_THROW(room_tone("hvac", 100, kRate, -30.0, rng, 0.01), std::invalid_argument);
+  EXPECT_THROW(room_tone("hvac", 100, kRate, -30.0, rng, 1.5), std::invalid_argument);
+}
+
 TEST(RoomAcoustics, HumPeaksAtTheMainsFrequency) {
   // One second at integer frequencies: every DFT twiddle is an entry of a one-period table.
   std::vector<double> cos_t(kRate), sin_t(kRate);

@@ -123,6 +123,7 @@ const std::map<std::string, Setter>& setters() {
       {"clip_level_max", aug(&AugmentConfig::clip_level_max)},
       {"background_dbfs_min", aug(&AugmentConfig::background_dbfs_min)},
       {"background_dbfs_max", aug(&AugmentConfig::background_dbfs_max)},
+      {"background_hvac_depth_max", aug(&AugmentConfig::background_hvac_depth_max)},
       {"background_fraction", number(&TrainConfig::background_fraction)},
       {"crop_seconds", number(&TrainConfig::crop_seconds)},
   };
@@ -156,6 +157,9 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   if (!(config.augment.stretch_min > 0.0 && config.augment.stretch_min <= config.augment.stretch_max &&
         config.augment.stretch_max <= 4.0)) {
     throw std::invalid_argument(where + ": stretch_min and stretch_max must satisfy 0 < stretch_min <= stretch_max <= 4");
+  }
+  if (!(config.augment.background_hvac_depth_max >= 0.02 && config.augment.background_hvac_depth_max <= 1.0)) {
+    throw std::invalid_argument(where + ": background_hvac_depth_max must be in [0.02, 1]");
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
@@ -228,6 +232,9 @@ nlohmann::json TrainConfig::to_json() const {
     out.update({{"stretch_prob", a.stretch_prob}, {"stretch_min", a.stretch_min}, {"stretch_max", a.stretch_max}});
   }
   if (a.mix_between_classes) out["mix_between_classes"] = true;
+  if (a.background_hvac_depth_max != AugmentConfig{}.background_hvac_depth_max) {
+    out["background_hvac_depth_max"] = a.background_hvac_depth_max;
+  }
   return out;
 }
 

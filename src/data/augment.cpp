@@ -103,7 +103,8 @@ void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng&
 std::vector<float> make_background_example(size_t n, const AugmentConfig& config, Rng& rng) {
   const std::vector<std::string>& kinds = room_tone_kinds();
   const std::string& kind = kinds[std::uniform_int_distribution<size_t>(0, kinds.size() - 1)(rng)];
-  return room_tone(kind, n, kSampleRate, uniform(config.background_dbfs_min, config.background_dbfs_max, rng), rng);
+  return room_tone(kind, n, kSampleRate, uniform(config.background_dbfs_min, config.background_dbfs_max, rng), rng,
+                   config.background_hvac_depth_max);
 }
 
 void augment_log_mel(float* frames, int n_frames, int n_mels, const AugmentConfig& config, Rng& rng) {

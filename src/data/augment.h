@@ -37,6 +37,9 @@ struct AugmentConfig {
   double clip_level_min = 0.1, clip_level_max = 0.8;
   // "nothing here" examples (BatchLoader): empty-room signals at a level uniform in dBFS
   double background_dbfs_min = -90.0, background_dbfs_max = -20.0;
+  // the ventilation signal's slow breathing: its depth (the envelope's largest swing from 1) is
+  // uniform in [0.02, background_hvac_depth_max)
+  double background_hvac_depth_max = 0.05;
   // log-mel: a shift along the mel axis by U[-freq_shift_max, freq_shift_max] bands (the edge band
   // repeated into the vacated ones), a cheap stand-in for pitch variation; then SpecAugment-style
   // masks, one of each kind at most

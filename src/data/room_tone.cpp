@@ -20,13 +20,18 @@ const std::vector<std::string>& room_tone_kinds() {
   return kinds;
 }
 
-std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng) {
+std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng,
+                             double hvac_depth_max) {
   const auto& kinds = room_tone_kinds();
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
     throw std::invalid_argument("unknown room tone '" + kind + "' (expected silence, white, pink, brown, hum or hvac)");
   }
   if (sample_rate <= 0) throw std::invalid_argument("sample rate must be positive, got " + std::to_string(sample_rate));
   if (!std::isfinite(level_dbfs)) throw std::invalid_argument("room tone level must be finite");
+  if (!(hvac_depth_max >= 0.02 && hvac_depth_max <= 1.0)) {
+    throw std::invalid_argument("ventilation modulation depth limit must be in [0.02, 1], got " +
+                                std::to_string(hvac_depth_max));
+  }
   if (kind == "silence") return std::vector<float>(n, 0.0f);
   if (kind != "hum" && kind != "hvac") {
     std::vector<float> x = coloured_noise(n, parse_noise_colour(kind), rng);
@@ -68,7 +73,7 @@ std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate,
     const std::vector<float> brown = coloured_noise(n, NoiseColour::brown, rng);
     const std::vector<float> pink = coloured_noise(n, NoiseColour::pink, rng);
     const double pink_share = uniform(0.2, 0.6, rng);
-    const double depth = uniform(0.02, 0.05, rng);
+    const double depth = uniform(0.02, hvac_depth_max, rng);
     const double mod_f1 = uniform(0.05, 0.5, rng), mod_p1 = uniform(0.0, 2.0 * kPi, rng);
     const double mod_f2 = uniform(0.05, 0.5, rng), mod_p2 = uniform(0.0, 2.0 * kPi, rng);
     std::vector<double> modulation(n, 1.0);

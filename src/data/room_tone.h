@@ -10,9 +10,11 @@ namespace escd {
 
 // Synthetic "empty room" signals: "silence" (all zeros), "white", "pink", "brown" (coloured noise),
 // "hum" (50 or 60 Hz mains hum with decaying harmonics over pink noise 20-40 dB below it), "hvac"
-// (brown and pink noise with a slow amplitude modulation of a few percent and one or two low tones).
-// Scaled to rms_dbfs == level_dbfs, except silence; not clipped. Unknown kind: std::invalid_argument.
-std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng);
+// (brown and pink noise with a slow amplitude modulation, its depth uniform in [0.02,
+// hvac_depth_max), and one or two low tones). Scaled to rms_dbfs == level_dbfs, except silence; not
+// clipped. Unknown kind, or hvac_depth_max outside [0.02, 1]: std::invalid_argument.
+std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng,
+                             double hvac_depth_max = 0.05);
 const std::vector<std::string>& room_tone_kinds();
 
 }  // namespace escd
