@@ -14,7 +14,7 @@ namespace escd {
 // hvac_depth_max), and one or two low tones). Scaled to rms_dbfs == level_dbfs, except silence; not
 // clipped. Unknown kind, or hvac_depth_max outside [0.02, 1]: std::invalid_argument.
 std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng,
-                             double hvac_depth_max = 0.05);
+                             double hvac_depth_max = AugmentConfig{}.background_hvac_depth_max);
 const std::vector<std::string>& room_tone_kinds();
 
 }  // namespace escd
