@@ -6,6 +6,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "data/room_tone.h"
+
 namespace escd::train {
 namespace {
 
@@ -158,7 +160,7 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
         config.augment.stretch_max <= 4.0)) {
     throw std::invalid_argument(where + ": stretch_min and stretch_max must satisfy 0 < stretch_min <= stretch_max <= 4");
   }
-  if (!(config.augment.background_hvac_depth_max >= 0.02 && config.augment.background_hvac_depth_max <= 1.0)) {
+  if (!is_valid_ventilation_depth_max(config.augment.background_hvac_depth_max)) {
     throw std::invalid_argument(where + ": background_hvac_depth_max must be in [0.02, 1]");
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {

@@ -38,7 +38,7 @@ struct AugmentConfig {
   // "nothing here" examples (BatchLoader): empty-room signals at a level uniform in dBFS
   double background_dbfs_min = -90.0, background_dbfs_max = -20.0;
   // the ventilation signal's slow breathing: its depth (the envelope's largest swing from 1) is
-  // uniform in [0.02, background_hvac_depth_max)
+  // uniform up to background_hvac_depth_max (room_tone.h: is_valid_ventilation_depth_max)
   double background_hvac_depth_max = 0.05;
   // log-mel: a shift along the mel axis by U[-freq_shift_max, freq_shift_max] bands (the edge band
   // repeated into the vacated ones), a cheap stand-in for pitch variation; then SpecAugment-style

@@ -28,7 +28,7 @@ std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate,
   }
   if (sample_rate <= 0) throw std::invalid_argument("sample rate must be positive, got " + std::to_string(sample_rate));
   if (!std::isfinite(level_dbfs)) throw std::invalid_argument("room tone level must be finite");
-  if (!(hvac_depth_max >= 0.02 && hvac_depth_max <= 1.0)) {
+  if (!is_valid_ventilation_depth_max(hvac_depth_max)) {
     throw std::invalid_argument("ventilation modulation depth limit must be in [0.02, 1], got " +
                                 std::to_string(hvac_depth_max));
   }
@@ -73,7 +73,7 @@ std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate,
     const std::vector<float> brown = coloured_noise(n, NoiseColour::brown, rng);
     const std::vector<float> pink = coloured_noise(n, NoiseColour::pink, rng);
     const double pink_share = uniform(0.2, 0.6, rng);
-    const double depth = uniform(0.02, hvac_depth_max, rng);
+    const double depth = uniform(kVentilationDepthMin, hvac_depth_max, rng);
     const double mod_f1 = uniform(0.05, 0.5, rng), mod_p1 = uniform(0.0, 2.0 * kPi, rng);
     const double mod_f2 = uniform(0.05, 0.5, rng), mod_p2 = uniform(0.0, 2.0 * kPi, rng);
     std::vector<double> modulation(n, 1.0);

@@ -8,6 +8,13 @@
 
 namespace escd {
 
+// The ventilation signal's envelope swings by a depth uniform in [kVentilationDepthMin, depth_max);
+// a usable depth_max lies in [kVentilationDepthMin, 1] (at 1 the envelope touches zero).
+constexpr double kVentilationDepthMin = 0.02;
+inline bool is_valid_ventilation_depth_max(double depth_max) {
+  return depth_max >= kVentilationDepthMin && depth_max <= 1.0;
+}
+
 // Synthetic "empty room" signals: "silence" (all zeros), "white", "pink", "brown" (coloured noise),
 // "hum" (50 or 60 Hz mains hum with decaying harmonics over pink noise 20-40 dB below it), "hvac"
 // (brown and pink noise with a slow amplitude modulation, its depth uniform in [0.02,
