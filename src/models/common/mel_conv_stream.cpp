@@ -4,7 +4,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
-#include <cstring>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -19,26 +19,31 @@ MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
   for (size_t l = 0; l < conv->layers(); ++l) {
     Layer layer;
     const at::Tensor w = conv->weight(l);  // [C_out, C_in, time_kernel, kernel]
-    layer.conv = PackedLinear(w.reshape({w.size(0), -1}), conv->bias(l));
+    const int64_t out_channels = w.size(0);
+    // Tap-major rows: block t is W[:, :, t, :] flattened to [C_out, C_in · kernel].
+    const at::Tensor taps = w.permute({2, 0, 1, 3}).reshape({time_kernel_ * out_channels, -1});
+    at::Tensor bias = at::zeros({time_kernel_ * out_channels}, w.options());
+    bias.slice(0, (time_kernel_ - 1) * out_channels).copy_(conv->bias(l));
+    layer.taps = PackedLinear(taps, bias);
     layer.gamma = tensor_floats(conv->norm(l)->weight);
     layer.beta = tensor_floats(conv->norm(l)->bias);
     layer.eps = static_cast<float>(conv->norm(l)->options.eps());
     layer.in_channels = conv->input_channels(l);
     layer.in_bands = conv->input_bands(l);
-    layer.out_channels = w.size(0);
+    layer.out_channels = out_channels;
     layer.out_bands = conv->output_bands_of(l);
     layer.kernel = conv->kernel(l);
-    layer.context_size = (time_kernel_ - 1) * layer.frame_size();
-    history_.emplace_back(static_cast<size_t>(batch * layer.context_size), 0.0f);
+    layer.pending_size = (time_kernel_ - 1) * layer.output_size();
+    pending_.emplace_back(static_cast<size_t>(batch * layer.pending_size), 0.0f);
     layers_.push_back(std::move(layer));
   }
 }
 
 void MelConvStream::clear(int64_t row) {
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const int64_t per_row = layers_[l].context_size;
-    auto first = history_[l].begin() + (row < 0 ? 0 : row * per_row);
-    std::fill(first, row < 0 ? history_[l].end() : first + per_row, 0.0f);
+    const int64_t per_row = layers_[l].pending_size;
+    auto first = pending_[l].begin() + (row < 0 ? 0 : row * per_row);
+    std::fill(first, row < 0 ? pending_[l].end() : first + per_row, 0.0f);
   }
   if (row < 0) {
     std::fill(seen_.begin(), seen_.end(), 0);
@@ -53,58 +58,74 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
   int64_t x_stride = frame_stride;
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
-    const int64_t frame_size = L.frame_size(), pad = L.kernel / 2, K = L.conv.in();
-    const int64_t out_size = L.out_bands * L.out_channels;
+    const int64_t pad = L.kernel / 2, K = L.taps.in(), C = L.out_channels, out_size = L.output_size();
+    const int64_t taps_width = time_kernel_ * C;
     columns_.resize(static_cast<size_t>(n * L.out_bands * K));
-    conv_out_.resize(static_cast<size_t>(n * out_size));
+    tap_products_.resize(static_cast<size_t>(n * L.out_bands * taps_width));
+    sums_.resize(static_cast<size_t>(n * out_size));
     activations_[l % 2].resize(static_cast<size_t>(n * out_size));
     float* normalised = activations_[l % 2].data();
 
+    // im2col of the new frames: one row of columns per output band, in the weight's (C_in, kernel)
+    // order; bands outside the spectrum are the zero padding of the parallel forward.
+    float* col = columns_.data();
     for (int64_t i = 0; i < n; ++i) {
       const float* xi = x + i * x_stride;
-      float* past = history_[l].data() + rows[i] * L.context_size;
-      // im2col: one row of columns per output band, in the weight's (C_in, time, kernel) order;
-      // bands outside the spectrum are the zero padding of the parallel forward.
-      float* col = columns_.data() + i * L.out_bands * K;
       for (int64_t f = 0; f < L.out_bands; ++f) {
         const int64_t first = MelConvImpl::kStride * f - pad;  // the band under kernel tap 0
         const bool inside = first >= 0 && first + L.kernel <= L.in_bands;
         for (int64_t c = 0; c < L.in_channels; ++c) {
-          for (int64_t t = 0; t < time_kernel_; ++t) {
-            const float* src = (t < time_kernel_ - 1 ? past + t * frame_size : xi) + c * L.in_bands;
-            if (inside) {  // all but the edge bands: a plain copy
-              std::copy_n(src + first, L.kernel, col);
-              col += L.kernel;
-              continue;
-            }
-            for (int64_t j = 0; j < L.kernel; ++j) {
-              const int64_t band = first + j;
-              *col++ = band >= 0 && band < L.in_bands ? src[band] : 0.0f;
-            }
+          const float* src = xi + c * L.in_bands;
+          if (inside) {  // all but the edge bands: a plain copy
+            std::copy_n(src + first, L.kernel, col);
+            col += L.kernel;
+            continue;
+          }
+          for (int64_t j = 0; j < L.kernel; ++j) {
+            const int64_t band = first + j;
+            *col++ = band >= 0 && band < L.in_bands ? src[band] : 0.0f;
           }
         }
       }
-      if (time_kernel_ > 1) {  // the row's time context moves on by one frame
-        std::memmove(past, past + frame_size, sizeof(float) * static_cast<size_t>((time_kernel_ - 2) * frame_size));
-        std::memcpy(past + (time_kernel_ - 2) * frame_size, xi, sizeof(float) * static_cast<size_t>(frame_size));
+    }
+    // Every row's bands with every tap at once: [n · bands_out][time_kernel][C_out].
+    L.taps.apply(columns_.data(), n * L.out_bands, K, tap_products_.data(), taps_width);
+
+    // Slot s of a row's pending sums holds what earlier frames add to the output s frames from now.
+    // This frame's output is its own product with the last tap plus slot 0; then every slot moves one
+    // frame closer and takes this frame's product with the tap that reaches it (tap 0: the farthest).
+    const int64_t slots = time_kernel_ - 1;
+    for (int64_t i = 0; i < n; ++i) {
+      float* pending = pending_[l].data() + rows[i] * L.pending_size;  // [slots][bands_out][C_out]
+      for (int64_t f = 0; f < L.out_bands; ++f) {
+        const float* product = tap_products_.data() + (i * L.out_bands + f) * taps_width;  // [tap][C_out]
+        float* y = sums_.data() + i * out_size + f * C;
+        std::copy_n(product + slots * C, C, y);
+        if (slots == 0) continue;
+        float* slot = pending + f * C;  // slot s at slot + s * out_size
+        for (int64_t c = 0; c < C; ++c) y[c] += slot[c];
+        for (int64_t s = 0; s + 1 < slots; ++s) {
+          const float* later = slot + (s + 1) * out_size;
+          const float* tap = product + (slots - 1 - s) * C;
+          for (int64_t c = 0; c < C; ++c) slot[s * out_size + c] = later[c] + tap[c];
+        }
+        std::copy_n(product, C, slot + (slots - 1) * out_size);
       }
     }
-    // Every row's bands at once: [n · bands_out][C_out].
-    L.conv.apply(columns_.data(), n * L.out_bands, K, conv_out_.data(), L.out_channels);
 
     // GroupNorm(1) over each frame's channels and bands (population variance, as ATen), the affine
     // per channel, written channel-major for the next layer.
     for (int64_t i = 0; i < n; ++i) {
-      const float* y = conv_out_.data() + i * out_size;
+      const float* y = sums_.data() + i * out_size;
       double sum = 0, sum_sq = 0;
       for (int64_t k = 0; k < out_size; ++k) sum += y[k];
       const double mean = sum / static_cast<double>(out_size);
       for (int64_t k = 0; k < out_size; ++k) sum_sq += (y[k] - mean) * (y[k] - mean);
       const auto inv_std = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(out_size) + L.eps));
       float* dst = normalised + i * out_size;
-      for (int64_t c = 0; c < L.out_channels; ++c) {
+      for (int64_t c = 0; c < C; ++c) {
         const float scale = inv_std * L.gamma[c], shift = L.beta[c] - static_cast<float>(mean) * scale;
-        for (int64_t f = 0; f < L.out_bands; ++f) dst[c * L.out_bands + f] = y[f * L.out_channels + c] * scale + shift;
+        for (int64_t f = 0; f < L.out_bands; ++f) dst[c * L.out_bands + f] = y[f * C + c] * scale + shift;
       }
     }
     // ATen's exact GELU, the same vectorised function the parallel forward applies, in place.
@@ -117,8 +138,8 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
 
 void MelConvStream::copy_context(int64_t from, int64_t to) {
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const int64_t per_row = layers_[l].context_size;
-    std::copy_n(history_[l].begin() + from * per_row, per_row, history_[l].begin() + to * per_row);
+    const int64_t per_row = layers_[l].pending_size;
+    std::copy_n(pending_[l].begin() + from * per_row, per_row, pending_[l].begin() + to * per_row);
   }
 }
 

@@ -1,13 +1,16 @@
 // Steps a MelConv one frame at a time for a batch of independent rows (the streaming sessions).
-// With a time kernel k, each layer keeps its last k - 1 inputs per row, zeros after a reset (as the
-// parallel forward pads before the first frame), so a row's features equal the parallel forward over
-// the frames since its reset. Rows that received the same frames for the whole receptive field have
+// With a time kernel k, each layer keeps per row the partial sums that its last k - 1 inputs owe to the
+// next k - 1 outputs, zeros after a reset (as the parallel forward pads before the first frame), so a
+// row's features equal the parallel forward over the frames since its reset. Rows that received the same frames for the whole receptive field have
 // the same state; when every row receives the same frame (escd's staggered windows), those are
 // computed once and only recently reset rows on their own.
 // Why its own loop rather than MelConvImpl::layer: a frame is a few hundred thousand multiply-adds,
 // and the ATen route (cat, conv2d, transposes, group_norm, gelu, index copies: some 30 dispatched
-// ops) cost several times the arithmetic. Here each layer is an im2col of the row's time context
-// and one PackedLinear product, then the per-frame GroupNorm and ATen's GELU on a plain buffer.
+// ops) cost several times the arithmetic. Here each layer is an im2col of the new frame along the mel
+// axis and one PackedLinear product for all k time taps at once (a frame's product with tap t is
+// what it adds to the output k - 1 - t frames later), then the per-frame GroupNorm and ATen's GELU on
+// a plain buffer. Carrying the taps' sums forward, rather than an im2col over the k frames of time
+// context, copies each input once instead of k times and needs no history of inputs.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -36,12 +39,15 @@ class MelConvStream {
  private:
   // One layer's weights, snapshotted (sessions do not see later changes to the module).
   struct Layer {
-    PackedLinear conv;               // [C_out, C_in · time_kernel · kernel]: the im2col product, with the bias
+    // [time_kernel · C_out, C_in · kernel]: one frame's product with every time tap, the current
+    // frame's tap (the last) last; the bias is on that block only.
+    PackedLinear taps;
     std::vector<float> gamma, beta;  // GroupNorm(1) affine, per output channel
     float eps = 0;
     int64_t in_channels = 0, in_bands = 0, out_channels = 0, out_bands = 0, kernel = 0;
-    int64_t context_size = 0;  // one row's time context: time_kernel − 1 input frames
+    int64_t pending_size = 0;  // one row's partial sums: time_kernel − 1 outputs, [bands_out][C_out] each
     int64_t frame_size() const { return in_channels * in_bands; }  // one input frame, [C_in][bands_in]
+    int64_t output_size() const { return out_bands * out_channels; }
   };
 
   // Steps the listed rows, row i on the frame at frames + i * frame_stride (0: one frame for all):
@@ -55,8 +61,10 @@ class MelConvStream {
 
   std::vector<Layer> layers_;
   int64_t time_kernel_, out_features_;
-  std::vector<std::vector<float>> history_;  // per layer [batch][time_kernel - 1][C_in · bands_in], oldest first
-  std::vector<float> columns_, conv_out_, activations_[2];  // scratch, grown to the rows of a step
+  // Per layer [batch][time_kernel - 1][bands_out][C_out]: slot d - 1 holds what the frames so far add
+  // to the output d frames from now.
+  std::vector<std::vector<float>> pending_;
+  std::vector<float> columns_, tap_products_, sums_, activations_[2];  // scratch, grown to the rows of a step
   std::vector<int64_t> computed_rows_;                      // scratch: the rows a step runs
   std::vector<int64_t> seen_;  // frames since each row's reset, capped at context_
   int64_t context_;            // how many past frames a row's state depends on: 3 (k - 1)
