@@ -19,7 +19,7 @@ using mamba_detail::kLanes;
 // accumulators below) are allowed; the packed weights are 64-byte aligned anyway.
 typedef float F __attribute__((vector_size(sizeof(float) * kLanes)));
 constexpr int64_t kOutBlock = 2 * kLanes;  // 16 outputs: two AVX2 registers per row
-constexpr int64_t kRowBlock = 4;           // 4 rows x 2 registers = 8 accumulators
+constexpr int64_t kRowBlock = 6;           // 6 rows x 2 registers = 12 accumulators, of 16 registers
 
 float* aligned_floats(int64_t n) {
   const size_t bytes = (sizeof(float) * static_cast<size_t>(std::max<int64_t>(n, 1)) + 63) / 64 * 64;
@@ -75,6 +75,8 @@ ESCD_LANES_INLINE void linear(const Args& a) {
     int64_t r = 0;
     for (; r + kRowBlock <= a.rows; r += kRowBlock) block<kRowBlock>(a, r, o);
     switch (a.rows - r) {
+      case 5: block<5>(a, r, o); break;
+      case 4: block<4>(a, r, o); break;
       case 3: block<3>(a, r, o); break;
       case 2: block<2>(a, r, o); break;
       case 1: block<1>(a, r, o); break;
@@ -88,7 +90,7 @@ __attribute__((target("avx2,fma"))) void linear_avx2(const Args& a) { linear(a);
 
 // AVX-512: one 16-float register holds a row's 16 outputs, and 32 registers leave room for up to
 // 12 rows at once, so the 10 rows of escd's staggered windows read each weight once per frame
-// instead of three times (the AVX2 kernel's 4-row blocks). At these sizes the weights (about 2 MB
+// instead of twice (the AVX2 kernel's 6-row blocks). At these sizes the weights (about 2 MB
 // for a Mamba model) come from L2/L3, and that traffic, not the arithmetic, bounds the step.
 typedef float F16 __attribute__((vector_size(sizeof(float) * 16)));
 constexpr int64_t kRowBlock512 = 12;

@@ -3,7 +3,8 @@
 // one tight SIMD loop with no ATen dispatch, no allocation and no BLAS threading. At 1-10 rows a BLAS
 // or ATen call costs more in call overhead and packing than in arithmetic. The AVX-512 kernel keeps up
 // to 12 rows x 16 outputs in registers and so reads each weight once for escd's 10 staggered rows;
-// the AVX2 one keeps 4 rows x 16 outputs (util/simd_level.h picks).
+// the AVX2 one keeps 6 rows x 16 outputs (12 of its 16 registers), two passes for 10 rows
+// (util/simd_level.h picks).
 #pragma once
 
 #include <ATen/core/Tensor.h>
