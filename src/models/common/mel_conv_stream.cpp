@@ -91,9 +91,10 @@ void MelConvStream::run_rows(const float* frames, int64_t frame_stride, const st
     // Every row's bands with every tap at once: [n · bands_out][time_kernel][C_out].
     L.taps.apply(columns_.data(), n * L.out_bands, K, tap_products_.data(), taps_width);
 
-    // Slot s of a row's pending sums holds what earlier frames add to the output s frames from now.
-    // This frame's output is its own product with the last tap plus slot 0; then every slot moves one
-    // frame closer and takes this frame's product with the tap that reaches it (tap 0: the farthest).
+    // Slot s of a row's pending sums holds what the earlier frames add to the output s frames after
+    // this one (slot 0: this frame's). This frame's output is its own product with the last tap plus
+    // slot 0; then every slot moves one frame closer and takes this frame's product with the tap
+    // that reaches it (tap 0: the farthest).
     const int64_t slots = time_kernel_ - 1;
     for (int64_t i = 0; i < n; ++i) {
       float* pending = pending_[l].data() + rows[i] * L.pending_size;  // [slots][bands_out][C_out]

@@ -1,9 +1,10 @@
 // Steps a MelConv one frame at a time for a batch of independent rows (the streaming sessions).
-// With a time kernel k, each layer keeps per row the partial sums that its last k - 1 inputs owe to the
-// next k - 1 outputs, zeros after a reset (as the parallel forward pads before the first frame), so a
-// row's features equal the parallel forward over the frames since its reset. Rows that received the same frames for the whole receptive field have
-// the same state; when every row receives the same frame (escd's staggered windows), those are
-// computed once and only recently reset rows on their own.
+// With a time kernel k, each layer keeps per row the partial sums that its last k - 1 inputs owe to
+// the next k - 1 outputs, zeros after a reset (as the parallel forward pads before the first frame),
+// so a row's features equal the parallel forward over the frames since its reset. Rows that received
+// the same frames for the whole receptive field have the same state; when every row receives the
+// same frame (escd's staggered windows), those are computed once and only recently reset rows on
+// their own.
 // Why its own loop rather than MelConvImpl::layer: a frame is a few hundred thousand multiply-adds,
 // and the ATen route (cat, conv2d, transposes, group_norm, gelu, index copies: some 30 dispatched
 // ops) cost several times the arithmetic. Here each layer is an im2col of the new frame along the mel
@@ -46,7 +47,6 @@ class MelConvStream {
     float eps = 0;
     int64_t in_channels = 0, in_bands = 0, out_channels = 0, out_bands = 0, kernel = 0;
     int64_t pending_size = 0;  // one row's partial sums: time_kernel − 1 outputs, [bands_out][C_out] each
-    int64_t frame_size() const { return in_channels * in_bands; }  // one input frame, [C_in][bands_in]
     int64_t output_size() const { return out_bands * out_channels; }
   };
 
@@ -61,8 +61,8 @@ class MelConvStream {
 
   std::vector<Layer> layers_;
   int64_t time_kernel_, out_features_;
-  // Per layer [batch][time_kernel - 1][bands_out][C_out]: slot d - 1 holds what the frames so far add
-  // to the output d frames from now.
+  // Per layer [batch][time_kernel - 1][bands_out][C_out]: between steps, slot s holds what the frames
+  // so far add to the output of the (s + 1)-th frame to come.
   std::vector<std::vector<float>> pending_;
   std::vector<float> columns_, tap_products_, sums_, activations_[2];  // scratch, grown to the rows of a step
   std::vector<int64_t> computed_rows_;                      // scratch: the rows a step runs
