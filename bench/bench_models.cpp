@@ -31,6 +31,7 @@
 #include "models/liquid_s4/liquid_s4_options.h"
 #include "models/mamba/mamba_config.h"
 #include "models/vjepa2/vjepa2_options.h"
+#include "util/aten_kernel.h"
 #include "util/blas_kernel.h"
 #include "util/simd_level.h"
 
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
     escd::bench::use_threads(s.threads, "bench_models");
     nlohmann::json result = {{"threads", at::get_num_threads()},
                              {"blas_core", escd::openblas_core_name()},
+                             {"aten_kernels", escd::aten_cpu_capability()},
                              {"escd_kernels", escd::simd_level_name(escd::simd_level())},
                              {"gemm_gflops", gemm_gflops(s.gemm, s.repeats)},
                              {"models", nlohmann::json::object()}};

@@ -72,7 +72,13 @@ TEST(TrainConfig, VentilationDepthIsCheckedAndOnlyNamedWhenChanged) {
   apply_train_table(c, {{"background_hvac_depth_max", 0.3}}, "x");
   EXPECT_DOUBLE_EQ(c.to_json().at("background_hvac_depth_max").get<double>(), 0.3);
   EXPECT_THROW(apply_train_table(c, {{"background_hvac_depth_max", 0.01}}, "x"), std::invalid_argument);
-  EXPECT_THROW(apply_train_table(c, {{"background_hvac_depth_max", 1.5}}, "x"), std::invalid_argument);
+  try {
+    apply_train_table(c, {{"background_hvac_depth_max", 1.5}}, "x");
+    ADD_FAILURE() << "a depth limit above 1 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("background_hvac_depth_max must be in [0.02, 1]"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <sstream>
 #include <stdexcept>
 
 #include "data/room_acoustics.h"
@@ -12,12 +13,17 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-
 }  // namespace
 
 const std::vector<std::string>& room_tone_kinds() {
   static const std::vector<std::string> kinds = {"silence", "white", "pink", "brown", "hum", "hvac"};
   return kinds;
+}
+
+std::string ventilation_depth_max_range() {
+  std::ostringstream range;
+  range << '[' << kVentilationDepthMin << ", 1]";
+  return range.str();
 }
 
 std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate, double level_dbfs, Rng& rng,
@@ -29,8 +35,8 @@ std::vector<float> room_tone(const std::string& kind, size_t n, int sample_rate,
   if (sample_rate <= 0) throw std::invalid_argument("sample rate must be positive, got " + std::to_string(sample_rate));
   if (!std::isfinite(level_dbfs)) throw std::invalid_argument("room tone level must be finite");
   if (!is_valid_ventilation_depth_max(hvac_depth_max)) {
-    throw std::invalid_argument("ventilation modulation depth limit must be in [0.02, 1], got " +
-                                std::to_string(hvac_depth_max));
+    throw std::invalid_argument("ventilation modulation depth limit must be in " + ventilation_depth_max_range() +
+                                ", got " + std::to_string(hvac_depth_max));
   }
   if (kind == "silence") return std::vector<float>(n, 0.0f);
   if (kind != "hum" && kind != "hvac") {

@@ -3,9 +3,10 @@
 // Why: OpenBLAS picks its kernels once, in its library constructor, from the CPU model or from the
 // OPENBLAS_CORETYPE variable. Debian 12's OpenBLAS 0.3.21 does not know recent Xeons (Sapphire and
 // Emerald Rapids) and falls back to its generic SSE3 "Prescott" kernels, several times slower than
-// its AVX-512 "SkylakeX" ones (bench/run_blas_kernel.sh measures both). A constructor in blas_kernel.cpp, linked into every executable, therefore
-// sets OPENBLAS_CORETYPE from the CPU's vector units and has OpenBLAS choose again, before main and
-// so before any BLAS call. A value the user has set is always left alone.
+// its AVX-512 "SkylakeX" ones (bench/run_kernel_choice.sh measures both). A constructor in
+// blas_kernel.cpp, linked into every executable, therefore sets OPENBLAS_CORETYPE from the CPU's
+// vector units and has OpenBLAS choose again, before main and so before any BLAS call. A value the
+// user has set is always left alone.
 #pragma once
 
 #include <string>

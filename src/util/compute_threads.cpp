@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
 
+#include "util/aten_kernel.h"
 #include "util/blas_kernel.h"
 #include "util/simd_level.h"
 
@@ -16,7 +17,8 @@ void set_compute_threads(int n) {
   if (auto set_openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_openblas(n);
   }
-  spdlog::info("compute: {} thread(s); {}; escd kernels {}", n, describe_blas_kernel(), simd_level_name(simd_level()));
+  spdlog::info("compute: {} thread(s); {}; {}; escd kernels {}", n, describe_blas_kernel(), describe_aten_kernel(),
+               simd_level_name(simd_level()));
 }
 
 }  // namespace escd

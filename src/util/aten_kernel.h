@@ -1,0 +1,37 @@
+// Which of ATen's kernel builds the process runs, chosen with escd's own kernels before main.
+//
+// Why: ATen 1.13 carries its element-wise kernels (erf, exp, tanh, softmax, ...) built for AVX2 and
+// for AVX-512, but dispatches to the AVX-512 ones only when ATEN_CPU_CAPABILITY=avx512 asks for them
+// (upstream made them opt-in because some older Xeons slow their clocks under AVX-512). escd's
+// streaming steps spend 13-17% of their CPU in such kernels, and with the AVX-512 builds escd used
+// 4-8% less CPU (docs/STREAMING.md, "Where escd's CPU goes"). A constructor in aten_kernel.cpp,
+// linked into every executable, therefore sets ATEN_CPU_CAPABILITY to the level escd's own kernels
+// run (simd_level(): the CPU's best unless ESCD_CPU_CAPABILITY lowers it), so one variable moves
+// both, before ATen reads it at its first dispatch. A value the user has set is always left alone.
+#pragma once
+
+#include <string>
+
+namespace escd {
+
+struct AtenKernelChoice {
+  enum class Source {
+    not_run,           // the start-up step did not run: a build error (see aten_kernel.cpp)
+    set_by_escd,       // escd set ATEN_CPU_CAPABILITY = requested
+    from_environment,  // ATEN_CPU_CAPABILITY was already set (requested holds its value)
+  };
+  Source source = Source::not_run;
+  std::string requested;
+};
+
+// What the start-up step decided.
+AtenKernelChoice aten_kernel_choice();
+
+// The kernels ATen dispatches to: "default", "avx2" or "avx512" ("unknown" if ATen does not say);
+// asking fixes ATen's choice.
+std::string aten_cpu_capability();
+
+// One line for logs, e.g. "ATen kernels avx512 (escd set ATEN_CPU_CAPABILITY for this CPU)".
+std::string describe_aten_kernel();
+
+}  // namespace escd
