@@ -161,7 +161,7 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
     throw std::invalid_argument(where + ": stretch_min and stretch_max must satisfy 0 < stretch_min <= stretch_max <= 4");
   }
   if (!is_valid_ventilation_depth_max(config.augment.background_hvac_depth_max)) {
-    throw std::invalid_argument(where + ": background_hvac_depth_max must be in [0.02, 1]");
+    throw std::invalid_argument(where + ": background_hvac_depth_max must be in " + ventilation_depth_max_range());
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");
