@@ -44,8 +44,8 @@ std::string aten_cpu_capability() {
   const std::string label = "CPU capability usage: ";
   const size_t start = config.find(label);
   if (start == std::string::npos) return "unknown";
-  const size_t end = config.find('\n', start);
-  const std::string level = config.substr(start + label.size(), end == std::string::npos ? end : end - start - label.size());
+  const size_t from = start + label.size();
+  const std::string level = config.substr(from, config.find('\n', from) - from);  // to the line's end
   if (level == "AVX512") return "avx512";
   if (level == "AVX2") return "avx2";
   if (level == "NO AVX") return "default";

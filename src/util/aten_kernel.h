@@ -2,12 +2,13 @@
 //
 // Why: ATen 1.13 carries its element-wise kernels (erf, exp, tanh, softmax, ...) built for AVX2 and
 // for AVX-512, but dispatches to the AVX-512 ones only when ATEN_CPU_CAPABILITY=avx512 asks for them
-// (upstream made them opt-in because some older Xeons slow their clocks under AVX-512). escd's
-// streaming steps spend 13-17% of their CPU in such kernels, and with the AVX-512 builds escd used
-// 4-8% less CPU (docs/STREAMING.md, "Where escd's CPU goes"). A constructor in aten_kernel.cpp,
-// linked into every executable, therefore sets ATEN_CPU_CAPABILITY to the level escd's own kernels
-// run (simd_level(): the CPU's best unless ESCD_CPU_CAPABILITY lowers it), so one variable moves
-// both, before ATen reads it at its first dispatch. A value the user has set is always left alone.
+// (upstream made them opt-in because some older Xeons slow their clocks under AVX-512). GELU's erf
+// alone is the largest single function in escd's streaming steps, and with the AVX-512 builds escd
+// uses less CPU (docs/STREAMING.md, "Where escd's CPU goes", has the measurements). A constructor in
+// aten_kernel.cpp, linked into every executable, therefore sets ATEN_CPU_CAPABILITY to the level
+// escd's own kernels run (simd_level(): the CPU's best unless ESCD_CPU_CAPABILITY lowers it), so one
+// variable moves both, before ATen reads it at its first dispatch. A value the user has set is always
+// left alone.
 #pragma once
 
 #include <string>
@@ -31,7 +32,7 @@ AtenKernelChoice aten_kernel_choice();
 // asking fixes ATen's choice.
 std::string aten_cpu_capability();
 
-// One line for logs, e.g. "ATen kernels avx512 (escd set ATEN_CPU_CAPABILITY for this CPU)".
+// One line for logs, e.g. "ATen kernels avx512 (escd set ATEN_CPU_CAPABILITY=avx512)".
 std::string describe_aten_kernel();
 
 }  // namespace escd
