@@ -2,14 +2,11 @@
 // the start (the CPU's best, or the one ESCD_CPU_CAPABILITY names), and a user's own
 // ATEN_CPU_CAPABILITY wins. Each case runs this executable again as a child with its environment.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "test_support.h"
 #include "util/aten_kernel.h"
 #include "util/simd_level.h"
 
@@ -33,24 +30,12 @@ TEST(AtenKernel, TheChosenLevelRunsFromTheStart) {
       << escd::describe_aten_kernel();
 }
 
-// Runs the test above in a child with `environment` (variables to set, after ATEN_CPU_CAPABILITY
-// and ESCD_CPU_CAPABILITY are cleared) and returns its output.
-std::string run_child(const std::string& environment, int* status) {
-  char self[PATH_MAX] = {};
-  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return "readlink failed";
-  const std::string log = testing::TempDir() + "aten_kernel_child.log";
-  const std::string command = "env -u ATEN_CPU_CAPABILITY -u ESCD_CPU_CAPABILITY " + environment + " '" + self +
-                              "' --gtest_filter=AtenKernel.TheChosenLevelRunsFromTheStart > '" + log + "' 2>&1";
-  *status = std::system(command.c_str());
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  return output.str();
-}
-
 void expect_child_passes(const std::string& environment) {
   SCOPED_TRACE(environment);
   int status = 0;
-  const std::string output = run_child(environment, &status);
+  const std::string output =
+      escd::test::run_self_as_child("env -u ATEN_CPU_CAPABILITY -u ESCD_CPU_CAPABILITY " + environment,
+                                    "AtenKernel.TheChosenLevelRunsFromTheStart", &status);
   EXPECT_EQ(status, 0) << output;
   EXPECT_NE(output.find("[  PASSED  ] 1 test"), std::string::npos) << output;
 }

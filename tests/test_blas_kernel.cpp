@@ -3,14 +3,11 @@
 // OPENBLAS_CORETYPE wins.
 #include <gtest/gtest.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "test_support.h"
 #include "util/blas_kernel.h"
 
 namespace {
@@ -57,17 +54,13 @@ TEST(BlasKernel, TheChosenKernelRunsFromTheStart) {
 TEST(BlasKernel, AUserSettingWins) {
   if (escd::openblas_core_name().empty()) GTEST_SKIP() << "the BLAS behind libtorch is not OpenBLAS";
   if (!escd::detect_cpu_vector_units().avx2_fma) GTEST_SKIP() << "this CPU cannot run the Haswell kernel";
-  char self[PATH_MAX] = {};
-  ASSERT_GT(readlink("/proc/self/exe", self, sizeof self - 1), 0);
-  const std::string log = testing::TempDir() + "blas_kernel_child.log";
   // Haswell: what escd would not pick on an AVX-512 CPU, and a kernel every AVX2 CPU can run.
-  const std::string command = std::string("OPENBLAS_CORETYPE=Haswell ESCD_TEST_EXPECT_BLAS_CORE=Haswell '") + self +
-                              "' --gtest_filter=BlasKernel.TheChosenKernelRunsFromTheStart > '" + log + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  EXPECT_EQ(status, 0) << output.str();
-  EXPECT_NE(output.str().find("[  PASSED  ] 1 test"), std::string::npos) << output.str();
+  int status = 0;
+  const std::string output = escd::test::run_self_as_child(
+      "OPENBLAS_CORETYPE=Haswell ESCD_TEST_EXPECT_BLAS_CORE=Haswell", "BlasKernel.TheChosenKernelRunsFromTheStart",
+      &status);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("[  PASSED  ] 1 test"), std::string::npos) << output;
 }
 
 }  // namespace

@@ -2,15 +2,12 @@
 // what the CPU has, and ESCD_CPU_CAPABILITY, read when a process first asks, lowers the level or,
 // misspelt, is named on stderr and ignored.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "test_support.h"
 #include "util/simd_level.h"
 
 namespace {
@@ -38,16 +35,8 @@ TEST(SimdLevel, TheLevelFromTheEnvironmentIsInForce) {
 }
 
 std::string run_child(const std::string& capability, const std::string& expected, int* status) {
-  char self[PATH_MAX] = {};
-  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return "readlink failed";
-  const std::string log = testing::TempDir() + "simd_level_child.log";
-  const std::string command = "ESCD_CPU_CAPABILITY=" + capability + " ESCD_TEST_EXPECT_SIMD_LEVEL=" + expected +
-                              " '" + self + "' --gtest_filter=SimdLevel.TheLevelFromTheEnvironmentIsInForce > '" +
-                              log + "' 2>&1";
-  *status = std::system(command.c_str());
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  return output.str();
+  return escd::test::run_self_as_child("ESCD_CPU_CAPABILITY=" + capability + " ESCD_TEST_EXPECT_SIMD_LEVEL=" + expected,
+                                       "SimdLevel.TheLevelFromTheEnvironmentIsInForce", status);
 }
 
 TEST(SimdLevel, EnvironmentLowersTheLevelAndTyposAreReported) {

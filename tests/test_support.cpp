@@ -6,7 +6,9 @@
 
 #include <sndfile.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -50,6 +52,16 @@ void write_audio(const std::string& path, const std::vector<float>& interleaved,
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string run_self_as_child(const std::string& environment, const std::string& test, int* status) {
+  char self[PATH_MAX] = {};
+  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return "readlink /proc/self/exe failed";
+  const std::string log = testing::TempDir() + "child_" + std::to_string(getpid()) + ".log";
+  const std::string command =
+      environment + " '" + self + "' --gtest_filter=" + test + " > '" + log + "' 2>&1";
+  *status = std::system(command.c_str());
+  return read_text(log);
 }
 
 bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout) {

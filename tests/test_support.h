@@ -38,6 +38,11 @@ void write_audio(const std::string& path, const std::vector<float>& interleaved,
 
 // The text of a file (a program's log), "" when it cannot be read.
 std::string read_text(const std::string& path);
+
+// Runs this test executable again as `environment` (shell words: VAR=value ..., or env -u VAR ...)
+// followed by the executable with --gtest_filter=`test`; returns its output, and its system()
+// status in *status. For tests of what a process decides from its environment before main.
+std::string run_self_as_child(const std::string& environment, const std::string& test, int* status);
 // Waits until the file at `path` contains `needle`; false after `timeout`.
 bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
 
