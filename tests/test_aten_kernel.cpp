@@ -12,7 +12,7 @@
 
 namespace {
 
-using escd::AtenKernelChoice;
+using escd::KernelChoice;
 
 // Run by the tests below as a child: ESCD_TEST_EXPECT_ATEN_LEVEL names the kernels ATen must run, and
 // ESCD_TEST_EXPECT_ATEN_SOURCE ("escd" or "environment") who chose them.
@@ -20,11 +20,11 @@ TEST(AtenKernel, TheChosenLevelRunsFromTheStart) {
   const char* expected = std::getenv("ESCD_TEST_EXPECT_ATEN_LEVEL");
   const char* source = std::getenv("ESCD_TEST_EXPECT_ATEN_SOURCE");
   if (expected == nullptr || source == nullptr) GTEST_SKIP() << "run as a child by the tests below";
-  const AtenKernelChoice choice = escd::aten_kernel_choice();
-  ASSERT_NE(choice.source, AtenKernelChoice::Source::not_run)
+  const KernelChoice choice = escd::aten_kernel_choice();
+  ASSERT_NE(choice.source, KernelChoice::Source::not_run)
       << "the start-up step did not run: is escd_aten_kernel_anchor linked into this executable?";
-  EXPECT_EQ(choice.source, std::string(source) == "escd" ? AtenKernelChoice::Source::set_by_escd
-                                                           : AtenKernelChoice::Source::from_environment);
+  EXPECT_EQ(choice.source, std::string(source) == "escd" ? KernelChoice::Source::set_by_escd
+                                                           : KernelChoice::Source::from_environment);
   EXPECT_EQ(escd::aten_cpu_capability(), expected);
   EXPECT_NE(escd::describe_aten_kernel().find(std::string("ATen kernels ") + expected), std::string::npos)
       << escd::describe_aten_kernel();

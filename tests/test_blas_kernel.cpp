@@ -12,7 +12,7 @@
 
 namespace {
 
-using escd::BlasKernelChoice;
+using escd::KernelChoice;
 
 TEST(BlasKernel, AsksForTheWidestKernelTheCpuHas) {
   EXPECT_EQ(escd::openblas_core_for({/*avx512=*/true, /*avx2_fma=*/true}), "SkylakeX");
@@ -25,27 +25,27 @@ TEST(BlasKernel, AsksForTheWidestKernelTheCpuHas) {
 TEST(BlasKernel, TheChosenKernelRunsFromTheStart) {
   const std::string running = escd::openblas_core_name();
   if (running.empty()) GTEST_SKIP() << "the BLAS behind libtorch is not OpenBLAS: no kernel to choose";
-  const BlasKernelChoice choice = escd::blas_kernel_choice();
-  ASSERT_NE(choice.source, BlasKernelChoice::Source::not_run)
+  const KernelChoice choice = escd::blas_kernel_choice();
+  ASSERT_NE(choice.source, KernelChoice::Source::not_run)
       << "the start-up step did not run: is escd_blas_kernel_anchor linked into this executable?";
   if (const char* expected = std::getenv("ESCD_TEST_EXPECT_BLAS_CORE")) {
-    EXPECT_EQ(choice.source, BlasKernelChoice::Source::from_environment);
+    EXPECT_EQ(choice.source, KernelChoice::Source::from_environment);
     EXPECT_EQ(strcasecmp(running.c_str(), expected), 0) << "OpenBLAS runs " << running << ", expected " << expected;
     return;
   }
   switch (choice.source) {
-    case BlasKernelChoice::Source::set_by_escd:
+    case KernelChoice::Source::set_by_escd:
       // OpenBLAS runs what was asked for: it chose again after the variable was set.
       EXPECT_EQ(strcasecmp(running.c_str(), choice.requested.c_str()), 0)
           << "asked OpenBLAS for " << choice.requested << ", it runs " << running;
       EXPECT_EQ(choice.requested, escd::openblas_core_for(escd::detect_cpu_vector_units()));
       break;
-    case BlasKernelChoice::Source::left_to_openblas:
+    case KernelChoice::Source::left_to_library:
       EXPECT_EQ(escd::openblas_core_for(escd::detect_cpu_vector_units()), "");
       break;
-    case BlasKernelChoice::Source::from_environment:
+    case KernelChoice::Source::from_environment:
       GTEST_SKIP() << "OPENBLAS_CORETYPE=" << choice.requested << " was set before this test started";
-    case BlasKernelChoice::Source::not_run:
+    case KernelChoice::Source::not_run:
       break;
   }
   EXPECT_NE(escd::describe_blas_kernel().find(running), std::string::npos) << escd::describe_blas_kernel();

@@ -3,39 +3,31 @@
 #include <ATen/Version.h>
 
 #include <cstdlib>
-#include <cstring>
 
 #include "util/simd_level.h"
 
 namespace escd {
 namespace {
 
-// Written by the start-up step below, from a constructor: plain zero-initialised storage, which no
-// other static initialiser can overwrite whatever the order.
-struct {
-  AtenKernelChoice::Source source;
-  char requested[32];
-} g_choice;
+KernelChoiceRecord g_choice;  // written by the start-up step below, before main
 
 // ATen reads ATEN_CPU_CAPABILITY once, when its first dispatched kernel runs; that is after this
 // executable's constructors (no library constructor dispatches a kernel; tests/test_aten_kernel.cpp
 // checks the level in force at main).
 void choose_aten_kernel() {
   if (const char* preset = std::getenv("ATEN_CPU_CAPABILITY")) {
-    g_choice.source = AtenKernelChoice::Source::from_environment;
-    std::strncpy(g_choice.requested, preset, sizeof g_choice.requested - 1);
+    g_choice.record(KernelChoice::Source::from_environment, preset);
     return;
   }
   // ESCD_CPU_CAPABILITY's names are ATen's: "default", "avx2", "avx512".
   const char* level = simd_level_name(simd_level());
   setenv("ATEN_CPU_CAPABILITY", level, 0);
-  g_choice.source = AtenKernelChoice::Source::set_by_escd;
-  std::strncpy(g_choice.requested, level, sizeof g_choice.requested - 1);
+  g_choice.record(KernelChoice::Source::set_by_escd, level);
 }
 
 }  // namespace
 
-AtenKernelChoice aten_kernel_choice() { return {g_choice.source, g_choice.requested}; }
+KernelChoice aten_kernel_choice() { return g_choice.choice(); }
 
 std::string aten_cpu_capability() {
   // ATen keeps its get_cpu_capability() internal to the library; its build summary names the level
@@ -53,17 +45,8 @@ std::string aten_cpu_capability() {
 }
 
 std::string describe_aten_kernel() {
-  const std::string running = aten_cpu_capability();
-  const AtenKernelChoice choice = aten_kernel_choice();
-  switch (choice.source) {
-    case AtenKernelChoice::Source::set_by_escd:
-      return "ATen kernels " + running + " (escd set ATEN_CPU_CAPABILITY=" + choice.requested + ")";
-    case AtenKernelChoice::Source::from_environment:
-      return "ATen kernels " + running + " (ATEN_CPU_CAPABILITY=" + choice.requested + " from the environment)";
-    case AtenKernelChoice::Source::not_run:
-      break;
-  }
-  return "ATen kernels " + running + " (escd's kernel choice did not run: the executable lacks its start-up constructor)";
+  return "ATen kernels " + aten_cpu_capability() + " (" +
+         describe_kernel_choice(aten_kernel_choice(), "ATEN_CPU_CAPABILITY", "ATen") + ")";
 }
 
 }  // namespace escd

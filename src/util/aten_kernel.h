@@ -13,20 +13,12 @@
 
 #include <string>
 
+#include "util/kernel_choice.h"
+
 namespace escd {
 
-struct AtenKernelChoice {
-  enum class Source {
-    not_run,           // the start-up step did not run: a build error (see aten_kernel.cpp)
-    set_by_escd,       // escd set ATEN_CPU_CAPABILITY = requested
-    from_environment,  // ATEN_CPU_CAPABILITY was already set (requested holds its value)
-  };
-  Source source = Source::not_run;
-  std::string requested;
-};
-
-// What the start-up step decided.
-AtenKernelChoice aten_kernel_choice();
+// What the start-up step decided (set_by_escd or from_environment).
+KernelChoice aten_kernel_choice();
 
 // The kernels ATen dispatches to: "default", "avx2" or "avx512" ("unknown" if ATen does not say);
 // asking fixes ATen's choice.

@@ -3,17 +3,11 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
-#include <cstring>
 
 namespace escd {
 namespace {
 
-// Written by the start-up step below, from a constructor: plain zero-initialised storage, which no
-// other static initialiser can overwrite whatever the order.
-struct {
-  BlasKernelChoice::Source source;
-  char requested[32];
-} g_choice;
+KernelChoiceRecord g_choice;  // written by the start-up step below, before main
 
 // OpenBLAS 0.3.21 picks these itself on the CPUs it knows, so asking for them never does worse; on
 // the CPUs it does not know, it would fall back to Prescott.
@@ -30,8 +24,7 @@ const char* core_for(const CpuVectorUnits& cpu) {
 // hook cannot set it earlier: glibc's .preinit_array runs before libc installs the environment.
 void choose_blas_kernel() {
   if (const char* preset = std::getenv("OPENBLAS_CORETYPE")) {
-    g_choice.source = BlasKernelChoice::Source::from_environment;
-    std::strncpy(g_choice.requested, preset, sizeof g_choice.requested - 1);
+    g_choice.record(KernelChoice::Source::from_environment, preset);
     return;
   }
   const char* core = core_for(detect_cpu_vector_units());
@@ -39,14 +32,13 @@ void choose_blas_kernel() {
   auto quit = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
   auto init = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
   if (*core == '\0' || !quit || !init) {  // nothing better to ask for, or not a dynamic OpenBLAS
-    g_choice.source = BlasKernelChoice::Source::left_to_openblas;
+    g_choice.record(KernelChoice::Source::left_to_library, "");
     return;
   }
   setenv("OPENBLAS_CORETYPE", core, 0);
   quit();
   init();
-  g_choice.source = BlasKernelChoice::Source::set_by_escd;
-  std::strncpy(g_choice.requested, core, sizeof g_choice.requested - 1);
+  g_choice.record(KernelChoice::Source::set_by_escd, core);
 }
 
 }  // namespace
@@ -64,7 +56,7 @@ CpuVectorUnits detect_cpu_vector_units() {
 
 std::string openblas_core_for(const CpuVectorUnits& cpu) { return core_for(cpu); }
 
-BlasKernelChoice blas_kernel_choice() { return {g_choice.source, g_choice.requested}; }
+KernelChoice blas_kernel_choice() { return g_choice.choice(); }
 
 std::string openblas_core_name() {
   // Looked up at run time: the BLAS behind libtorch is whichever the system's alternatives select.
@@ -77,18 +69,8 @@ std::string openblas_core_name() {
 std::string describe_blas_kernel() {
   const std::string core = openblas_core_name();
   if (core.empty()) return "BLAS: not OpenBLAS (kernel choice left to the library)";
-  const BlasKernelChoice choice = blas_kernel_choice();
-  switch (choice.source) {
-    case BlasKernelChoice::Source::set_by_escd:
-      return "OpenBLAS kernel " + core + " (escd set OPENBLAS_CORETYPE=" + choice.requested + " for this CPU)";
-    case BlasKernelChoice::Source::from_environment:
-      return "OpenBLAS kernel " + core + " (OPENBLAS_CORETYPE=" + choice.requested + " from the environment)";
-    case BlasKernelChoice::Source::left_to_openblas:
-      return "OpenBLAS kernel " + core + " (OpenBLAS's own choice)";
-    case BlasKernelChoice::Source::not_run:
-      break;
-  }
-  return "OpenBLAS kernel " + core + " (escd's kernel choice did not run: the executable lacks its start-up constructor)";
+  return "OpenBLAS kernel " + core + " (" +
+         describe_kernel_choice(blas_kernel_choice(), "OPENBLAS_CORETYPE", "OpenBLAS") + ")";
 }
 
 }  // namespace escd

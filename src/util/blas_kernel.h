@@ -11,6 +11,8 @@
 
 #include <string>
 
+#include "util/kernel_choice.h"
+
 namespace escd {
 
 struct CpuVectorUnits {
@@ -25,25 +27,14 @@ CpuVectorUnits detect_cpu_vector_units();
 // own choice (older CPUs, which it recognises).
 std::string openblas_core_for(const CpuVectorUnits& cpu);
 
-struct BlasKernelChoice {
-  enum class Source {
-    not_run,            // the start-up step did not run: a build error (see blas_kernel.cpp)
-    set_by_escd,        // escd set OPENBLAS_CORETYPE = requested
-    from_environment,   // OPENBLAS_CORETYPE was already set (requested holds its value)
-    left_to_openblas,   // nothing better to ask for on this CPU
-  };
-  Source source = Source::not_run;
-  std::string requested;
-};
-
-// What the start-up step decided.
-BlasKernelChoice blas_kernel_choice();
+// What the start-up step decided (set_by_escd, from_environment, or left_to_library).
+KernelChoice blas_kernel_choice();
 
 // The kernel OpenBLAS actually runs, as openblas_get_corename() names it ("SkylakeX", "Prescott",
 // ...), or "" when the BLAS behind libtorch is not OpenBLAS.
 std::string openblas_core_name();
 
-// One line for logs, e.g. "OpenBLAS kernel SkylakeX (escd set OPENBLAS_CORETYPE for this CPU)".
+// One line for logs, e.g. "OpenBLAS kernel SkylakeX (escd set OPENBLAS_CORETYPE=SkylakeX)".
 std::string describe_blas_kernel();
 
 }  // namespace escd
