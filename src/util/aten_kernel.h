@@ -17,7 +17,7 @@
 
 namespace escd {
 
-// What the start-up step decided (set_by_escd or from_environment).
+// What the start-up step decided: set_by_escd or from_environment (not_run if it did not run).
 KernelChoice aten_kernel_choice();
 
 // The kernels ATen dispatches to: "default", "avx2" or "avx512" ("unknown" if ATen does not say);

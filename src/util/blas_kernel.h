@@ -27,7 +27,8 @@ CpuVectorUnits detect_cpu_vector_units();
 // own choice (older CPUs, which it recognises).
 std::string openblas_core_for(const CpuVectorUnits& cpu);
 
-// What the start-up step decided (set_by_escd, from_environment, or left_to_library).
+// What the start-up step decided: set_by_escd, from_environment or left_to_library (not_run if it
+// did not run).
 KernelChoice blas_kernel_choice();
 
 // The kernel OpenBLAS actually runs, as openblas_get_corename() names it ("SkylakeX", "Prescott",

@@ -6,7 +6,7 @@ namespace escd {
 
 void KernelChoiceRecord::record(KernelChoice::Source from, const char* value) {
   source = from;
-  std::strncpy(requested, value, sizeof requested - 1);  // the last byte stays the terminating zero
+  std::strncpy(requested, value, sizeof requested - 1);  // the last byte, zero in a global, stays zero
 }
 
 std::string describe_kernel_choice(const KernelChoice& choice, const std::string& variable,

@@ -18,8 +18,9 @@ struct KernelChoice {
   std::string requested;
 };
 
-// Where a start-up constructor writes its choice: plain zero-initialised storage (no constructor),
-// which no other static initialiser can overwrite whatever the order they run in.
+// Where a start-up constructor writes its choice. Declare it only as a global: a global of this type
+// (no constructor) is zero-initialised before any constructor runs, so no static initialiser can
+// overwrite the choice whatever the order they run in, and `requested` always ends in a zero.
 struct KernelChoiceRecord {
   KernelChoice::Source source;
   char requested[32];
