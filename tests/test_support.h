@@ -43,6 +43,7 @@ std::string read_text(const std::string& path);
 // followed by the executable with --gtest_filter=`test`; returns its output, and its system()
 // status in *status. For tests of what a process decides from its environment before main.
 std::string run_self_as_child(const std::string& environment, const std::string& test, int* status);
+
 // Waits until the file at `path` contains `needle`; false after `timeout`.
 bool wait_for_text(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
 
