@@ -8,8 +8,9 @@
 //                      [--profile stagger|recompute] ckpt...
 // (--json: one JSON object per model instead of the table, for bench/run.sh; --profile: run only
 // that scheduler over the frames and print its cost, so that `perf record` sees nothing else)
-// Without --audio the frames come from a deterministic synthetic signal (the cost does not depend
-// on the content).
+// Without --audio the frames come from a deterministic synthetic signal. With window-relative
+// levels the cost depends on the content (rows and windows share MelConv features while their level
+// references agree), so bench/run_escd.sh passes ESC-50 audio.
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
 

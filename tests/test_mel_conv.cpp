@@ -160,6 +160,38 @@ TEST(MelConv, StreamEqualsTheParallelForwardSinceEachReset) {
   }
 }
 
+// Rows that received the same frames over their whole time context are computed once: the second
+// of two identical rows copies the first from the start, a row reset later joins them once its
+// context holds only shared frames (before its reset it was one of them), and a row with frames of its own never does. Every row still
+// gets the parallel forward over its frames since its reset.
+TEST(MelConv, StreamComputesRowsWithOneContextOnce) {
+  at::manual_seed(17);
+  MelConv conv(128, 4, 3);
+  conv->eval();
+  at::NoGradGuard no_grad;
+  const int64_t rows = 4, T = 24, context = 6;  // three layers, each two frames back
+  const at::Tensor common = at::randn({T, 128}), own = at::randn({T, 128});
+  const at::Tensor x = at::stack({common, common, common, own}, 0);  // [rows, T, 128]
+  const std::vector<int64_t> reset_at{0, 0, 3, 0};
+  MelConvStream stream(conv, rows);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      if (t == reset_at[r]) stream.clear(r);
+    }
+    const at::Tensor step = stream.step(x.select(1, t), rows);
+    const std::vector<int64_t>& sources = stream.last_step_sources();
+    EXPECT_EQ(sources[0], 0);
+    EXPECT_EQ(sources[1], 0) << "frame " << t;
+    EXPECT_EQ(sources[2], t < reset_at[2] || t >= reset_at[2] + context ? 0 : 2) << "frame " << t;
+    EXPECT_EQ(sources[3], 3) << "frame " << t;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (t < reset_at[r]) continue;
+      const at::Tensor expected = conv->forward(x[r].slice(0, reset_at[r], t + 1))[-1];
+      ASSERT_TRUE(at::allclose(step[r], expected, 1e-4, 1e-5)) << "row " << r << " frame " << t;
+    }
+  }
+}
+
 // The stream indexes raw buffers sized for its batch and mel bands: any other shape is refused
 // with a message, never read out of bounds.
 TEST(MelConv, StreamRefusesFramesOfTheWrongShape) {

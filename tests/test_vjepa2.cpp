@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/Functions.h>
+#include <c10/core/InferenceMode.h>
 
 #include <cmath>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
 #include "models/vjepa2/transformer.h"
+#include "models/vjepa2/sliding_windows.h"
 #include "models/vjepa2/tubelets.h"
 #include "models/vjepa2/vjepa2.h"
 #include "pretrainer.h"
@@ -192,6 +194,40 @@ TEST_P(Vjepa2Windows, WindowRecomputeEqualsTheForwardOnEachWindow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(MelConvTimeKernel, Vjepa2Windows, ::testing::Values(1, 3));
+
+// Consecutive windows share most frames. At a rising level each frame is its own reference in every
+// window that holds it, so a window keeps its predecessor's features but for the hop's new frames and
+// the frames whose time context reaches back before the window; at a falling level each window's
+// reference is its first frame, so every frame is computed again. Each window is the forward on it.
+TEST(Vjepa2SlidingWindows, RecomputesOnlyFramesWhoseContextChanged) {
+  at::manual_seed(9);
+  nlohmann::json hyperparameters = test::tiny_hyperparameters("vjepa2");
+  hyperparameters["mel_conv_time_kernel"] = 3;
+  hyperparameters["level_norm"] = "window_max";
+  auto model = create_model("vjepa2", hyperparameters);
+  model->set_input_statistics(at::zeros({128}) - 5.0, at::ones({128}) * 3.0);
+  model->eval();
+  const int64_t window = 155, hop = 16, frames = 155 + 4 * hop, context = 6;
+  const int64_t first_token_frame = window - 152;  // 19 tubelets of 8 frames
+  const at::Tensor shapes = at::randn({frames, 128}) * 2.0;
+  const at::Tensor level_zero = shapes - at::logsumexp(shapes, {1}, true);
+  const at::Tensor ramp = 0.05 * at::arange(frames).to(at::kFloat).unsqueeze(1);
+  for (const bool level_falls : {false, true}) {
+    SCOPED_TRACE(level_falls ? "falling level" : "rising level");
+    const at::Tensor input = level_falls ? level_zero - ramp : level_zero + ramp;
+    auto windows = model->start_sliding_windows();
+    auto* sliding = dynamic_cast<vjepa2::Vjepa2SlidingWindows*>(windows.get());
+    ASSERT_NE(sliding, nullptr);
+    for (int64_t first = 0; first + window <= frames; first += hop) {
+      const at::Tensor frames_of_window = input.slice(0, first, first + window).unsqueeze(0);
+      const at::Tensor logits = windows->logits(frames_of_window, first);
+      c10::InferenceMode inference;
+      EXPECT_LT(max_difference(logits, model->forward(frames_of_window)[0]), 1e-5) << "window from " << first;
+      const int64_t expected = first == 0 || level_falls ? 152 : hop + context - first_token_frame;
+      EXPECT_EQ(sliding->last_computed_frames(), expected) << "window from " << first;
+    }
+  }
+}
 
 TEST(Vjepa2Checkpoint, RoundTripGivesTheSameLogits) {
   auto model = tiny_vjepa2();

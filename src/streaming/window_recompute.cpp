@@ -8,12 +8,13 @@
 namespace escd {
 
 WindowRecompute::WindowRecompute(SequenceClassifier& model, int64_t window_frames, int64_t hop_frames)
-    : model_(model), window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
+    : window_(window_frames), hop_(hop_frames), n_mels_(model.n_mels()) {
   if (window_ < 1 || hop_ < 1) throw std::invalid_argument("window and hop must be at least one frame");
   // An attention model feeds its session unless that would not be exact; then it recomputes the
   // window from its frames, as a recurrent model does.
   if (model.streams_recurrently() || !model.session_fits_sliding_windows()) {
     ring_.assign(window_ * n_mels_, 0.0f);
+    windows_ = model.start_sliding_windows();
   } else {
     session_ = model.start_session(1);
   }
@@ -39,7 +40,7 @@ std::optional<WindowResult> WindowRecompute::push(const float* frame) {
     std::copy_n(ring_.data() + (frame_index % window_) * n_mels_, n_mels_, out + i * n_mels_);
   }
   at::NoGradGuard no_grad;
-  return WindowResult{model_.forward(window)[0], frames_, n, !full};
+  return WindowResult{windows_->logits(window, frames_ - n), frames_, n, !full};
 }
 
 }  // namespace escd

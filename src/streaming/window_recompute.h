@@ -2,7 +2,8 @@
 // What attention models (V-JEPA2) need, and the baseline that staggered recurrent stepping is
 // measured against. Recurrent models re-run the parallel forward on a ring of the last `window`
 // frames; so do attention models whose frame features depend on where the window starts (levels
-// relative to the window, a MelConv time kernel). Other attention models feed one streaming
+// relative to the window, a MelConv time kernel), through the model's SlidingWindowForward, which
+// may re-use what consecutive windows share (V-JEPA2: vjepa2/sliding_windows.h). Other attention models feed one streaming
 // session, which re-runs the encoder on its latest window with the patch embeddings it already has
 // (the session caps its own window at the model's maximum, so `window` must not exceed it).
 #pragma once
@@ -24,9 +25,9 @@ class WindowRecompute : public WindowScheduler {
   int64_t sessions() const override { return 1; }
 
  private:
-  SequenceClassifier& model_;
   int64_t window_, hop_, n_mels_;
   std::vector<float> ring_;  // window_ frames, frame i at slot i % window_ (models without a session here)
+  std::unique_ptr<SlidingWindowForward> windows_;  // with the ring: the model on each window
   std::unique_ptr<StreamingSession> session_;  // attention models whose frame features fit every window
   int64_t frames_ = 0;
 };

@@ -48,18 +48,35 @@ void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
   for (int64_t r = 0; r < distinct; ++r) {
     for (int64_t m = 0; m < M; ++m) input_[r * M + m] = (input_[r * M + m] - input_mean_[m]) * input_inv_std_[m];
   }
-  int64_t embedded_rows = distinct;
-  if (mel_conv_) {
-    c10::InferenceMode inference;
-    at::Tensor embedded = mel_conv_->step(input_view_.narrow(0, 0, distinct), rows);
-    // Rows whose time context differs (recently reset) get their own features even for a shared frame.
-    embedded_rows = mel_conv_->last_step_uniform() ? 1 : rows;
-    embedded = embedded.narrow(0, 0, embedded_rows).contiguous();
-    linear_.apply(embedded.data_ptr<float>(), embedded_rows, embedded.size(1), out, D);
-  } else {
+  if (!mel_conv_) {
     linear_.apply(input_.data(), distinct, M, out, D);
+    for (int64_t r = distinct; r < rows; ++r) std::copy(out, out + D, out + r * D);
+    return;
   }
-  for (int64_t r = embedded_rows; r < rows; ++r) std::copy(out, out + D, out + r * D);
+  c10::InferenceMode inference;
+  const at::Tensor embedded = mel_conv_->step(input_view_.narrow(0, 0, distinct), rows).contiguous();
+  // The Linear runs on the rows the MelConv computed; the rows that shared their features copy
+  // their outputs too.
+  const std::vector<int64_t>& sources = mel_conv_->last_step_sources();
+  const int64_t width = embedded.size(1);
+  const float* features = embedded.data_ptr<float>();
+  computed_.clear();
+  for (int64_t r = 0; r < rows; ++r) {
+    if (sources[r] == r) computed_.push_back(r);
+  }
+  const auto n = static_cast<int64_t>(computed_.size());
+  if (n == rows) {
+    linear_.apply(features, rows, width, out, D);
+    return;
+  }
+  gathered_.resize(static_cast<size_t>(n * width));
+  products_.resize(static_cast<size_t>(n * D));
+  for (int64_t i = 0; i < n; ++i) std::copy_n(features + computed_[i] * width, width, gathered_.data() + i * width);
+  linear_.apply(gathered_.data(), n, width, products_.data(), D);
+  for (int64_t i = 0; i < n; ++i) std::copy_n(products_.data() + i * D, D, out + computed_[i] * D);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (sources[r] != r) std::copy_n(out + sources[r] * D, D, out + r * D);
+  }
 }
 
 void FrameEmbedder::clear(int64_t row) {

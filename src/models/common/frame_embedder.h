@@ -5,7 +5,9 @@
 // exact-window rows all receive the same frame, so with absolute levels the embedding (the MelConv
 // is most of its cost) is computed once and copied when every row holds the same frame (with a
 // time kernel, once for the rows whose time context agrees: MelConvStream). Relative to each row's
-// window level (window_level.h) the rows' inputs differ, and each row is embedded on its own.
+// window level (window_level.h) rows differ while their windows' level references differ; the rows
+// whose references agree (a window's peak is often inside the windows that started before it too)
+// are still embedded once per group.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -44,6 +46,8 @@ class FrameEmbedder {
   PackedLinear linear_;
   int64_t n_mels_;
   std::vector<float> input_mean_, input_inv_std_, input_;
+  std::vector<float> gathered_, products_;  // scratch: the MelConv-computed rows' features and outputs
+  std::vector<int64_t> computed_;           // scratch: the rows the MelConv computed
   at::Tensor input_view_;  // input_ as a [batch, n_mels] tensor, for the MelConv
 };
 

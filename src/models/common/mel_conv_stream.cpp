@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace escd {
 MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
     : time_kernel_(conv->time_kernel()),
       out_features_(conv->out_features()),
+      history_(static_cast<size_t>(batch * static_cast<int64_t>(conv->layers()) * (conv->time_kernel() - 1)), -1),
       seen_(batch, 0),
       context_(static_cast<int64_t>(conv->layers()) * (conv->time_kernel() - 1)) {
   for (size_t l = 0; l < conv->layers(); ++l) {
@@ -157,45 +159,80 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
                                 std::to_string(frames.dim() > 1 ? frames.size(1) : 0) + "] for " +
                                 std::to_string(rows) + " rows");
   }
-  const bool shared = frames.size(0) == 1 && rows > 1;
+  const int64_t frame_stride = frames.size(0) == 1 ? 0 : n_mels;
   const at::Tensor input = frames.to(at::kFloat).contiguous();
   const float* in = input.data_ptr<float>();
-  at::Tensor features = at::empty({rows, out_features_});
-  float* out = features.data_ptr<float>();
-  // Rows that have seen the same frames for their whole context have the same state: with a shared
-  // frame, one of them stands for all, and only rows reset within the context run on their own.
-  const bool states_shared = shared && shared_streak_ >= context_;
-  int64_t representative = -1;
+  group_rows(in, frame_stride, rows);
   std::vector<int64_t>& computed = computed_rows_;
   computed.clear();
   for (int64_t r = 0; r < rows; ++r) {
-    if (states_shared && seen_[r] >= context_) {
-      if (representative >= 0) continue;
-      representative = r;
-    }
-    computed.push_back(r);
+    if (sources_[r] == r) computed.push_back(r);
   }
-  // Without a shared frame every row is computed, in order, each on its own frame.
-  run_rows(in, shared ? 0 : n_mels, computed);
+  // The computed rows' frames, contiguous unless one frame serves every row.
+  const float* computed_frames = in;
+  if (frame_stride != 0 && static_cast<int64_t>(computed.size()) < rows) {
+    gathered_.resize(computed.size() * n_mels);
+    for (size_t i = 0; i < computed.size(); ++i) {
+      std::copy_n(in + computed[i] * n_mels, n_mels, gathered_.data() + i * n_mels);
+    }
+    computed_frames = gathered_.data();
+  }
+  run_rows(computed_frames, frame_stride, computed);
+
+  at::Tensor features = at::empty({rows, out_features_});
+  float* out = features.data_ptr<float>();
   const float* result = activations_[(layers_.size() - 1) % 2].data();
   for (size_t i = 0; i < computed.size(); ++i) {
     std::copy_n(result + i * out_features_, out_features_, out + computed[i] * out_features_);
   }
-  if (representative >= 0) {
-    for (int64_t r = 0; r < rows; ++r) {
-      if (r == representative || seen_[r] < context_) continue;
-      copy_context(representative, r);
-      std::copy_n(out + representative * out_features_, out_features_, out + r * out_features_);
-    }
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t source = sources_[r];
+    if (source == r) continue;
+    copy_context(source, r);
+    std::copy_n(out + source * out_features_, out_features_, out + r * out_features_);
   }
-  advance_counters(rows, shared);
-  uniform_ = shared && computed.size() == 1;
+  advance_history(rows);
   return features;
 }
 
-void MelConvStream::advance_counters(int64_t rows, bool shared) {
-  for (int64_t r = 0; r < rows; ++r) seen_[r] = std::min(seen_[r] + 1, context_);
-  shared_streak_ = shared ? std::min(shared_streak_ + 1, context_) : 0;
+void MelConvStream::group_rows(const float* frames, int64_t frame_stride, int64_t rows) {
+  const int64_t n_mels = layers_.front().in_bands;
+  labels_.resize(static_cast<size_t>(rows));
+  sources_.resize(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    labels_[r] = frame_stride == 0 && r > 0 ? labels_[0] : -1;  // one frame for every row: one label
+    for (int64_t q = 0; q < r && labels_[r] < 0; ++q) {
+      if (std::memcmp(frames + r * frame_stride, frames + q * frame_stride, n_mels * sizeof(float)) == 0) {
+        labels_[r] = labels_[q];
+      }
+    }
+    if (labels_[r] < 0) labels_[r] = next_label_++;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    sources_[r] = r;
+    const int64_t* history = history_.data() + r * context_;
+    for (int64_t q = 0; q < r; ++q) {
+      if (sources_[q] != q || labels_[q] != labels_[r] || seen_[q] != seen_[r]) continue;
+      // A row's state depends on its latest min(seen, context) frames: seen_ is capped at context_,
+      // and the history holds the labels of the latest seen_[r] of them, newest last.
+      const int64_t* other = history_.data() + q * context_;
+      if (std::equal(history + context_ - seen_[r], history + context_, other + context_ - seen_[r])) {
+        sources_[r] = q;
+        break;
+      }
+    }
+  }
+}
+
+void MelConvStream::advance_history(int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t* history = history_.data() + r * context_;
+    if (context_ > 0) {
+      std::copy(history + 1, history + context_, history);
+      history[context_ - 1] = labels_[r];
+    }
+    seen_[r] = std::min(seen_[r] + 1, context_);
+  }
 }
 
 }  // namespace escd

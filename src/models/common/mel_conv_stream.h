@@ -1,10 +1,11 @@
 // Steps a MelConv one frame at a time for a batch of independent rows (the streaming sessions).
 // With a time kernel k, each layer keeps per row the partial sums that its last k - 1 inputs owe to
 // the next k - 1 outputs, zeros after a reset (as the parallel forward pads before the first frame),
-// so a row's features equal the parallel forward over the frames since its reset. Rows that received
-// the same frames for the whole receptive field have the same state; when every row receives the
-// same frame (escd's staggered windows), those are computed once and only recently reset rows on
-// their own.
+// so a row's features equal the parallel forward over the frames since its reset. A row's state is
+// fixed by the frames it received within the receptive field (and whether it was reset within it), so
+// rows that agree on those and receive the same frame again have the same features: each such group
+// is computed once and copied (escd's staggered windows all receive one frame; relative to their
+// windows' levels, the rows whose windows share a level reference still agree).
 // Why its own loop rather than MelConvImpl::layer: a frame is a few hundred thousand multiply-adds,
 // and the ATen route (cat, conv2d, transposes, group_norm, gelu, index copies: some 30 dispatched
 // ops) cost several times the arithmetic. Here each layer is an im2col of the new frame along the mel
@@ -34,8 +35,9 @@ class MelConvStream {
   // Forgets the time context of one row, or of all rows when row < 0.
   void clear(int64_t row);
 
-  // True when the last step's rows all got the same features (a caller may then use row 0 for all).
-  bool last_step_uniform() const { return uniform_; }
+  // For each row of the last step, the row whose features it got: itself when computed, else the
+  // computed row of its group (a caller may apply later per-row layers to the computed rows only).
+  const std::vector<int64_t>& last_step_sources() const { return sources_; }
 
  private:
   // One layer's weights, snapshotted (sessions do not see later changes to the module).
@@ -50,14 +52,18 @@ class MelConvStream {
     int64_t output_size() const { return out_bands * out_channels; }
   };
 
-  // Steps the listed rows, row i on the frame at frames + i * frame_stride (0: one frame for all):
+  // Steps the listed rows, the i-th on the frame at frames + i * frame_stride (0: one frame for all):
   // their features are left in activations_[(layers - 1) % 2], [i][C][bands] (the parallel
   // forward's per-frame order).
   void run_rows(const float* frames, int64_t frame_stride, const std::vector<int64_t>& rows);
   // Makes row `to`'s time context a copy of row `from`'s.
   void copy_context(int64_t from, int64_t to);
-  // After a step of `rows` rows: frames since reset, and the run of steps with one shared frame.
-  void advance_counters(int64_t rows, bool shared);
+  // Labels each row's frame (rows with equal frames get one label, new in every step) and fills
+  // sources_: a row joins an earlier row with the same label, the same frames-since-reset count and
+  // the same labels over its context.
+  void group_rows(const float* frames, int64_t frame_stride, int64_t rows);
+  // After a step of `rows` rows: each row's labels over its context and frames since reset.
+  void advance_history(int64_t rows);
 
   std::vector<Layer> layers_;
   int64_t time_kernel_, out_features_;
@@ -65,11 +71,14 @@ class MelConvStream {
   // so far add to the output of the (s + 1)-th frame to come.
   std::vector<std::vector<float>> pending_;
   std::vector<float> columns_, tap_products_, sums_, activations_[2];  // scratch, grown to the rows of a step
-  std::vector<int64_t> computed_rows_;                      // scratch: the rows a step runs
+  std::vector<float> gathered_;          // scratch: the computed rows' frames, contiguous
+  std::vector<int64_t> computed_rows_;   // scratch: the rows a step runs
+  std::vector<int64_t> sources_;         // per row of the last step: the row it copied (itself if computed)
+  std::vector<int64_t> labels_;          // per row: this step's frame label
+  std::vector<int64_t> history_;         // per row [context_]: labels of its latest frames, oldest first
   std::vector<int64_t> seen_;  // frames since each row's reset, capped at context_
-  int64_t context_;            // how many past frames a row's state depends on: 3 (k - 1)
-  int64_t shared_streak_ = 0;  // consecutive steps in which every row got the same frame, capped
-  bool uniform_ = false;
+  int64_t context_;            // how many past frames a row's state depends on: layers · (k - 1)
+  int64_t next_label_ = 0;
 };
 
 }  // namespace escd

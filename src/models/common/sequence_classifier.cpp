@@ -6,6 +6,18 @@
 #include <stdexcept>
 
 namespace escd {
+namespace {
+
+class ForwardEachWindow : public SlidingWindowForward {
+ public:
+  explicit ForwardEachWindow(SequenceClassifier& model) : model_(model) {}
+  at::Tensor logits(const at::Tensor& frames, int64_t /*first_frame*/) override { return model_.forward(frames)[0]; }
+
+ private:
+  SequenceClassifier& model_;
+};
+
+}  // namespace
 
 SequenceClassifier::SequenceClassifier(std::string architecture, nlohmann::json hyperparameters, int64_t n_mels,
                                        int64_t n_classes)
@@ -26,6 +38,10 @@ void SequenceClassifier::set_input_statistics(const at::Tensor& mean, const at::
   at::NoGradGuard no_grad;
   input_mean_.copy_(mean.reshape({n_mels_}));
   input_inv_std_.copy_(std.reshape({n_mels_}).clamp_min(1e-5).reciprocal());
+}
+
+std::unique_ptr<SlidingWindowForward> SequenceClassifier::start_sliding_windows() {
+  return std::make_unique<ForwardEachWindow>(*this);
 }
 
 at::Tensor SequenceClassifier::normalise(const at::Tensor& frames) const {

@@ -32,6 +32,16 @@ class StreamingSession {
   virtual int64_t frames_seen(int64_t row) const = 0;
 };
 
+// Successive overlapping windows of one stream, each evaluated as the model's forward() evaluates
+// it alone (escd's recomputed windows). A model may keep what overlapping windows share.
+class SlidingWindowForward {
+ public:
+  virtual ~SlidingWindowForward() = default;
+  // frames: [1, T, n_mels] raw log-mel, the stream's frames first_frame .. first_frame + T - 1
+  // (first_frame never decreases from one call to the next) -> [n_classes] logits.
+  virtual at::Tensor logits(const at::Tensor& frames, int64_t first_frame) = 0;
+};
+
 // Base of all models. Holds what every architecture shares: its name and hyperparameters (stored
 // in checkpoints), and the input normalisation statistics (per mel band, from the training folds).
 class SequenceClassifier : public torch::nn::Module {
@@ -59,6 +69,9 @@ class SequenceClassifier : public torch::nn::Module {
   // gives, for every sliding window, what the forward on that window alone gives (its per-frame
   // features do not depend on where the window starts); false makes escd recompute each window.
   virtual bool session_fits_sliding_windows() const { return level_norm() != LevelNorm::window_max; }
+  // Windows recomputed every hop (escd's windows for a model whose session does not fit them);
+  // by default forward() on each window. The model must outlive it.
+  virtual std::unique_ptr<SlidingWindowForward> start_sliding_windows();
 
   const std::string& architecture() const { return architecture_; }
   const nlohmann::json& hyperparameters() const { return hyperparameters_; }

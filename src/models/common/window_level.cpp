@@ -1,6 +1,7 @@
 #include "models/common/window_level.h"
 
 #include <ATen/Functions.h>
+#include <ATen/TensorOperators.h>
 
 #include <algorithm>
 #include <cmath>
@@ -33,9 +34,17 @@ const char* level_norm_name(LevelNorm norm) { return norm == LevelNorm::window_m
 
 at::Tensor relative_to_window_max(const at::Tensor& frames) {
   if (frames.dim() != 3) throw std::invalid_argument("relative_to_window_max: expected [B, T, n_mels] frames");
+  return relative_to_reference(frames, window_reference(frames));
+}
+
+at::Tensor window_reference(const at::Tensor& frames) {
+  if (frames.dim() != 3) throw std::invalid_argument("window_reference: expected [B, T, n_mels] frames");
   // The reference carries no gradient: it is a property of the input, not of the model.
   const at::Tensor level = at::logsumexp(frames.detach(), {2}, /*keepdim=*/true);  // [B, T, 1]
-  const at::Tensor reference = std::get<0>(at::cummax(level, 1));
+  return std::get<0>(at::cummax(level, 1));
+}
+
+at::Tensor relative_to_reference(const at::Tensor& frames, const at::Tensor& reference) {
   return at::clamp_min(frames - reference, -kFloor);
 }
 

@@ -26,6 +26,10 @@ constexpr double kWindowLevelFloorDb = 80.0;
 
 // [B, T, M] raw log-mel -> the same shape relative to each row's running maximum frame level.
 at::Tensor relative_to_window_max(const at::Tensor& frames);
+// Its two parts: [B, T, M] raw log-mel -> the reference of every frame, [B, T, 1] (the running
+// maximum frame level since the first frame); and the frames relative to a reference, floored.
+at::Tensor window_reference(const at::Tensor& frames);
+at::Tensor relative_to_reference(const at::Tensor& frames, const at::Tensor& reference);
 
 // The streaming form: one running maximum per row, reset with the row's window.
 class WindowLevelTracker {

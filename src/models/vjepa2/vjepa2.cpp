@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/common/mel_conv_stream.h"
+#include "models/vjepa2/sliding_windows.h"
 #include "models/vjepa2/tubelets.h"
 
 namespace escd {
@@ -154,6 +155,11 @@ at::Tensor Vjepa2Classifier::forward(const at::Tensor& frames) {
       cut_tubelets(frame_features(frames), options_.tubelet_frames, options_.patch_width(), options_.max_tubelets);
   const int64_t tubelets = patches.size(1) / encoder->mel_patches();
   return classify_embedded(encoder->embed(patches), tubelets);
+}
+
+std::unique_ptr<SlidingWindowForward> Vjepa2Classifier::start_sliding_windows() {
+  if (!mel_conv) return SequenceClassifier::start_sliding_windows();
+  return std::make_unique<Vjepa2SlidingWindows>(*this);
 }
 
 std::unique_ptr<StreamingSession> Vjepa2Classifier::start_session(int64_t batch) {

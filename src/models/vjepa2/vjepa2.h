@@ -45,6 +45,8 @@ class Vjepa2Classifier : public SequenceClassifier {
     return SequenceClassifier::session_fits_sliding_windows() &&
            (options_.mel_conv_channels == 0 || options_.mel_conv_time_kernel <= 1);
   }
+  // With a MelConv, windows re-use the features of the frames they share (sliding_windows.h).
+  std::unique_ptr<SlidingWindowForward> start_sliding_windows() override;
 
   // Raw log-mel [..., T, n_mels] -> what tokens are cut from, [..., T, n_mels / patch_mels *
   // patch_width()]: the normalised frames, or their MelConv features laid out band by band (all
