@@ -15,9 +15,9 @@ namespace escd {
 MelConvStream::MelConvStream(const MelConv& conv, int64_t batch)
     : time_kernel_(conv->time_kernel()),
       out_features_(conv->out_features()),
-      history_(static_cast<size_t>(batch * static_cast<int64_t>(conv->layers()) * (conv->time_kernel() - 1)), -1),
       seen_(batch, 0),
       context_(static_cast<int64_t>(conv->layers()) * (conv->time_kernel() - 1)) {
+  history_.assign(static_cast<size_t>(batch * context_), -1);
   for (size_t l = 0; l < conv->layers(); ++l) {
     Layer layer;
     const at::Tensor w = conv->weight(l);  // [C_out, C_in, time_kernel, kernel]
