@@ -99,6 +99,13 @@ if [[ $RUN_ESCD == 1 ]]; then
   "$ROOT/bench/run_escd.sh" --build "$BUILD" --seconds "$ESCD_SECONDS" --hops 16 --no-openblas-variant \
     --json "$TMP/escd.json" "${EXTRA[@]}" >&2
   ESCD_JSON=(--escd "$TMP/escd.json")
+  # The same CPU measurement with escd's and ATen's kernels capped at AVX2, as on an AVX2-only CPU
+  # (skipped on a CPU without AVX-512, where the run above already is at AVX2 or below).
+  if grep -qw avx512f /proc/cpuinfo; then
+    ESCD_CPU_CAPABILITY=avx2 "$ROOT/bench/run_escd.sh" --build "$BUILD" --seconds "$ESCD_SECONDS" --parts a \
+      --no-openblas-variant --json "$TMP/escd_avx2.json" "${EXTRA[@]}" >&2
+    ESCD_JSON+=(--escd-avx2 "$TMP/escd_avx2.json")
+  fi
 fi
 
 "$PY" "$ROOT/bench/compare.py" --ours "$TMP/ours.json" --ours-avx2 "$TMP/ours_avx2.json" --reference "$TMP/reference.json" \
