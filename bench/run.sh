@@ -3,8 +3,8 @@
 # training step, inference forward and streaming step of every model (bench_models vs
 # reference_models.py), the front end (bench_front_end vs torchaudio), the training FLOP rate
 # against a large GEMM measured in the same run, and escd end to end (run_escd.sh: CPU in real
-# time with one model and with all three, per-hop latency, staggered exact windows vs recomputing),
-# and, with --results, where each model's training step spends its time (training_profile.sh).
+# time with one model and with all three, per-hop latency, staggered exact windows vs recomputing;
+# on an AVX-512 CPU the CPU in real time again with AVX2 kernels), and, with --results, where each model's training step spends its time (training_profile.sh).
 # Prints one markdown table (bench/compare.py); with --results FILE also writes it there with the
 # command, the machine, its load and the date (bench/RESULTS.md holds the latest).
 #
