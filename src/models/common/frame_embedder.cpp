@@ -54,26 +54,15 @@ void FrameEmbedder::apply(const at::Tensor& frames, float* out) {
     return;
   }
   c10::InferenceMode inference;
-  const at::Tensor embedded = mel_conv_->step(input_view_.narrow(0, 0, distinct), rows).contiguous();
-  // The Linear runs on the rows the MelConv computed; the rows that shared their features copy
-  // their outputs too.
+  // The Linear runs on the rows the MelConv computed; the rows that share their features copy the
+  // outputs.
+  const float* features = mel_conv_->step_groups(input_view_.narrow(0, 0, distinct), rows);
+  const std::vector<int64_t>& computed = mel_conv_->last_step_computed_rows();
   const std::vector<int64_t>& sources = mel_conv_->last_step_sources();
-  const int64_t width = embedded.size(1);
-  const float* features = embedded.data_ptr<float>();
-  computed_.clear();
-  for (int64_t r = 0; r < rows; ++r) {
-    if (sources[r] == r) computed_.push_back(r);
-  }
-  const auto n = static_cast<int64_t>(computed_.size());
-  if (n == rows) {
-    linear_.apply(features, rows, width, out, D);
-    return;
-  }
-  gathered_.resize(static_cast<size_t>(n * width));
+  const auto n = static_cast<int64_t>(computed.size());
   products_.resize(static_cast<size_t>(n * D));
-  for (int64_t i = 0; i < n; ++i) std::copy_n(features + computed_[i] * width, width, gathered_.data() + i * width);
-  linear_.apply(gathered_.data(), n, width, products_.data(), D);
-  for (int64_t i = 0; i < n; ++i) std::copy_n(products_.data() + i * D, D, out + computed_[i] * D);
+  linear_.apply(features, n, mel_conv_->out_features(), products_.data(), D);
+  for (int64_t i = 0; i < n; ++i) std::copy_n(products_.data() + i * D, D, out + computed[i] * D);
   for (int64_t r = 0; r < rows; ++r) {
     if (sources[r] != r) std::copy_n(out + sources[r] * D, D, out + r * D);
   }

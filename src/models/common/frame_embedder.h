@@ -46,8 +46,7 @@ class FrameEmbedder {
   PackedLinear linear_;
   int64_t n_mels_;
   std::vector<float> input_mean_, input_inv_std_, input_;
-  std::vector<float> gathered_, products_;  // scratch: the MelConv-computed rows' features and outputs
-  std::vector<int64_t> computed_;           // scratch: the rows the MelConv computed
+  std::vector<float> products_;  // scratch: the Linear's outputs for the rows the MelConv computed
   at::Tensor input_view_;  // input_ as a [batch, n_mels] tensor, for the MelConv
 };
 

@@ -146,7 +146,7 @@ void MelConvStream::copy_context(int64_t from, int64_t to) {
   }
 }
 
-at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
+const float* MelConvStream::step_groups(const at::Tensor& frames, int64_t rows) {
   c10::InferenceMode inference;
   // The loops below index raw buffers: a shape they were not built for must stop here.
   const int64_t n_mels = layers_.front().in_bands;
@@ -178,20 +178,23 @@ at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
     computed_frames = gathered_.data();
   }
   run_rows(computed_frames, frame_stride, computed);
-
-  at::Tensor features = at::empty({rows, out_features_});
-  float* out = features.data_ptr<float>();
-  const float* result = activations_[(layers_.size() - 1) % 2].data();
-  for (size_t i = 0; i < computed.size(); ++i) {
-    std::copy_n(result + i * out_features_, out_features_, out + computed[i] * out_features_);
-  }
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t source = sources_[r];
-    if (source == r) continue;
-    copy_context(source, r);
-    std::copy_n(out + source * out_features_, out_features_, out + r * out_features_);
+    if (sources_[r] != r) copy_context(sources_[r], r);
   }
   advance_history(rows);
+  return activations_[(layers_.size() - 1) % 2].data();
+}
+
+at::Tensor MelConvStream::step(const at::Tensor& frames, int64_t rows) {
+  const float* computed = step_groups(frames, rows);
+  at::Tensor features = at::empty({rows, out_features_});
+  float* out = features.data_ptr<float>();
+  for (size_t i = 0; i < computed_rows_.size(); ++i) {
+    std::copy_n(computed + i * out_features_, out_features_, out + computed_rows_[i] * out_features_);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    if (sources_[r] != r) std::copy_n(out + sources_[r] * out_features_, out_features_, out + r * out_features_);
+  }
   return features;
 }
 

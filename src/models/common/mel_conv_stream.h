@@ -32,12 +32,18 @@ class MelConvStream {
   // Normalised frames of rows 0..rows-1 -> their features, [rows, out_features()]. frames is
   // [rows, n_mels], or [1, n_mels] when every row receives that same frame.
   at::Tensor step(const at::Tensor& frames, int64_t rows);
+  // The same step without copying features to the rows that share them: the features of the rows
+  // in last_step_computed_rows(), [those rows, out_features()], valid until the next step.
+  const float* step_groups(const at::Tensor& frames, int64_t rows);
   // Forgets the time context of one row, or of all rows when row < 0.
   void clear(int64_t row);
 
   // For each row of the last step, the row whose features it got: itself when computed, else the
   // computed row of its group (a caller may apply later per-row layers to the computed rows only).
   const std::vector<int64_t>& last_step_sources() const { return sources_; }
+  int64_t out_features() const { return out_features_; }
+  // The rows the last step computed, in order (those whose source is themselves).
+  const std::vector<int64_t>& last_step_computed_rows() const { return computed_rows_; }
 
  private:
   // One layer's weights, snapshotted (sessions do not see later changes to the module).
