@@ -15,6 +15,7 @@
 #include "local_ranks.h"
 #include "models/common/checkpoint.h"
 #include "models/common/registry.h"
+#include "run_directory.h"
 #include "trainer.h"
 #include "util/atomic_file.h"
 

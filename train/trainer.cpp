@@ -6,8 +6,6 @@
 #include <spdlog/spdlog.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include <chrono>
 #include <cstdio>
@@ -16,7 +14,6 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
-#include <sstream>
 
 #include "data/batch_loader.h"
 #include "distillation.h"
@@ -32,6 +29,8 @@
 #include "models/common/window_level.h"
 #include "models/common/registry.h"
 #include "progress.h"
+#include "resume_state.h"
+#include "run_directory.h"
 #include "util/atomic_file.h"
 #include "util/compute_threads.h"
 #include "util/fnv_hash.h"
@@ -93,128 +92,6 @@ ParamGroups make_param_groups(SequenceClassifier& model, const TrainConfig& cfg)
   return out;
 }
 
-// Rewrites metrics.jsonl keeping only the epochs before `first_epoch` (lines of a run killed after
-// writing them but before its checkpoint), so a resumed run's file reads like an uninterrupted one.
-std::vector<std::string> read_metrics(const std::string& path, int first_epoch) {
-  std::vector<std::string> kept;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    try {
-      if (nlohmann::json::parse(line).at("epoch").get<int>() < first_epoch) kept.push_back(line);
-    } catch (const std::exception&) {
-      spdlog::warn("{}: dropping an unreadable line", path);
-    }
-  }
-  return kept;
-}
-
-void write_lines(const std::string& path, const std::vector<std::string>& lines) {
-  std::string text;
-  for (const auto& l : lines) text += l + "\n";
-  write_file_atomic(path, text);
-}
-
-// write_file_atomic's temporaries (<name>.tmp.XXXXXX) are left behind when a process is killed
-// mid-write. They are never mistaken for the file (it is untouched), but they pile up: a new run or
-// a resume removes them, saying so.
-void remove_stale_temporaries(const std::string& run_dir) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    const size_t at = name.rfind(".tmp.");
-    if (at == std::string::npos || name.size() - at != 11 || !entry.is_regular_file()) continue;
-    if (fs::remove(entry.path(), ec)) {
-      spdlog::info("{}: removed {}, a write interrupted by an earlier kill", run_dir, name);
-    }
-  }
-}
-
-struct ResumeState {
-  int next_epoch = 0;
-  double best_val = -1.0;
-  int64_t global_step = 0;
-};
-
-void save_resume_state(const std::string& path, SequenceClassifier& model, WeightEma& ema,
-                       torch::optim::AdamW& optimizer, const ResumeState& state, const nlohmann::json& identity) {
-  torch::serialize::OutputArchive archive;
-  nlohmann::json meta = identity;
-  meta["next_epoch"] = state.next_epoch;
-  meta["best_val"] = state.best_val;
-  meta["global_step"] = state.global_step;
-  meta["ema_updates"] = ema.updates();
-  archive.write("meta", c10::IValue(meta.dump()));
-  for (const auto& p : model.named_parameters()) archive.write("p." + p.key(), p.value().detach());
-  for (const auto& b : model.named_buffers()) archive.write("b." + b.key(), b.value(), true);
-  for (size_t i = 0; i < ema.shadow().size(); ++i) archive.write("ema." + std::to_string(i), ema.shadow()[i], true);
-  archive.write("rng", at::detail::getDefaultCPUGenerator().get_state(), true);
-  torch::serialize::OutputArchive optim;
-  optimizer.save(optim);
-  archive.write("optimizer", optim);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
-}
-
-// `bytes`: the file at `path` (read by rank 0 and shared with the other ranks).
-ResumeState load_resume_state(const std::string& path, const std::string& bytes, SequenceClassifier& model,
-                              WeightEma& ema, torch::optim::AdamW& optimizer, const nlohmann::json& identity) {
-  torch::serialize::InputArchive archive;
-  try {
-    std::istringstream in(bytes);
-    archive.load_from(in);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": unreadable resume state: " + std::string(e.what()).substr(0, 200));
-  }
-  c10::IValue meta_value;
-  archive.read("meta", meta_value);
-  const nlohmann::json meta = nlohmann::json::parse(meta_value.toStringRef());
-  // Every key of the identity must match; a key the run was started without (an older esc-train's
-  // state) reads as null.
-  for (const auto& [key, value] : identity.items()) {
-    const nlohmann::json was = meta.value(key, nlohmann::json());
-    if (was != value) {
-      throw std::runtime_error(path + ": the run was started with another " + key +
-                               "; resume needs the same settings (was " + was.dump() + ", now " + value.dump() + ")");
-    }
-  }
-  at::NoGradGuard no_grad;
-  for (auto& p : model.named_parameters()) {
-    at::Tensor t;
-    archive.read("p." + p.key(), t);
-    p.value().copy_(t);
-  }
-  for (auto& b : model.named_buffers()) {
-    at::Tensor t;
-    archive.read("b." + b.key(), t, true);
-    b.value().copy_(t);
-  }
-  for (size_t i = 0; i < ema.shadow().size(); ++i) {
-    at::Tensor t;
-    archive.read("ema." + std::to_string(i), t, true);
-    ema.shadow()[i].copy_(t);
-  }
-  ema.set_updates(meta.at("ema_updates").get<int64_t>());
-  at::Tensor rng;
-  archive.read("rng", rng, true);
-  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global one
-  generator.set_state(rng);
-  torch::serialize::InputArchive optim;
-  archive.read("optimizer", optim);
-  try {
-    optimizer.load(optim);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": the optimiser state does not fit this build's parameter groups (written by "
-                             "another version of esc-train?): " + std::string(e.what()).substr(0, 120));
-  }
-  ResumeState state;
-  state.next_epoch = meta.at("next_epoch").get<int>();
-  state.best_val = meta.at("best_val").get<double>();
-  state.global_step = meta.at("global_step").get<int64_t>();
-  return state;
-}
-
 }  // namespace
 
 std::pair<at::Tensor, at::Tensor> input_statistics(const ClipDataset& data, const std::vector<size_t>& clips,
@@ -260,21 +137,6 @@ std::string data_fingerprint(const ClipDataset& data) {
     for (size_t s = 0; s < w.size(); s += 16) feed(&w[s], sizeof(float));
   }
   return hash.hex();
-}
-
-void prepare_run_directory(const std::string& run_dir) {
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  if (ec || !fs::is_directory(run_dir)) {
-    throw std::runtime_error(run_dir + ": cannot create the run directory: " + ec.message());
-  }
-  const std::string probe = run_dir + "/.write-probe";
-  try {
-    write_file_atomic(probe, "esc-train checks that it can write here\n");
-  } catch (const std::exception& e) {
-    throw std::runtime_error(run_dir + ": the run directory is not writable (" + e.what() + ")");
-  }
-  fs::remove(probe, ec);
 }
 
 namespace {
@@ -476,7 +338,7 @@ RunRecord open_run_record(Training& t) {
     spdlog::warn("{}: no resume.state, starting from scratch", o.run_dir);
   }
   start_from_leaders_weights(t);
-  if (t.group.leader()) run.metrics = read_metrics(run.metrics_path, run.state.next_epoch);
+  if (t.group.leader()) run.metrics = read_metrics_before(run.metrics_path, run.state.next_epoch);
   run.train_config = o.config.to_json();
   run.init_checkpoint = o.init_checkpoint;
   run.split_seed = t.data.index.split_seed;
@@ -615,7 +477,7 @@ void validate_and_save(Training& t, RunRecord& run, int epoch, nlohmann::json& l
 // Appends the epoch's line to metrics.jsonl and saves what --resume needs to continue after it.
 void record_epoch(Training& t, RunRecord& run, int epoch, const nlohmann::json& line) {
   run.metrics.push_back(line.dump());
-  write_lines(run.metrics_path, run.metrics);
+  write_metrics(run.metrics_path, run.metrics);
   run.state.next_epoch = epoch + 1;
   save_resume_state(run.state_path, *t.model, *t.ema, *t.optimizer, run.state, run.identity);
 }

@@ -39,11 +39,6 @@ struct FitOptions {
   std::shared_ptr<TrainingGroup> group;  // the ranks training together; null: this process alone
 };
 
-// Creates the run directory if needed and proves it writable with a small atomic write, so that a
-// read-only or full disk is a clear error before any training, not after the first epoch. Throws
-// std::runtime_error naming the directory and the OS error.
-void prepare_run_directory(const std::string& run_dir);
-
 // Returns the final test evaluation as JSON (also written to final.json); on a rank other than 0,
 // {"rank": r}; after stop_after_epochs, {"stopped_at_epoch": e}.
 nlohmann::json fit(const FitOptions& options, const ClipDataset& data);

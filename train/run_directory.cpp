@@ -1,0 +1,62 @@
+#include "run_directory.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "util/atomic_file.h"
+
+namespace escd::train {
+namespace fs = std::filesystem;
+
+void prepare_run_directory(const std::string& run_dir) {
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec || !fs::is_directory(run_dir)) {
+    throw std::runtime_error(run_dir + ": cannot create the run directory: " + ec.message());
+  }
+  const std::string probe = run_dir + "/.write-probe";
+  try {
+    write_file_atomic(probe, "esc-train checks that it can write here\n");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(run_dir + ": the run directory is not writable (" + e.what() + ")");
+  }
+  fs::remove(probe, ec);
+}
+
+std::vector<std::string> read_metrics_before(const std::string& path, int first_epoch) {
+  std::vector<std::string> kept;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at("epoch").get<int>() < first_epoch) kept.push_back(line);
+    } catch (const std::exception&) {
+      spdlog::warn("{}: dropping an unreadable line", path);
+    }
+  }
+  return kept;
+}
+
+void write_metrics(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  write_file_atomic(path, text);
+}
+
+void remove_stale_temporaries(const std::string& run_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || name.size() - at != 11 || !entry.is_regular_file()) continue;
+    if (fs::remove(entry.path(), ec)) {
+      spdlog::info("{}: removed {}, a write interrupted by an earlier kill", run_dir, name);
+    }
+  }
+}
+
+}  // namespace escd::train
