@@ -2,6 +2,7 @@
 
 #include <ATen/Functions.h>
 #include <spdlog/spdlog.h>
+#include <torch/types.h>  // clip_grad.h uses torch::Tensor without including it
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 

@@ -21,7 +21,8 @@ struct ResumeState {
   int64_t global_step = 0;
 };
 
-// Writes the state atomically to `path`; `identity` is kept with it for load_resume_state to check.
+// Writes the model's parameters and buffers, the weight average, the optimiser, the global CPU
+// generator and `state` atomically to `path`, with `identity` for load_resume_state to check.
 void save_resume_state(const std::string& path, torch::nn::Module& model, WeightEma& ema,
                        torch::optim::AdamW& optimizer, const ResumeState& state, const nlohmann::json& identity);
 
