@@ -4,7 +4,10 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <vector>
+
+#include "util/atomic_file.h"
 
 namespace escd::daemon {
 namespace {
@@ -30,8 +33,8 @@ bool is_recording_name(const std::string& name) {
 }
 
 bool is_leftover(const std::string& name) {
-  const size_t tmp = name.rfind(".tmp.");
-  return tmp != std::string::npos && is_recording_name(name.substr(0, tmp));
+  const std::optional<std::string> destination = atomic_temporary_destination(name);
+  return destination && is_recording_name(*destination);
 }
 
 }  // namespace

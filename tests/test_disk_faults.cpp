@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -71,6 +72,20 @@ TEST(DiskFaults, AtomicWriteIntoAReadOnlyDirectoryFailsClearly) {
     EXPECT_NE(std::string(e.what()).find("Read-only file system"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(files_in(dir.path("disk")).empty());
+}
+
+// Cleaners (run directories, recordings) find interrupted writes by the temporary's name: the name
+// an open AtomicFile really has is recognised, with its destination; look-alikes are not.
+TEST(AtomicFileTemporaries, TheNameOfALiveTemporaryIsRecognisedAndLookAlikesAreNot) {
+  test::TempDir dir;
+  AtomicFile file(dir.path("metrics.jsonl"));
+  const std::vector<std::string> names = files_in(dir.str());
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(atomic_temporary_destination(names[0]), std::optional<std::string>("metrics.jsonl")) << names[0];
+  for (const char* other : {"metrics.jsonl", "metrics.jsonl.tmp.", "metrics.jsonl.tmp.abc", "metrics.jsonl.tmp.abc-12",
+                            "metrics.jsonl.tmp.abcdefg", ".tmp.abc123", "notes.tmp.txt"}) {
+    EXPECT_EQ(atomic_temporary_destination(other), std::nullopt) << other;
+  }
 }
 
 // A child rewrites a 16 MB file over and over, alternating two contents; it is killed at random

@@ -51,8 +51,7 @@ void remove_stale_temporaries(const std::string& run_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    const size_t at = name.rfind(".tmp.");
-    if (at == std::string::npos || name.size() - at != 11 || !entry.is_regular_file()) continue;
+    if (!atomic_temporary_destination(name) || !entry.is_regular_file()) continue;
     if (fs::remove(entry.path(), ec)) {
       spdlog::info("{}: removed {}, a write interrupted by an earlier kill", run_dir, name);
     }

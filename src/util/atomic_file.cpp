@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,13 +15,17 @@
 namespace escd {
 namespace {
 
+// mkstemp replaces the six X's with letters and digits.
+constexpr std::string_view kTemporaryMarker = ".tmp.";
+constexpr std::string_view kTemporaryUnique = "XXXXXX";
+
 [[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
   throw std::runtime_error(path + ": " + what + ": " + std::strerror(err));
 }
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp.XXXXXX") {
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temporary_(path_ + std::string(kTemporaryMarker) + std::string(kTemporaryUnique)) {
   fd_ = mkstemp(temporary_.data());
   if (fd_ < 0) fail(path_, "cannot create a temporary file beside it", errno);
 }
@@ -81,6 +87,18 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
   AtomicFile file(path);
   file.write(data);
   file.commit(mode);
+}
+
+std::optional<std::string> atomic_temporary_destination(std::string_view file_name) {
+  const size_t suffix = kTemporaryMarker.size() + kTemporaryUnique.size();
+  if (file_name.size() <= suffix) return std::nullopt;
+  const std::string_view destination = file_name.substr(0, file_name.size() - suffix);
+  const std::string_view marker = file_name.substr(destination.size(), kTemporaryMarker.size());
+  const std::string_view unique = file_name.substr(file_name.size() - kTemporaryUnique.size());
+  const bool unique_is_alphanumeric =
+      std::all_of(unique.begin(), unique.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  if (marker != kTemporaryMarker || !unique_is_alphanumeric) return std::nullopt;
+  return std::string(destination);
 }
 
 }  // namespace escd

@@ -2,6 +2,7 @@
 // content, never a partial file (a crash, a full disk or a kill mid-write leaves it untouched).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,11 @@ class AtomicFile {
   std::string path_, temporary_;
   int fd_ = -1;
 };
+
+// An AtomicFile's temporary is named <destination>.tmp.XXXXXX (six letters or digits). A process
+// killed mid-write leaves it behind; cleaners recognise it here rather than repeating the shape.
+// Returns the destination's file name when `file_name` is such a temporary, nothing otherwise.
+std::optional<std::string> atomic_temporary_destination(std::string_view file_name);
 
 // Writes `data` to `path` through an AtomicFile; `mode` is the file's permission bits.
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
