@@ -7,6 +7,7 @@
 
 #include <ATen/Functions.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -109,12 +110,26 @@ TEST(CustomSounds, TrainEvaluateTransferWithAFrozenBackboneAndServeTheLabels) {
   EXPECT_GE(summary["test_accuracy"].get<double>(), 0.9) << summary.dump(1) << test::read_text(path("fit.log"));
 
   // 2. eval on the same data (the same folds) agrees with fit's test evaluation; other classes are refused.
-  ASSERT_EQ(esc_train("eval --checkpoint " + path("run/best.ckpt") + " --data " + path("sounds") + " --fold 5 --json " +
+  ASSERT_EQ(esc_train("eval --checkpoint " + path("run/best.ckpt") + " --data " + path("sounds") + " --fold 5 --per-clip --json " +
                           path("eval.json"),
                       path("eval.log")),
             0)
       << test::read_text(path("eval.log"));
-  EXPECT_DOUBLE_EQ(read_json(path("eval.json"))["accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+  const nlohmann::json evaluated = read_json(path("eval.json"));
+  EXPECT_DOUBLE_EQ(evaluated["accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+  // --per-clip: each clip's file and its class log-probabilities, whose top class is the prediction.
+  ASSERT_EQ(evaluated["files"].size(), evaluated["clips"].get<size_t>()) << evaluated.dump().substr(0, 400);
+  ASSERT_EQ(evaluated["log_probabilities"].size(), evaluated["files"].size());
+  for (size_t i = 0; i < evaluated["files"].size(); ++i) {
+    const std::vector<double> row = evaluated["log_probabilities"][i].get<std::vector<double>>();
+    ASSERT_EQ(row.size(), 3u);
+    double total = 0;
+    for (double v : row) total += std::exp(v);
+    EXPECT_NEAR(total, 1.0, 1e-3) << evaluated["files"][i];
+    EXPECT_EQ(std::max_element(row.begin(), row.end()) - row.begin(), evaluated["predictions"][i].get<int64_t>())
+        << evaluated["files"][i];
+  }
+  EXPECT_NE(evaluated["files"][0].get<std::string>().find(".wav"), std::string::npos) << evaluated["files"][0];
   EXPECT_NE(test::read_text(path("eval.log")).find("folds dealt by split seed 3"), std::string::npos)
       << "eval did not take the checkpoint's split seed:\n" << test::read_text(path("eval.log"));
   make_dataset(path("new"), {"hum", "click"}, 10, 2);

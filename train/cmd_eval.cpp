@@ -6,7 +6,9 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <vector>
 
 #include "commands.h"
 #include "data/clip_dataset.h"
@@ -34,6 +36,22 @@ void print_result(const std::string& title, const EvalResult& result, const std:
   }
 }
 
+// Each clip's class log-probabilities (rows of `logits` normalised), to 4 decimals and no lower than
+// -100 (JSON has no -inf: a member without a background output gives it probability 0): what a study
+// of how to combine ensemble members reads, without the checkpoints.
+nlohmann::json log_probability_rows(const at::Tensor& logits) {
+  const at::Tensor rows = at::log_softmax(logits.to(at::kDouble), 1).clamp_min(-100.0).contiguous();
+  const int64_t classes = rows.size(1);
+  const double* p = rows.data_ptr<double>();
+  nlohmann::json out = nlohmann::json::array();
+  for (int64_t i = 0; i < rows.size(0); ++i) {
+    std::vector<double> row(classes);
+    for (int64_t c = 0; c < classes; ++c) row[c] = std::round(p[i * classes + c] * 1e4) / 1e4;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::function<int()> add_eval_command(CLI::App& app) {
@@ -43,6 +61,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
     std::string json;
     std::vector<int> folds{5};
     bool streaming = false;
+    bool per_clip = false;
     int time_shifts = 1;
     std::string condition = "clean";
     uint64_t condition_seed = 0;
@@ -57,6 +76,8 @@ std::function<int()> add_eval_command(CLI::App& app) {
   cmd->add_option("--fold", args->folds, "Fold(s) to evaluate")->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--json", args->json, "Write the full result (confusion matrix...) here");
   cmd->add_flag("--streaming", args->streaming, "Also evaluate frame by frame through streaming sessions");
+  cmd->add_flag("--per-clip", args->per_clip,
+                "Also write each clip's file and class log-probabilities (each ensemble member's too) into --json");
   cmd->add_option("--time-shifts", args->time_shifts,
                   "Test-time averaging: mean probability over this many circular time shifts of each clip")
       ->capture_default_str()
@@ -69,6 +90,10 @@ std::function<int()> add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   return [args] {
+    if (args->per_clip && args->json.empty()) {
+      spdlog::error("eval: --per-clip writes into the --json file; give --json");
+      return 2;
+    }
     if (args->streaming && (args->checkpoints.size() > 1 || args->time_shifts > 1)) {
       spdlog::error("eval: --streaming compares one checkpoint's sessions with its plain forward; "
                     "it takes one --checkpoint and no --time-shifts");
@@ -107,6 +132,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
       results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));  // its own classes
       const EvalResult shown = over_ensemble_classes(loaded, i, results.back());
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", shown.accuracy}, {"loss", shown.loss}});
+      if (args->per_clip) members.back()["log_probabilities"] = log_probability_rows(shown.logits);
       const std::vector<int> seen = warn_trained_folds(args->checkpoints[i], checkpoints[i], args->folds);
       if (!seen.empty()) members.back()["trained_on_evaluated_folds"] = seen;
       print_result(args->checkpoints[i] + " (" + checkpoints[i].model->architecture() + ")", shown, class_names,
@@ -128,6 +154,12 @@ std::function<int()> add_eval_command(CLI::App& app) {
     out["condition"] = condition.text;
     if (condition.text != "clean") out["condition_seed"] = args->condition_seed;
     out["time_shifts"] = args->time_shifts;
+    if (args->per_clip) {
+      nlohmann::json files = nlohmann::json::array();
+      for (size_t clip : clips) files.push_back(data.index.clips[clip].filename);
+      out["files"] = files;
+      out["log_probabilities"] = log_probability_rows(result.logits);
+    }
     if (args->streaming) {
       SequenceClassifier& model = *checkpoints.front().model;
       const EvalResult streamed = evaluate_streaming(model, data, clips);

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""DECISION-16: how many clips each way of combining ensemble members gets right (standard library only).
+
+  ensemble_rules.py --out RESULT.json SET:CONDITION=EVAL.json ...
+
+Each EVAL.json is `esc-train eval` with several checkpoints and --per-clip: the members' per-clip
+log-probabilities over the ensemble's classes, and the ensemble's own predictions (rule P as escd
+computes it, which this script reproduces and checks clip by clip). SET names a set of members
+(e.g. best or last), CONDITION the room condition the clips were evaluated under.
+
+Rules (DECISION-16.txt):
+  P  the mean of probabilities, the background output judged apart (src/models/common/ensemble_mean.h)
+  G  the mean of log-probabilities (a geometric mean, renormalised)
+  V  a majority vote of the members' top-1, ties broken by P
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+BACKGROUND = "background"
+
+
+def argmax(values):
+    return max(range(len(values)), key=lambda i: values[i])
+
+
+def rule_p(members, background):
+    """ensemble_mean.h when every member has the background output (all three shipped models do)."""
+    n = len(members)
+    probs = [[math.exp(v) for v in m] for m in members]
+    if background is None:
+        return [sum(p[c] for p in probs) / n for c in range(len(probs[0]))]
+    sounds = [c for c in range(len(probs[0])) if c != background]
+    totals = [sum(p[c] for c in sounds) for p in probs]
+    out = [0.0] * len(probs[0])
+    out[background] = sum(p[background] for p in probs) / n
+    sound_share = sum(totals) / n
+    for c in sounds:
+        # A member certain of background says nothing about which sound: an even spread.
+        given_sound = [p[c] / t if t > 0 else 1.0 / len(sounds) for p, t in zip(probs, totals)]
+        out[c] = sound_share * sum(given_sound) / n
+    return out
+
+
+def rule_g(members):
+    n = len(members)
+    return [sum(m[c] for m in members) / n for c in range(len(members[0]))]
+
+
+def rule_v(members, p_scores):
+    votes = {}
+    for m in members:
+        top = argmax(m)
+        votes[top] = votes.get(top, 0) + 1
+    best = max(votes.values())
+    if best * 2 > len(members):
+        return next(c for c, v in votes.items() if v == best)
+    return argmax(p_scores)
+
+
+def score(path):
+    result = json.load(open(path))
+    if "ensemble" not in result or "log_probabilities" not in result["ensemble"][0]:
+        sys.exit(f"{path}: not an ensemble evaluated with --per-clip")
+    names = result["class_names"]
+    background = names.index(BACKGROUND) if BACKGROUND in names else None
+    members = [m["log_probabilities"] for m in result["ensemble"]]
+    labels = result["labels"]
+    right = {"P": 0, "G": 0, "V": 0}
+    mismatches = 0
+    for i, label in enumerate(labels):
+        rows = [m[i] for m in members]
+        p = rule_p(rows, background)
+        predicted = {"P": argmax(p), "G": argmax(rule_g(rows)), "V": rule_v(rows, p)}
+        mismatches += predicted["P"] != result["predictions"][i]
+        for rule, c in predicted.items():
+            right[rule] += c == label
+    # esc-train's float arithmetic and the log-probabilities' 4 decimals may split a near tie differently.
+    if mismatches > 2:
+        sys.exit(f"{path}: rule P disagrees with esc-train's ensemble on {mismatches} clips: not the same rule")
+    return {"clips": len(labels), "right": right, "p_mismatches": mismatches,
+            "members": [{"checkpoint": m["checkpoint"], "accuracy": m["accuracy"]} for m in result["ensemble"]]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("evals", nargs="+", help="SET:CONDITION=EVAL.json")
+    parser.add_argument("--out", required=True, help="where to write the table as JSON")
+    args = parser.parse_args()
+    table = {}
+    for item in args.evals:
+        key, _, path = item.partition("=")
+        member_set, _, condition = key.partition(":")
+        if not path or not condition:
+            sys.exit(f"{item}: expected SET:CONDITION=EVAL.json")
+        table.setdefault(member_set, {})[condition] = score(path)
+    with open(args.out + ".tmp", "w") as f:
+        json.dump(table, f, indent=1)
+    os.replace(args.out + ".tmp", args.out)
+    for member_set, conditions in table.items():
+        print(f"\n| {member_set}: condition | members right | P | G | V |")
+        print("| --- | --- | --- | --- | --- |")
+        for condition, s in conditions.items():
+            members = " / ".join(str(round(m["accuracy"] * s["clips"])) for m in s["members"])
+            r = s["right"]
+            print(f"| {condition} | {members} | {r['P']} | {r['G']} | {r['V']} |")
+
+
+if __name__ == "__main__":
+    main()
