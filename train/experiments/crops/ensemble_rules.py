@@ -91,7 +91,7 @@ def main():
     args = parser.parse_args()
     table = {}
     for item in args.evals:
-        key, _, path = item.partition("=")
+        key, _, path = item.rpartition("=")  # conditions hold "=" (gain=-20), the file name does not
         member_set, _, condition = key.partition(":")
         if not path or not condition:
             sys.exit(f"{item}: expected SET:CONDITION=EVAL.json")
