@@ -110,8 +110,8 @@ TEST(CustomSounds, TrainEvaluateTransferWithAFrozenBackboneAndServeTheLabels) {
   EXPECT_GE(summary["test_accuracy"].get<double>(), 0.9) << summary.dump(1) << test::read_text(path("fit.log"));
 
   // 2. eval on the same data (the same folds) agrees with fit's test evaluation; other classes are refused.
-  ASSERT_EQ(esc_train("eval --checkpoint " + path("run/best.ckpt") + " --data " + path("sounds") + " --fold 5 --per-clip --json " +
-                          path("eval.json"),
+  ASSERT_EQ(esc_train("eval --checkpoint " + path("run/best.ckpt") + " --data " + path("sounds") +
+                          " --fold 5 --per-clip --json " + path("eval.json"),
                       path("eval.log")),
             0)
       << test::read_text(path("eval.log"));

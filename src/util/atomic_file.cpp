@@ -25,7 +25,8 @@ constexpr std::string_view kTemporaryUnique = "XXXXXX";
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temporary_(path_ + std::string(kTemporaryMarker) + std::string(kTemporaryUnique)) {
+AtomicFile::AtomicFile(std::string path)
+    : path_(std::move(path)), temporary_(path_ + std::string(kTemporaryMarker) + std::string(kTemporaryUnique)) {
   fd_ = mkstemp(temporary_.data());
   if (fd_ < 0) fail(path_, "cannot create a temporary file beside it", errno);
 }
