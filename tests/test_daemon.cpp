@@ -251,7 +251,8 @@ TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
 
   // An ensemble of the background model with a 50-class one: 51 scores, and background judged by the
   // member that has the output (models/common/ensemble_mean.h), so the ensemble's windows are
-  // background too and start no event.
+  // background too and start no event. Its probability is the judging member's 0.73 or more: members
+  // that disagree on which sound it would be only add to it.
   save_tiny_vjepa2(dir_.path("vjepa2.ckpt"));
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
                                                "[scores]\nfull = true\n[events]\nthreshold = 0.1\nmin_hits = 1\n"
@@ -267,7 +268,7 @@ TEST_F(DaemonTest, BackgroundWindowsAreMarkedAndStartNoEvent) {
     if (m.topic != "esc.scores.ensemble") continue;
     ++ensemble_windows;
     ASSERT_EQ(m.body["scores"].size(), 51u);
-    EXPECT_NEAR(m.body["background_p"].get<double>(), 0.731, 0.01);
+    EXPECT_GT(m.body["background_p"].get<double>(), 0.72);
     EXPECT_TRUE(m.body["background"].get<bool>()) << "a plain mean would give background 0.37";
   }
   EXPECT_GT(ensemble_windows, 0) << log();

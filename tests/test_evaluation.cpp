@@ -5,6 +5,7 @@
 #include <ATen/Functions.h>
 #include <ATen/core/grad_mode.h>
 
+#include <cmath>
 #include <random>
 
 #include "evaluation.h"
@@ -15,19 +16,20 @@
 namespace escd::train {
 namespace {
 
-// A case where the mean of the logits and the mean of the probabilities disagree: one member is
-// sure of class 0, two lean to class 1.
-TEST(Evaluation, EnsembleAveragesProbabilitiesNotLogits) {
+// A case where the mean of the probabilities and their geometric mean disagree: one member is sure of
+// class 0, two lean to class 1. For members with the same classes the geometric mean, renormalised, is
+// the softmax of the mean of their logits (each member's log-softmax differs from its logits by a constant).
+TEST(Evaluation, EnsembleTakesTheGeometricMeanOfProbabilities) {
   EvalResult sure, leaning;
   sure.logits = at::tensor({4.f, 0.f, 0.f}).reshape({1, 3});
   leaning.logits = at::tensor({0.f, 1.5f, 0.f}).reshape({1, 3});
-  sure.labels = leaning.labels = {1};
+  sure.labels = leaning.labels = {0};
   const std::vector<std::string> abc{"a", "b", "c"};
   const EvalResult e = ensemble({sure, leaning, leaning}, {abc, abc, abc}, abc);
-  EXPECT_EQ(e.predictions, std::vector<int64_t>{1});
-  EXPECT_EQ((sure.logits + 2 * leaning.logits).argmax(1).item<int64_t>(), 0);  // what logits would say
+  EXPECT_EQ(e.predictions, std::vector<int64_t>{0});
   const at::Tensor mean_p = (at::softmax(sure.logits, 1) + 2 * at::softmax(leaning.logits, 1)) / 3;
-  EXPECT_TRUE(at::allclose(e.logits, at::log(mean_p), 1e-6, 1e-6));
+  EXPECT_EQ(mean_p.argmax(1).item<int64_t>(), 1);  // what the mean of probabilities would say
+  EXPECT_TRUE(at::allclose(e.logits, at::log_softmax((sure.logits + 2 * leaning.logits) / 3, 1), 1e-5, 1e-5));
   EXPECT_DOUBLE_EQ(e.accuracy, 1.0);
 
   EvalResult other = leaning;
@@ -37,8 +39,8 @@ TEST(Evaluation, EnsembleAveragesProbabilitiesNotLogits) {
   EXPECT_THROW(ensemble({sure, leaning}, {abc, {"a", "b"}}, abc), std::invalid_argument) << "logits and classes differ";
 }
 
-// A member with a background output and one without (models/common/ensemble_mean.h): the background
-// probability is the first member's alone, and the classes share the rest.
+// A member with a background output and one without (models/common/ensemble_mean.h): background and
+// the sounds' total are the first member's alone, the classes the geometric mean of p(class | a sound).
 TEST(Evaluation, EnsembleLetsMembersWithBackgroundJudgeIt) {
   EvalResult judge, plain;
   judge.logits = at::log(at::tensor({0.05f, 0.05f, 0.9f}).reshape({1, 3}));
@@ -47,9 +49,10 @@ TEST(Evaluation, EnsembleLetsMembersWithBackgroundJudgeIt) {
   const std::vector<std::string> with{"a", "b", "background"}, without{"a", "b"};
   const EvalResult e = ensemble({judge, plain}, {with, without}, with);
   const at::Tensor p = at::exp(e.logits);
-  EXPECT_NEAR(p[0][2].item<float>(), 0.9f, 1e-5);
-  EXPECT_NEAR(p[0][0].item<float>(), 0.1f * (0.5f + 0.2f) / 2, 1e-5);
-  EXPECT_NEAR(p[0][1].item<float>(), 0.1f * (0.5f + 0.8f) / 2, 1e-5);
+  const float qa = std::sqrt(0.5f * 0.2f), qb = std::sqrt(0.5f * 0.8f), denominator = 0.9f + 0.1f * (qa + qb);
+  EXPECT_NEAR(p[0][2].item<float>(), 0.9f / denominator, 1e-5);
+  EXPECT_NEAR(p[0][0].item<float>(), 0.1f * qa / denominator, 1e-5);
+  EXPECT_NEAR(p[0][1].item<float>(), 0.1f * qb / denominator, 1e-5);
 }
 
 TEST(Evaluation, TimeShiftsAverageTheModelOverRolledCopies) {
