@@ -111,6 +111,37 @@ TEST(BatchLoader, MixingSpreadsTheTargetOverTwoClasses) {
   EXPECT_TRUE(at::equal(batch.targets.argmax(1), batch.labels));
 }
 
+// The room-free view (for the consistency loss) is each row before its room: identical to the row
+// when no room is simulated, different under room noise, and asking for it changes no row.
+TEST(BatchLoader, TheRoomFreeViewIsEachRowWithoutItsRoom) {
+  const ClipDataset data = synthetic_dataset(16);
+  LoaderOptions options;
+  options.batch_size = 16;
+  options.augment = true;
+  options.augment_config.mix_prob = 0.5;
+  options.augment_config.time_mask_prob = options.augment_config.freq_mask_prob = 1.0;
+  LogMelFrameComputer computer;
+  {
+    LoaderOptions no_room = options;
+    no_room.room_free_view = true;
+    const Batch batch = BatchLoader(data, all_clips(data), no_room).make_batch(0, 0, computer);
+    ASSERT_TRUE(batch.room_free_features.defined());
+    EXPECT_TRUE(at::equal(batch.room_free_features, batch.features)) << "same crop, mixing and masks";
+  }
+  options.augment_config.room_noise_prob = 1.0;
+  options.augment_config.snr_db_min = options.augment_config.snr_db_max = 0.0;
+  const Batch plain = BatchLoader(data, all_clips(data), options).make_batch(2, 0, computer);
+  EXPECT_FALSE(plain.room_free_features.defined());
+  options.room_free_view = true;
+  const Batch viewed = BatchLoader(data, all_clips(data), options).make_batch(2, 0, computer);
+  EXPECT_TRUE(at::equal(viewed.features, plain.features)) << "the view changed the rows themselves";
+  EXPECT_TRUE(at::equal(viewed.targets, plain.targets));
+  ASSERT_EQ(viewed.room_free_features.sizes(), viewed.features.sizes());
+  for (int64_t r = 0; r < 16; ++r) {
+    EXPECT_FALSE(at::equal(viewed.room_free_features[r], viewed.features[r])) << "row " << r << " has no noise";
+  }
+}
+
 TEST(BatchLoader, WithoutAugmentationFeaturesAreThePlainFrontEnd) {
   const ClipDataset data = synthetic_dataset(3);
   LoaderOptions options;

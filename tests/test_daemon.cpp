@@ -147,8 +147,9 @@ TEST_F(DaemonTest, WholeClipWindowEqualsTheParallelForwardAndSeqHasNoGaps) {
   EXPECT_LT((streamed - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>() + 1e-6);
 }
 
-// --ensemble publishes, for every window that all models close, the mean of their probabilities
-// under model "ensemble", next to each model's own scores; its events come from that mean.
+// --ensemble publishes, for every window that all models close, the geometric mean of their
+// probabilities (renormalised) under model "ensemble", next to each model's own scores; its events
+// come from that mean.
 TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
   save_tiny_vjepa2(dir_.path("vjepa2.ckpt"));
   std::ofstream(dir_.path("ensemble.toml")) << "[daemon]\nmodels = [\"mamba\", \"vjepa2\"]\nensemble = true\n"
@@ -181,9 +182,11 @@ TEST_F(DaemonTest, EnsembleScoresAreTheMeanOfTheModelsForTheSameWindow) {
     const auto mean = body["scores"].get<std::vector<float>>();
     const auto pa = a["scores"].get<std::vector<float>>(), pb = b["scores"].get<std::vector<float>>();
     ASSERT_EQ(mean.size(), 50u);
-    double largest_difference = 0, members_differ = 0;
+    double total = 0, largest_difference = 0, members_differ = 0;
+    for (size_t c = 0; c < 50; ++c) total += std::sqrt(static_cast<double>(pa[c]) * pb[c]);
     for (size_t c = 0; c < 50; ++c) {
-      largest_difference = std::max<double>(largest_difference, std::abs(mean[c] - 0.5f * (pa[c] + pb[c])));
+      const double geometric = std::sqrt(static_cast<double>(pa[c]) * pb[c]) / total;
+      largest_difference = std::max(largest_difference, std::abs(mean[c] - geometric));
       members_differ = std::max<double>(members_differ, std::abs(pa[c] - pb[c]));
     }
     EXPECT_LT(largest_difference, 1e-6) << "window ending at " << end;

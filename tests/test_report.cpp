@@ -53,6 +53,14 @@ TEST(TrainConfig, TrainingCropsAreInSecondsAndOnlyNamedInRecipesThatUseThem) {
   EXPECT_THROW(apply_train_table(c, {{"crop_seconds", -1.0}}, "x"), std::invalid_argument);
 }
 
+TEST(TrainConfig, ConsistencyWeightIsCheckedAndOnlyNamedWhenUsed) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("consistency_weight")) << "older runs' identities must not change";
+  apply_train_table(c, {{"consistency_weight", 1.5}}, "x");
+  EXPECT_DOUBLE_EQ(c.to_json().at("consistency_weight").get<double>(), 1.5);
+  EXPECT_THROW(apply_train_table(c, {{"consistency_weight", -1.0}}, "x"), std::invalid_argument);
+}
+
 TEST(TrainConfig, SpeedAndBetweenClassMixingAreCheckedAndOnlyNamedWhenUsed) {
   TrainConfig c;
   EXPECT_FALSE(c.to_json().contains("stretch_prob"));

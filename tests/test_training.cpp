@@ -6,6 +6,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -195,6 +196,32 @@ TEST(Training, ATeacherTrainedOnTheValidationFoldIsRefusedBeforeTraining) {
   leaky.config.teachers = {dir.path("leaky.ckpt")};
   EXPECT_THROW(fit(leaky, small_dataset()), std::invalid_argument);
   EXPECT_FALSE(std::filesystem::exists(dir.path("run/metrics.jsonl")));
+}
+
+// consistency_weight: the loss adds the cross-entropy to the model's own answer on the room-free rows,
+// and the metrics say how large it was; without room augmentation there is no room to be free of.
+TEST(Training, ConsistencyWithTheRoomFreeRowsIsPartOfTheLoss) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  FitOptions o = quick_options(dir.path("run"), 2);
+  o.config.consistency_weight = 2.0;
+  EXPECT_THROW(fit(o, small_dataset()), std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(dir.path("run/metrics.jsonl")));
+
+  o.config.augment.room_noise_prob = 1.0;
+  o.config.augment.snr_db_min = o.config.augment.snr_db_max = 0.0;
+  fit(o, small_dataset());
+  for (const auto& line : read_metrics(dir.path("run/metrics.jsonl"))) {
+    ASSERT_TRUE(line.contains("consistency_loss")) << line.dump();
+    const double consistency = line["consistency_loss"].get<double>();
+    EXPECT_GT(consistency, 0.0);
+    EXPECT_TRUE(std::isfinite(consistency));
+    // train_loss = label loss + 2 x consistency, and the label loss is positive.
+    EXPECT_GT(line["train_loss"].get<double>(), 2.0 * consistency);
+  }
+  FitOptions plain = quick_options(dir.path("plain"), 1);
+  fit(plain, small_dataset());
+  EXPECT_FALSE(read_metrics(dir.path("plain/metrics.jsonl")).front().contains("consistency_loss"));
 }
 
 TEST(Training, RefitTrainsOnTheValidationFoldsAndKeepsTheLastEpoch) {

@@ -217,7 +217,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       const EvalResult combined = ensemble(results, loaded.label_sets, comparison.class_names);
       ModelColumn column = score_column("ensemble", combined.labels, combined.predictions, comparison.class_names.size(),
                                         args->resamples, args->seed);
-      column.architecture = "mean probability of " + std::to_string(results.size());
+      column.architecture = "geometric mean of " + std::to_string(results.size());
       int64_t parameters = 0;
       double flops = 0, seconds = 0;
       bool all_flops = true, all_seconds = true;

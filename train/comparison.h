@@ -52,7 +52,7 @@ EscdCost escd_cost(const nlohmann::json& bench, const std::vector<std::string>& 
 // One model (or the ensemble) on the compared clips, over the comparison's class list.
 struct ModelColumn {
   std::string name;          // the checkpoint's file name without .pt, or "ensemble"
-  std::string architecture;  // e.g. "mamba"; "mean probability" for the ensemble
+  std::string architecture;  // e.g. "mamba"; "geometric mean of 3" for the ensemble
   std::vector<int64_t> labels, predictions;
   double accuracy = 0;
   Interval interval;  // 95% bootstrap interval over clips

@@ -303,7 +303,7 @@ std::string render_comparison_html(const Comparison& c) {
           "table{border-collapse:collapse;margin:0.5em 0 1em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
           "td.na{color:#999}th{background:#f4f4f4}.notes{color:#a40}svg.plot{margin:0 1em 1em 0}"
           "code{background:#f4f4f4;padding:0 3px}</style></head><body><h1>escd models compared</h1>";
-  html << "<p>" << models << (models == 1 ? " model" : " models") << (has_ensemble ? " and their ensemble (escd <code>--ensemble</code>: mean class probability)" : "")
+  html << "<p>" << models << (models == 1 ? " model" : " models") << (has_ensemble ? " and their ensemble (escd <code>--ensemble</code>: geometric mean of the class probabilities)" : "")
        << " on ESC-50 " << (c.folds.size() == 1 ? "fold " : "folds ") << folds_text(c.folds) << ": " << c.columns.front().labels.size() << " clips, "
        << c.class_names.size() << " classes. Intervals: 95% percentile bootstrap over clips (" << c.resamples
        << " resamples, seed " << c.seed << ").</p>";

@@ -3,7 +3,7 @@
 // targets describe the clip the student is given, not the clean clip it came from (Beyer et al.,
 // "Knowledge distillation: a good teacher is patient and consistent", 2022). Several teachers act as
 // one ensemble: the plain mean of their probabilities (they all have the run's classes; `esc-train
-// eval` treats a background output apart, models/common/ensemble_mean.h).
+// eval` and escd take a geometric mean instead, models/common/ensemble_mean.h).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -54,7 +54,7 @@ EvalResult evaluate_streaming(SequenceClassifier& model, const ClipDataset& data
 // The mean class probability of several [B, classes] logits: how test-time shifts and distillation
 // teachers (all with the run's own classes) combine. Probabilities rather than logits, so that one
 // copy or teacher with larger logits does not outvote the rest by its scale alone. Ensembles of
-// models use ensemble() above, which treats a background output apart (ensemble_mean.h).
+// models use ensemble() above: a geometric mean that treats a background output apart (ensemble_mean.h).
 at::Tensor mean_probability(const std::vector<at::Tensor>& logits);
 
 // The result of a model without a background output as one with it (its logit -inf: probability 0),

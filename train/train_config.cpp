@@ -85,6 +85,7 @@ const std::map<std::string, Setter>& setters() {
       {"teachers", strings(&TrainConfig::teachers)},
       {"distill_weight", number(&TrainConfig::distill_weight)},
       {"distill_temperature", number(&TrainConfig::distill_temperature)},
+      {"consistency_weight", number(&TrainConfig::consistency_weight)},
       {"freeze_backbone", flag(&TrainConfig::freeze_backbone)},
       {"shift_prob", aug(&AugmentConfig::shift_prob)},
       {"max_shift", aug(&AugmentConfig::max_shift)},
@@ -152,6 +153,9 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   }
   if (config.background_fraction < 0.0 || config.background_fraction > 1.0) {
     throw std::invalid_argument(where + ": background_fraction must be in [0, 1]");
+  }
+  if (!(config.consistency_weight >= 0.0 && config.consistency_weight <= 100.0)) {
+    throw std::invalid_argument(where + ": consistency_weight must be in [0, 100] (0: off)");
   }
   if (!(config.crop_seconds >= 0.0 && config.crop_seconds <= 3600.0)) {
     throw std::invalid_argument(where + ": crop_seconds must be in [0, 3600] (0: whole clips)");
@@ -234,6 +238,7 @@ nlohmann::json TrainConfig::to_json() const {
     out.update({{"stretch_prob", a.stretch_prob}, {"stretch_min", a.stretch_min}, {"stretch_max", a.stretch_max}});
   }
   if (a.mix_between_classes) out["mix_between_classes"] = true;
+  if (consistency_weight > 0.0) out["consistency_weight"] = consistency_weight;
   if (a.background_hvac_depth_max != AugmentConfig{}.background_hvac_depth_max) {
     out["background_hvac_depth_max"] = a.background_hvac_depth_max;
   }

@@ -33,6 +33,10 @@ struct TrainConfig {
   std::vector<std::string> teachers;  // checkpoints; empty = no distillation
   double distill_weight = 0.8;
   double distill_temperature = 1.0;
+  // Consistency with the room-free row: the loss adds consistency_weight x the cross-entropy from
+  // the model's own probabilities for each row without its room (no gradient through them) to its
+  // prediction for the row as trained. Needs room augmentation; 0: off.
+  double consistency_weight = 0.0;
   // "Nothing here" examples per training clip (BatchLoader), learnt as an extra class named
   // "background" after the dataset's; 0: none, and the model has the dataset's classes only.
   double background_fraction = 0.0;

@@ -3,6 +3,7 @@
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <spdlog/spdlog.h>
 #include <torch/types.h>  // clip_grad.h uses torch::Tensor without including it
 #include <torch/nn/utils/clip_grad.h>
@@ -250,6 +251,7 @@ std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::T
   lo.shard = t.group.rank();
   lo.shards = t.group.world_size();
   lo.crop_samples = crop_samples(cfg, lo.front_end.sample_rate);
+  lo.room_free_view = cfg.consistency_weight > 0.0;
   return std::make_unique<BatchLoader>(t.data, t.train_clips, lo);
 }
 
@@ -364,13 +366,13 @@ double set_learning_rate(Training& t, int64_t global_step) {
 
 // An epoch's sums over its batches, weighted by their clips.
 struct EpochTotals {
-  double loss_sum = 0.0, distill_sum = 0.0;
+  double loss_sum = 0.0, distill_sum = 0.0, consistency_sum = 0.0;
   int64_t correct = 0, seen = 0;
   double lr = 0.0;  // the last step's
 };
 
-// One optimiser step: the label loss (mixed with the teachers' when distilling), clipped
-// gradients, then the weight average.
+// One optimiser step: the label loss (mixed with the teachers' when distilling, plus the
+// consistency with the room-free rows when asked), clipped gradients, then the weight average.
 void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
   const TrainConfig& cfg = t.options.config;
   const at::Tensor logits = t.model->forward(batch.features);
@@ -380,6 +382,16 @@ void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
         logits, t.teachers->probabilities(batch.features, cfg.distill_temperature), cfg.distill_temperature);
     totals.distill_sum += distill.item<double>() * batch.clips.size();
     loss = (1.0 - cfg.distill_weight) * loss + cfg.distill_weight * distill;
+  }
+  if (cfg.consistency_weight > 0.0) {
+    at::Tensor room_free;
+    {
+      at::NoGradGuard no_grad;
+      room_free = at::softmax(t.model->forward(batch.room_free_features), 1);
+    }
+    const at::Tensor consistency = distillation_loss(logits, room_free, 1.0);
+    totals.consistency_sum += consistency.item<double>() * batch.clips.size();
+    loss = loss + cfg.consistency_weight * consistency;
   }
   totals.loss_sum += loss.item<double>() * batch.clips.size();
   t.optimizer->zero_grad();
@@ -394,13 +406,14 @@ void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
 
 // The epoch's sums over every rank's batches.
 EpochTotals totals_over_ranks(TrainingGroup& group, const EpochTotals& mine) {
-  const std::vector<double> sums = group.sum({mine.loss_sum, mine.distill_sum, static_cast<double>(mine.correct),
-                                              static_cast<double>(mine.seen)});
+  const std::vector<double> sums = group.sum({mine.loss_sum, mine.distill_sum, mine.consistency_sum,
+                                              static_cast<double>(mine.correct), static_cast<double>(mine.seen)});
   EpochTotals all = mine;
   all.loss_sum = sums[0];
   all.distill_sum = sums[1];
-  all.correct = static_cast<int64_t>(sums[2]);
-  all.seen = static_cast<int64_t>(sums[3]);
+  all.consistency_sum = sums[2];
+  all.correct = static_cast<int64_t>(sums[3]);
+  all.seen = static_cast<int64_t>(sums[4]);
   return all;
 }
 
@@ -438,6 +451,7 @@ nlohmann::json train_one_epoch(Training& t, int epoch, int64_t& global_step) {
                          {"data_wait_seconds", t.loader->wait_seconds() - wait_before},
                          {"clips_per_second", totals.seen / std::max(train_seconds, 1e-9)}};
   if (t.teachers) line["distill_loss"] = totals.distill_sum / seen;
+  if (t.options.config.consistency_weight > 0.0) line["consistency_loss"] = totals.consistency_sum / seen;
   if (t.group.world_size() > 1) {
     const AllReduceTraffic traffic = t.group.take_traffic();  // rank 0's view; every rank's is alike
     line["ranks"] = t.group.world_size();
@@ -569,6 +583,10 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   const TrainConfig& cfg = o.config;
   check_folds(cfg, "fit");
   check_distillation_settings(cfg);
+  if (cfg.consistency_weight > 0.0 && !changes_the_room(cfg.augment)) {
+    throw std::invalid_argument("consistency_weight needs room augmentation (reverb_prob, room_noise_prob, mic_prob, "
+                                "gain_db_prob or clip_prob above 0): without it every row is its own room-free view");
+  }
   set_compute_threads(cfg.threads);
   TrainingGroup alone;
   TrainingGroup& group = o.group ? *o.group : alone;

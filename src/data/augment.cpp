@@ -78,6 +78,11 @@ void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, 
   }
 }
 
+bool changes_the_room(const AugmentConfig& config) {
+  return config.reverb_prob > 0.0 || config.room_noise_prob > 0.0 || config.mic_prob > 0.0 ||
+         config.gain_db_prob > 0.0 || config.clip_prob > 0.0;
+}
+
 void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng& rng) {
   if (chance(config.reverb_prob, rng)) {
     const RirSpec spec{uniform(config.rt60_min, config.rt60_max, rng), uniform(config.drr_db_min, config.drr_db_max, rng)};

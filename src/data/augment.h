@@ -75,6 +75,8 @@ void augment_waveform(std::vector<float>& samples, const AugmentConfig& config, 
 // The room, applied to what the microphone hears (after mixing: both sounds are in the same room);
 // the sample rate is the dataset's, 16 kHz.
 void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng& rng);
+// Whether augment_room can change anything: some room probability above 0.
+bool changes_the_room(const AugmentConfig& config);
 
 // A training example of "no sound event": one of the empty-room signals (room_acoustics.h) at a
 // random level. The loader then augments it as it does a clip (room, microphone, masks), unmixed.

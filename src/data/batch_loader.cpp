@@ -114,15 +114,17 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
   const FrontEndConfig& fe = options_.front_end;
   const auto n_frames = static_cast<int64_t>(fe.frames_for(row_samples_));
 
+  const bool room_free_view = options_.augment && options_.room_free_view;
   Batch batch;
   batch.features = at::empty({rows, n_frames, fe.n_mels}, at::kFloat);
+  if (room_free_view) batch.room_free_features = at::empty({rows, n_frames, fe.n_mels}, at::kFloat);
   batch.targets = at::zeros({rows, options_.n_classes}, at::kFloat);
   batch.labels = at::empty({rows}, at::kLong);
   float* features = batch.features.data_ptr<float>();
   float* targets = batch.targets.data_ptr<float>();
   int64_t* labels = batch.labels.data_ptr<int64_t>();
 
-  std::vector<float> wave;
+  std::vector<float> wave, before_room;
   for (int64_t r = 0; r < rows; ++r) {
     const size_t position = begin + static_cast<size_t>(r);
     const size_t clip = order[position];
@@ -151,12 +153,20 @@ Batch BatchLoader::make_batch(int epoch, size_t batch_index, LogMelFrameComputer
         }
         targets[r * options_.n_classes + partner_target] += static_cast<float>(1.0 - weight);
       }
+      if (room_free_view) before_room = wave;
       augment_room(wave, aug, rng);
     }
     targets[r * options_.n_classes + target] += static_cast<float>(weight);
     labels[r] = target;
     batch.clips.push_back(clip);
 
+    if (room_free_view) {
+      // The same masks as the row's: drawn by a copy of the generator, which the row then advances.
+      float* view = batch.room_free_features.data_ptr<float>() + r * n_frames * fe.n_mels;
+      for (int64_t j = 0; j < n_frames; ++j) computer.compute(before_room.data() + j * fe.hop, view + j * fe.n_mels);
+      Rng same_masks = rng;
+      augment_log_mel(view, static_cast<int>(n_frames), fe.n_mels, options_.augment_config, same_masks);
+    }
     float* out = features + r * n_frames * fe.n_mels;
     for (int64_t j = 0; j < n_frames; ++j) computer.compute(wave.data() + j * fe.hop, out + j * fe.n_mels);
     if (options_.augment) augment_log_mel(out, static_cast<int>(n_frames), fe.n_mels, options_.augment_config, rng);

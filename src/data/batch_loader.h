@@ -42,6 +42,9 @@ struct LoaderOptions {
   // Augmented rows are random crops of this many samples (data/training_crop.h), mixing partners
   // and background rows alike; 0: whole clips.
   size_t crop_samples = 0;
+  // With augmentation: also each row as it was before the room (Batch::room_free_features), for a
+  // consistency loss. The rows themselves and every random draw stay as without it.
+  bool room_free_view = false;
   FrontEndConfig front_end;
 };
 
@@ -50,6 +53,9 @@ struct Batch {
   at::Tensor targets;         // [B, n_classes] float32 label distribution (one-hot unless mixed)
   at::Tensor labels;          // [B] int64: the dominant clip's class
   std::vector<size_t> clips;  // dataset clip index of each row (the dominant clip when mixed; kBackgroundRow)
+  // With LoaderOptions::room_free_view: [B, T, n_mels], each row without its room (augment_room) but
+  // with the same crop, speed, mixing and log-mel masks; undefined otherwise.
+  at::Tensor room_free_features;
 };
 
 // The `clips` entry of a background row, which comes from no clip.

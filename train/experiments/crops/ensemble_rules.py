@@ -5,8 +5,11 @@
 
 Each EVAL.json is `esc-train eval` with several checkpoints and --per-clip: the members' per-clip
 log-probabilities over the ensemble's classes, and the ensemble's own predictions (rule P, as escd
-computes it: read, not computed again here). SET names a set of members (e.g. best or last),
-CONDITION the room condition the clips were evaluated under.
+computed it when the decision was made: read, not computed again here). SET names a set of members
+(e.g. best or last), CONDITION the room condition the clips were evaluated under.
+
+The decision's evaluations were made by esc-train before commit 4cd413e. From that commit on, the
+ensemble's own prediction is rule G (the decision was met), so with a newer esc-train column P repeats G.
 
 Rules (DECISION-16.txt):
   P  the mean of probabilities, the background output judged apart (src/models/common/ensemble_mean.h)
