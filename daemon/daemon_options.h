@@ -15,7 +15,7 @@ namespace escd::daemon {
 
 struct DaemonOptions {
   std::vector<std::string> models{"mamba"};
-  bool ensemble = false;            // with several models: also publish their mean probability
+  bool ensemble = false;            // with several models: also publish their combined probabilities
   std::string checkpoint;           // only with a single model: overrides the lookup
   std::vector<std::string> checkpoints_by_model;  // "name=path" from [models] checkpoint keys
   std::string config_path;          // the file these options came from ("" = none)
