@@ -389,7 +389,7 @@ void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
       at::NoGradGuard no_grad;
       room_free = at::softmax(t.model->forward(batch.room_free_features), 1);
     }
-    const at::Tensor consistency = distillation_loss(logits, room_free, 1.0);
+    const at::Tensor consistency = soft_cross_entropy(logits, room_free);
     totals.consistency_sum += consistency.item<double>() * batch.clips.size();
     loss = loss + cfg.consistency_weight * consistency;
   }
