@@ -132,6 +132,41 @@ TEST(Augment, AZeroShiftProbabilityDrawsNothing) {
   EXPECT_EQ(r1(), r2());
 }
 
+TEST(Augment, ARecipeOutsideItsRangesIsNamedBeforeAnythingIsDrawn) {
+  EXPECT_EQ(augment_config_problem(AugmentConfig{}), "");
+  AugmentConfig room;
+  room.room_noise_prob = 0.5;
+  room.snr_db_min = -5.0;
+  room.snr_db_max = 20.0;
+  EXPECT_EQ(augment_config_problem(room), "") << "noise louder than the signal is a valid recipe";
+  const auto problem_with = [](auto change) {
+    AugmentConfig c;
+    change(c);
+    return augment_config_problem(c);
+  };
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.room_noise_prob = 1.5; }), "room_noise_prob must be in [0, 1]");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_prob = -0.1; }), "mix_prob must be in [0, 1]");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) {
+              c.snr_db_min = 30.0;
+              c.snr_db_max = 20.0;
+            }),
+            "snr_db_min and snr_db_max must satisfy -20 <= snr_db_min <= snr_db_max <= 80 (got 30 and 20)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.rt60_min = 0.0; }),
+            "rt60_min and rt60_max must satisfy 0 < rt60_min <= rt60_max <= 3 (got 0 and 1)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.gain_db_min = -100.0; }),
+            "gain_db_min and gain_db_max must satisfy -80 <= gain_db_min <= gain_db_max <= 80 (got -100 and 10)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.clip_level_max = 1.2; }),
+            "clip_level_min and clip_level_max must satisfy 0 < clip_level_min <= clip_level_max <= 1 (got 0.1 and 1.2)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.time_mask_max = -1; }), "time_mask_max must be >= 0 (got -1)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_alpha = 0.0; }), "mix_alpha must be > 0 (got 0)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.highpass_max_hz = 10.0; }),
+            "highpass_max_hz must be >= 20 and <= 8000 (got 10)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.background_dbfs_max = 3.0; }),
+            "background_dbfs_min and background_dbfs_max must satisfy -200 <= background_dbfs_min <= "
+            "background_dbfs_max <= 0 (got -90 and 3)");
+  EXPECT_NE(problem_with([](AugmentConfig& c) { c.reverb_prob = NAN; }), "") << "NaN is never in range";
+}
+
 TEST(Augment, MixWeightKeepsTheFirstClipDominant) {
   Rng rng(11);
   double lo = 1.0;

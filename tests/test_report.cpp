@@ -13,6 +13,7 @@
 #include "lr_schedule.h"
 #include "test_support.h"
 #include "train_config.h"
+#include "util/toml_json.h"
 #include "weight_ema.h"
 
 namespace escd::train {
@@ -72,6 +73,31 @@ TEST(TrainConfig, SpeedAndBetweenClassMixingAreCheckedAndOnlyNamedWhenUsed) {
   TrainConfig d;
   EXPECT_THROW(apply_train_table(d, {{"stretch_min", 1.3}}, "x"), std::invalid_argument) << "min above max";
   EXPECT_THROW(apply_train_table(d, {{"mix_between_classes", 1}}, "x"), std::invalid_argument);
+}
+
+TEST(TrainConfig, AugmentationRangesAreCheckedWithTheFileAndKeysNamed) {
+  TrainConfig c;
+  apply_train_table(c, {{"snr_db_min", -5.0}, {"snr_db_max", 20.0}}, "x.toml [train]");
+  EXPECT_DOUBLE_EQ(c.augment.snr_db_min, -5.0);
+  try {
+    apply_train_table(c, {{"snr_db_min", 25.0}}, "x.toml [train]");
+    ADD_FAILURE() << "a minimum SNR above the maximum was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("x.toml [train]: snr_db_min and snr_db_max must satisfy"), std::string::npos)
+        << e.what();
+  }
+  TrainConfig d;
+  EXPECT_THROW(apply_train_table(d, {{"reverb_prob", 2.0}}, "x"), std::invalid_argument);
+}
+
+TEST(TrainConfig, EveryRecipeInTheRepositoryPassesTheChecks) {
+  for (const char* file : {"config/mamba.toml", "config/liquid_s4.toml", "config/vjepa2.toml",
+                           "train/experiments/crops/vjepa2-room-crop.toml"}) {
+    const nlohmann::json recipe = load_toml_file(std::string(ESCD_SOURCE_DIR) + "/" + file);
+    ASSERT_TRUE(recipe.contains("train")) << file;
+    TrainConfig c;
+    EXPECT_NO_THROW(apply_train_table(c, recipe.at("train"), file)) << file;
+  }
 }
 
 TEST(TrainConfig, VentilationDepthIsCheckedAndOnlyNamedWhenChanged) {

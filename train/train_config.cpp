@@ -160,9 +160,8 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   if (!(config.crop_seconds >= 0.0 && config.crop_seconds <= 3600.0)) {
     throw std::invalid_argument(where + ": crop_seconds must be in [0, 3600] (0: whole clips)");
   }
-  if (!(config.augment.stretch_min > 0.0 && config.augment.stretch_min <= config.augment.stretch_max &&
-        config.augment.stretch_max <= 4.0)) {
-    throw std::invalid_argument(where + ": stretch_min and stretch_max must satisfy 0 < stretch_min <= stretch_max <= 4");
+  if (const std::string problem = augment_config_problem(config.augment); !problem.empty()) {
+    throw std::invalid_argument(where + ": " + problem);
   }
   if (!is_valid_ventilation_depth_max(config.augment.background_hvac_depth_max)) {
     throw std::invalid_argument(where + ": background_hvac_depth_max must be in " + ventilation_depth_max_range());

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "audio/resample.h"
@@ -12,6 +15,13 @@ namespace escd {
 namespace {
 
 constexpr int kSampleRate = 16000;
+
+// A limit as a recipe would write it: 0.8, -20, 8000.
+std::string format_limit(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
 
 bool chance(double p, Rng& rng) { return p > 0.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < p; }
 
@@ -48,6 +58,66 @@ void shift_bands(float* frames, int n_frames, int n_mels, int shift) {
 }
 
 }  // namespace
+
+std::string augment_config_problem(const AugmentConfig& c) {
+  const std::pair<const char*, double> probabilities[] = {
+      {"stretch_prob", c.stretch_prob}, {"shift_prob", c.shift_prob},     {"noise_prob", c.noise_prob},
+      {"gain_prob", c.gain_prob},       {"reverb_prob", c.reverb_prob},   {"room_noise_prob", c.room_noise_prob},
+      {"mic_prob", c.mic_prob},         {"gain_db_prob", c.gain_db_prob}, {"clip_prob", c.clip_prob},
+      {"freq_shift_prob", c.freq_shift_prob}, {"time_mask_prob", c.time_mask_prob},
+      {"freq_mask_prob", c.freq_mask_prob},   {"mix_prob", c.mix_prob}};
+  for (const auto& [name, p] : probabilities) {
+    if (!(p >= 0.0 && p <= 1.0)) return std::string(name) + " must be in [0, 1]";
+  }
+  const double nyquist = kSampleRate / 2.0, unbounded = HUGE_VAL;
+  // floor <= value <= ceiling (floor < value with an open floor)
+  struct Bound {
+    const char* name;
+    double value, floor, ceiling;
+    bool open_floor;
+  };
+  const Bound bounds[] = {
+      {"max_shift", static_cast<double>(c.max_shift), 0.0, unbounded, false},
+      {"noise_std", c.noise_std, 0.0, unbounded, false},
+      {"freq_shift_max", static_cast<double>(c.freq_shift_max), 0.0, unbounded, false},
+      {"time_mask_max", static_cast<double>(c.time_mask_max), 0.0, unbounded, false},
+      {"freq_mask_max", static_cast<double>(c.freq_mask_max), 0.0, unbounded, false},
+      {"mix_alpha", c.mix_alpha, 0.0, unbounded, true},
+      {"mic_eq_db", c.mic_eq_db, 0.0, kRoomGainDbLimit, false},
+      {"lowpass_min_hz", c.lowpass_min_hz, 0.0, nyquist, true},
+      {"highpass_max_hz", c.highpass_max_hz, 20.0, nyquist, false},
+  };
+  for (const Bound& b : bounds) {
+    if (!((b.open_floor ? b.value > b.floor : b.value >= b.floor) && b.value <= b.ceiling)) {
+      return std::string(b.name) + " must be " + (b.open_floor ? "> " : ">= ") + format_limit(b.floor) +
+             (b.ceiling < unbounded ? " and <= " + format_limit(b.ceiling) : "") + " (got " + format_limit(b.value) + ")";
+    }
+  }
+  // floor <= lo <= hi <= ceiling (floor < lo with an open floor)
+  struct Range {
+    const char *lo_name, *hi_name;
+    double lo, hi, floor, ceiling;
+    bool open_floor;
+  };
+  const Range ranges[] = {
+      {"gain_min", "gain_max", c.gain_min, c.gain_max, 0.0, 10.0, false},
+      {"stretch_min", "stretch_max", c.stretch_min, c.stretch_max, 0.0, 4.0, true},
+      {"rt60_min", "rt60_max", c.rt60_min, c.rt60_max, 0.0, kRoomRt60MaxSeconds, true},
+      {"drr_db_min", "drr_db_max", c.drr_db_min, c.drr_db_max, -kRoomDrrDbLimit, kRoomDrrDbLimit, false},
+      {"snr_db_min", "snr_db_max", c.snr_db_min, c.snr_db_max, kRoomSnrDbMin, kRoomSnrDbMax, false},
+      {"gain_db_min", "gain_db_max", c.gain_db_min, c.gain_db_max, -kRoomGainDbLimit, kRoomGainDbLimit, false},
+      {"clip_level_min", "clip_level_max", c.clip_level_min, c.clip_level_max, 0.0, 1.0, true},
+      {"background_dbfs_min", "background_dbfs_max", c.background_dbfs_min, c.background_dbfs_max, -200.0, 0.0, false},
+  };
+  for (const Range& r : ranges) {
+    if (!((r.open_floor ? r.lo > r.floor : r.lo >= r.floor) && r.lo <= r.hi && r.hi <= r.ceiling)) {
+      return std::string(r.lo_name) + " and " + r.hi_name + " must satisfy " + format_limit(r.floor) +
+             (r.open_floor ? " < " : " <= ") + r.lo_name + " <= " + r.hi_name + " <= " + format_limit(r.ceiling) +
+             " (got " + format_limit(r.lo) + " and " + format_limit(r.hi) + ")";
+    }
+  }
+  return "";
+}
 
 double uniform(double lo, double hi, Rng& rng) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <random>
+#include <string>
 #include <vector>
 
 namespace escd {
@@ -59,6 +60,12 @@ struct AugmentConfig {
 };
 
 using Rng = std::mt19937_64;
+
+// What is wrong with a recipe's augmentation, as a sentence naming the keys, or "" when nothing is:
+// a probability outside [0, 1], a size below 0, a range whose minimum is above its maximum or that
+// leaves what the room simulation can do (room_acoustics.h). A draw from a reversed range would be
+// undefined, so a recipe is checked before anything is drawn from it.
+std::string augment_config_problem(const AugmentConfig& config);
 
 // A draw uniform in [lo, hi): every range of the recipe and of the room simulation.
 double uniform(double lo, double hi, Rng& rng);

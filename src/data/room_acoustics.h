@@ -14,6 +14,13 @@ namespace escd {
 
 enum class NoiseColour { white, pink, brown };
 
+// The physical ranges that a room condition (room_condition.h) and a training recipe's room
+// (augment.h) may ask for.
+constexpr double kRoomGainDbLimit = 80.0;  // |gain| in dB
+constexpr double kRoomSnrDbMin = -20.0, kRoomSnrDbMax = 80.0;
+constexpr double kRoomRt60MaxSeconds = 3.0;  // RT60 in (0, this]
+constexpr double kRoomDrrDbLimit = 40.0;     // |DRR| in dB
+
 // "white", "pink" or "brown"; anything else throws std::invalid_argument naming the value.
 NoiseColour parse_noise_colour(const std::string& name);
 const char* noise_colour_name(NoiseColour colour);

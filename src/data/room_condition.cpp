@@ -61,7 +61,7 @@ RoomCondition parse_room_condition(const std::string& text) {
     seen.push_back(key);
     if (key == "gain") {
       const double v = parse_condition_number(item, value);
-      if (std::fabs(v) > 80.0) bad_condition_item(item, "gain must be within [-80, 80] dB");
+      if (std::fabs(v) > kRoomGainDbLimit) bad_condition_item(item, "gain must be within [-80, 80] dB");
       c.gain_db = v;
     } else if (key == "noise") {
       const size_t at = value.find('@');
@@ -72,15 +72,15 @@ RoomCondition parse_room_condition(const std::string& text) {
         bad_condition_item(item, e.what());
       }
       const double v = parse_condition_number(item, value.substr(at + 1));
-      if (v < -20.0 || v > 80.0) bad_condition_item(item, "SNR must be within [-20, 80] dB");
+      if (v < kRoomSnrDbMin || v > kRoomSnrDbMax) bad_condition_item(item, "SNR must be within [-20, 80] dB");
       c.snr_db = v;
     } else if (key == "rt60") {
       const double v = parse_condition_number(item, value);
-      if (!(v > 0.0 && v <= 3.0)) bad_condition_item(item, "RT60 must be in (0, 3] seconds");
+      if (!(v > 0.0 && v <= kRoomRt60MaxSeconds)) bad_condition_item(item, "RT60 must be in (0, 3] seconds");
       c.rt60_s = v;
     } else if (key == "drr") {
       const double v = parse_condition_number(item, value);
-      if (std::fabs(v) > 40.0) bad_condition_item(item, "DRR must be within [-40, 40] dB");
+      if (std::fabs(v) > kRoomDrrDbLimit) bad_condition_item(item, "DRR must be within [-40, 40] dB");
       drr = v;
     } else if (key == "clip") {
       const double v = parse_condition_number(item, value);
