@@ -144,8 +144,9 @@ TEST(Augment, ARecipeOutsideItsRangesIsNamedBeforeAnythingIsDrawn) {
     change(c);
     return augment_config_problem(c);
   };
-  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.room_noise_prob = 1.5; }), "room_noise_prob must be in [0, 1]");
-  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_prob = -0.1; }), "mix_prob must be in [0, 1]");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.room_noise_prob = 1.5; }),
+            "room_noise_prob must be in [0, 1] (got 1.5)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_prob = -0.1; }), "mix_prob must be in [0, 1] (got -0.1)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) {
               c.snr_db_min = 30.0;
               c.snr_db_max = 20.0;
@@ -156,7 +157,8 @@ TEST(Augment, ARecipeOutsideItsRangesIsNamedBeforeAnythingIsDrawn) {
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.gain_db_min = -100.0; }),
             "gain_db_min and gain_db_max must satisfy -80 <= gain_db_min <= gain_db_max <= 80 (got -100 and 10)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.clip_level_max = 1.2; }),
-            "clip_level_min and clip_level_max must satisfy 0 < clip_level_min <= clip_level_max <= 1 (got 0.1 and 1.2)");
+            "clip_level_min and clip_level_max must satisfy 0 < clip_level_min <= clip_level_max <= 1 "
+            "(got 0.1 and 1.2)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.time_mask_max = -1; }), "time_mask_max must be >= 0 (got -1)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_alpha = 0.0; }), "mix_alpha must be > 0 (got 0)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.highpass_max_hz = 10.0; }),

@@ -67,7 +67,7 @@ std::string augment_config_problem(const AugmentConfig& c) {
       {"freq_shift_prob", c.freq_shift_prob}, {"time_mask_prob", c.time_mask_prob},
       {"freq_mask_prob", c.freq_mask_prob},   {"mix_prob", c.mix_prob}};
   for (const auto& [name, p] : probabilities) {
-    if (!(p >= 0.0 && p <= 1.0)) return std::string(name) + " must be in [0, 1]";
+    if (!(p >= 0.0 && p <= 1.0)) return std::string(name) + " must be in [0, 1] (got " + format_limit(p) + ")";
   }
   const double nyquist = kSampleRate / 2.0, unbounded = HUGE_VAL;
   // floor <= value <= ceiling (floor < value with an open floor)
@@ -89,8 +89,9 @@ std::string augment_config_problem(const AugmentConfig& c) {
   };
   for (const Bound& b : bounds) {
     if (!((b.open_floor ? b.value > b.floor : b.value >= b.floor) && b.value <= b.ceiling)) {
-      return std::string(b.name) + " must be " + (b.open_floor ? "> " : ">= ") + format_limit(b.floor) +
-             (b.ceiling < unbounded ? " and <= " + format_limit(b.ceiling) : "") + " (got " + format_limit(b.value) + ")";
+      const std::string ceiling = b.ceiling < unbounded ? " and <= " + format_limit(b.ceiling) : "";
+      return std::string(b.name) + " must be " + (b.open_floor ? "> " : ">= ") + format_limit(b.floor) + ceiling +
+             " (got " + format_limit(b.value) + ")";
     }
   }
   // floor <= lo <= hi <= ceiling (floor < lo with an open floor)
