@@ -54,11 +54,12 @@ TEST_F(SubscriberTest, WithNoSubscriberEscdKeepsPaceWithRealTimeInput) {
 }
 
 TEST_F(SubscriberTest, AStalledSubscriberLosesMessagesWhileAHealthyOneGetsEverySeq) {
-  // A small send queue, so that the stalled subscriber reaches it quickly; escd is fed as fast as
-  // the pipe takes audio, with a prediction every 2 frames: ~7500 messages in a few seconds. The
-  // queue limit applies to the healthy subscriber's pipe too, so it is large enough (256) for that
-  // reader to fall behind briefly on a loaded machine without losing anything.
-  write_config("[daemon]\nsend_hwm = 256\n");
+  // A send queue well under the stream, so that the stalled subscriber reaches it; escd is fed as
+  // fast as the pipe takes audio, with a prediction every 2 frames: about 3,750 messages in a few
+  // seconds. The limit applies to the healthy subscriber's pipe too, so it is large enough (1024) for
+  // that reader to fall behind for a while on a loaded machine without losing anything (256 was not,
+  // once, with three busy processes on two cores).
+  write_config("[daemon]\nsend_hwm = 1024\n");
   Escd escd(args({"--hop-ms", "64"}), log_path());
   Subscriber healthy(endpoint_, 1'000'000);
   std::vector<Message> seen;
