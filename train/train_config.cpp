@@ -6,7 +6,6 @@
 #include <map>
 #include <stdexcept>
 
-#include "data/room_tone.h"
 
 namespace escd::train {
 namespace {
@@ -162,9 +161,6 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   }
   if (const std::string problem = augment_config_problem(config.augment); !problem.empty()) {
     throw std::invalid_argument(where + ": " + problem);
-  }
-  if (!is_valid_ventilation_depth_max(config.augment.background_hvac_depth_max)) {
-    throw std::invalid_argument(where + ": background_hvac_depth_max must be in " + ventilation_depth_max_range());
   }
   if (config.epochs < 1 || config.batch_size < 1 || config.threads < 1 || config.eval_every < 1) {
     throw std::invalid_argument(where + ": epochs, batch_size, threads and eval_every must be >= 1");

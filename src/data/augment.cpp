@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,18 +9,12 @@
 #include "audio/resample.h"
 #include "data/room_acoustics.h"
 #include "data/room_tone.h"
+#include "util/number_text.h"
 
 namespace escd {
 namespace {
 
 constexpr int kSampleRate = 16000;
-
-// A limit as a recipe would write it: 0.8, -20, 8000.
-std::string format_limit(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 bool chance(double p, Rng& rng) { return p > 0.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < p; }
 
@@ -67,10 +60,13 @@ std::string augment_config_problem(const AugmentConfig& c) {
       {"freq_shift_prob", c.freq_shift_prob}, {"time_mask_prob", c.time_mask_prob},
       {"freq_mask_prob", c.freq_mask_prob},   {"mix_prob", c.mix_prob}};
   for (const auto& [name, p] : probabilities) {
-    if (!(p >= 0.0 && p <= 1.0)) return std::string(name) + " must be in [0, 1] (got " + format_limit(p) + ")";
+    if (!(p >= 0.0 && p <= 1.0)) return std::string(name) + " must be in [0, 1] (got " + number_text(p) + ")";
   }
   const double nyquist = kSampleRate / 2.0, unbounded = HUGE_VAL;
-  // floor <= value <= ceiling (floor < value with an open floor)
+  // floor <= v <= ceiling, or floor < v with an open floor; never for NaN
+  const auto within = [](double v, double floor, double ceiling, bool open_floor) {
+    return (open_floor ? v > floor : v >= floor) && v <= ceiling;
+  };
   struct Bound {
     const char* name;
     double value, floor, ceiling;
@@ -88,13 +84,13 @@ std::string augment_config_problem(const AugmentConfig& c) {
       {"highpass_max_hz", c.highpass_max_hz, 20.0, nyquist, false},
   };
   for (const Bound& b : bounds) {
-    if (!((b.open_floor ? b.value > b.floor : b.value >= b.floor) && b.value <= b.ceiling)) {
-      const std::string ceiling = b.ceiling < unbounded ? " and <= " + format_limit(b.ceiling) : "";
-      return std::string(b.name) + " must be " + (b.open_floor ? "> " : ">= ") + format_limit(b.floor) + ceiling +
-             " (got " + format_limit(b.value) + ")";
+    if (!within(b.value, b.floor, b.ceiling, b.open_floor)) {
+      const std::string ceiling = b.ceiling < unbounded ? " and <= " + number_text(b.ceiling) : "";
+      return std::string(b.name) + " must be " + (b.open_floor ? "> " : ">= ") + number_text(b.floor) + ceiling +
+             " (got " + number_text(b.value) + ")";
     }
   }
-  // floor <= lo <= hi <= ceiling (floor < lo with an open floor)
+  // lo within the limits, and lo <= hi <= ceiling
   struct Range {
     const char *lo_name, *hi_name;
     double lo, hi, floor, ceiling;
@@ -111,11 +107,15 @@ std::string augment_config_problem(const AugmentConfig& c) {
       {"background_dbfs_min", "background_dbfs_max", c.background_dbfs_min, c.background_dbfs_max, -200.0, 0.0, false},
   };
   for (const Range& r : ranges) {
-    if (!((r.open_floor ? r.lo > r.floor : r.lo >= r.floor) && r.lo <= r.hi && r.hi <= r.ceiling)) {
-      return std::string(r.lo_name) + " and " + r.hi_name + " must satisfy " + format_limit(r.floor) +
-             (r.open_floor ? " < " : " <= ") + r.lo_name + " <= " + r.hi_name + " <= " + format_limit(r.ceiling) +
-             " (got " + format_limit(r.lo) + " and " + format_limit(r.hi) + ")";
+    if (!(within(r.lo, r.floor, r.ceiling, r.open_floor) && r.lo <= r.hi && r.hi <= r.ceiling)) {
+      return std::string(r.lo_name) + " and " + r.hi_name + " must satisfy " + number_text(r.floor) +
+             (r.open_floor ? " < " : " <= ") + r.lo_name + " <= " + r.hi_name + " <= " + number_text(r.ceiling) +
+             " (got " + number_text(r.lo) + " and " + number_text(r.hi) + ")";
     }
+  }
+  if (!is_valid_ventilation_depth_max(c.background_hvac_depth_max)) {
+    return "background_hvac_depth_max must be in " + ventilation_depth_max_range() + " (got " +
+           number_text(c.background_hvac_depth_max) + ")";
   }
   return "";
 }

@@ -1,10 +1,11 @@
 #include "data/room_condition.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string_view>
+
+#include "util/number_text.h"
 
 namespace escd {
 
@@ -31,12 +32,6 @@ double parse_condition_number(const std::string& item, const std::string& text) 
 }
 
 // The shortest text that reads back as the same double.
-std::string format_number(double v) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v + 0.0);  // + 0.0 turns -0 into 0
-  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
-
 }  // namespace
 
 RoomCondition parse_room_condition(const std::string& text) {
@@ -91,18 +86,18 @@ RoomCondition parse_room_condition(const std::string& text) {
     }
   }
   if (drr) {
-    if (!c.rt60_s) bad_condition_item("drr=" + format_number(*drr), "drr needs rt60");
+    if (!c.rt60_s) bad_condition_item("drr=" + number_text(*drr), "drr needs rt60");
     c.drr_db = *drr;
   }
 
   std::vector<std::string> parts;
   if (c.rt60_s) {
-    parts.push_back("rt60=" + format_number(*c.rt60_s));
-    if (c.drr_db != 0.0) parts.push_back("drr=" + format_number(c.drr_db));
+    parts.push_back("rt60=" + number_text(*c.rt60_s));
+    if (c.drr_db != 0.0) parts.push_back("drr=" + number_text(c.drr_db));
   }
-  if (c.noise_colour) parts.push_back(std::string("noise=") + noise_colour_name(*c.noise_colour) + "@" + format_number(c.snr_db));
-  if (c.gain_db) parts.push_back("gain=" + format_number(*c.gain_db));
-  if (c.clip_level) parts.push_back("clip=" + format_number(*c.clip_level));
+  if (c.noise_colour) parts.push_back(std::string("noise=") + noise_colour_name(*c.noise_colour) + "@" + number_text(c.snr_db));
+  if (c.gain_db) parts.push_back("gain=" + number_text(*c.gain_db));
+  if (c.clip_level) parts.push_back("clip=" + number_text(*c.clip_level));
   c.text.clear();
   for (const std::string& p : parts) c.text += (c.text.empty() ? "" : ",") + p;
   return c;
