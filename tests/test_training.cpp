@@ -14,6 +14,7 @@
 #include "model_fixtures.h"
 #include "data/esc50_index.h"
 #include "models/common/checkpoint.h"
+#include "models/common/label_set.h"
 #include "models/common/registry.h"
 #include "test_support.h"
 #include "html_report.h"
@@ -132,9 +133,13 @@ TEST(Training, ResumeWithOtherSettingsIsRefused) {
 }
 
 // Saves a tiny Mamba that says `favourite` whatever it hears (its head ignores the input), marked
-// as trained on `train_folds`.
-void save_constant_teacher(const std::string& path, int favourite, const std::vector<int>& train_folds) {
-  auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"));
+// as trained on `train_folds`; with `background`, it has the background output after the dataset's.
+void save_constant_teacher(const std::string& path, int favourite, const std::vector<int>& train_folds,
+                           bool background = false) {
+  std::vector<std::string> class_names = small_dataset().index.class_names;
+  if (background) class_names.push_back(kBackgroundLabel);
+  auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"), FrontEndConfig{}.n_mels,
+                              static_cast<int64_t>(class_names.size()));
   {
     at::NoGradGuard no_grad;
     auto params = teacher->named_parameters();
@@ -142,8 +147,7 @@ void save_constant_teacher(const std::string& path, int favourite, const std::ve
     params["head.bias"].fill_(-5.f);
     params["head.bias"][favourite] = 5.f;
   }
-  save_checkpoint(path, *teacher, FrontEndConfig{}, small_dataset().index.class_names,
-                  {{"train_config", {{"train_folds", train_folds}}}});
+  save_checkpoint(path, *teacher, FrontEndConfig{}, class_names, {{"train_config", {{"train_folds", train_folds}}}});
 }
 
 // quick_options distilling from dir/teacher.ckpt, a constant teacher of class 2 trained on folds 1-3.
@@ -167,6 +171,28 @@ TEST(Training, DistillationPullsTheStudentToItsTeachers) {
   EXPECT_EQ(std::count(predictions.begin(), predictions.end(), 2), 32);
   const auto metrics = read_metrics(dir.path("run/metrics.jsonl"));
   EXPECT_LT(metrics.back()["distill_loss"].get<double>(), 0.5 * metrics.front()["distill_loss"].get<double>());
+}
+
+// A recipe with the background class learns from teachers that have it too: the run's classes, not
+// the dataset's, are what a teacher must match.
+TEST(Training, DistillationWithTheBackgroundClassUsesTheRunsClasses) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  save_constant_teacher(dir.path("teacher.ckpt"), 2, {1, 2, 3}, /*background=*/true);
+  FitOptions o = quick_options(dir.path("run"), 4);
+  o.config.teachers = {dir.path("teacher.ckpt")};
+  o.config.distill_weight = 1.0;
+  o.config.background_fraction = 0.25;
+  const nlohmann::json result = fit(o, small_dataset());
+  const auto predictions = result["val"]["predictions"].get<std::vector<int64_t>>();
+  ASSERT_EQ(predictions.size(), 32u);
+  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), 2), 32);
+
+  save_constant_teacher(dir.path("no_background.ckpt"), 2, {1, 2, 3});
+  FitOptions mismatched = quick_options(dir.path("run2"), 1);
+  mismatched.config.teachers = {dir.path("no_background.ckpt")};
+  mismatched.config.background_fraction = 0.25;
+  EXPECT_THROW(fit(mismatched, small_dataset()), std::invalid_argument);
 }
 
 // Same path, other file: a resumed run would learn from other targets than it started with.

@@ -155,7 +155,7 @@ void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Cli
     if (!cv_fold_selected(args, k)) continue;
     for (int f : held_out_folds(cv_fold_options(options, args.out, k, args.refit).config)) held_out.push_back(f);
   }
-  const Teachers loads_and_checks(options.config.teachers, data.index.class_names, held_out);
+  const Teachers loads_and_checks(options.config.teachers, run_class_names(data, options.config), held_out);
 }
 
 // cv.json, once all five folds are done: each fold's accuracies, their mean and spread.

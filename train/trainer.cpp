@@ -127,6 +127,12 @@ std::pair<at::Tensor, at::Tensor> input_statistics(const ClipDataset& data, cons
   return {mean, std};
 }
 
+std::vector<std::string> run_class_names(const ClipDataset& data, const TrainConfig& config) {
+  std::vector<std::string> names = data.index.class_names;
+  if (config.background_fraction > 0.0) names.push_back(kBackgroundLabel);
+  return names;
+}
+
 std::string data_fingerprint(const ClipDataset& data) {
   Fnv1a hash;
   auto feed = [&hash](const void* p, size_t n) { hash.feed(p, n); };
@@ -225,9 +231,9 @@ void freeze_backbone(SequenceClassifier& model) {
   spdlog::info("backbone frozen: {} parameters trained (the head), {} kept", trained, frozen);
 }
 
-std::unique_ptr<Teachers> load_teachers(const TrainConfig& cfg, const ClipDataset& data) {
+std::unique_ptr<Teachers> load_teachers(const TrainConfig& cfg, const std::vector<std::string>& class_names) {
   if (cfg.teachers.empty()) return nullptr;
-  auto teachers = std::make_unique<Teachers>(cfg.teachers, data.index.class_names, held_out_folds(cfg));
+  auto teachers = std::make_unique<Teachers>(cfg.teachers, class_names, held_out_folds(cfg));
   spdlog::info("distilling from {} teacher(s) at weight {} and temperature {}", teachers->size(), cfg.distill_weight,
                cfg.distill_temperature);
   return teachers;
@@ -262,8 +268,7 @@ Training set_up_training(const FitOptions& o, const ClipDataset& data, TrainingG
   const TrainConfig& cfg = o.config;
   at::manual_seed(cfg.seed);
   Training t(o, data, group);
-  t.class_names = data.index.class_names;
-  if (cfg.background_fraction > 0.0) t.class_names.push_back(kBackgroundLabel);
+  t.class_names = run_class_names(data, cfg);
   t.model = create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, static_cast<int64_t>(t.class_names.size()));
   t.train_clips = clips_in_folds(data.index, cfg.train_folds);
   t.val_clips = clips_in_folds(data.index, cfg.val_folds);
@@ -277,7 +282,7 @@ Training set_up_training(const FitOptions& o, const ClipDataset& data, TrainingG
     if (o.init_checkpoint.empty()) throw std::invalid_argument("freeze_backbone needs a trained backbone: --init CHECKPOINT");
     freeze_backbone(*t.model);
   }
-  t.teachers = load_teachers(cfg, data);
+  t.teachers = load_teachers(cfg, t.class_names);
 
   ParamGroups groups = make_param_groups(*t.model, cfg);
   t.optimizer = std::make_unique<torch::optim::AdamW>(groups.groups, torch::optim::AdamWOptions(cfg.lr));

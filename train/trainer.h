@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "data/clip_dataset.h"
 #include "models/common/window_level.h"
@@ -46,6 +47,9 @@ nlohmann::json fit(const FitOptions& options, const ClipDataset& data);
 // Per-band mean and std of the log-mel of `clips` (no augmentation).
 std::pair<at::Tensor, at::Tensor> input_statistics(const ClipDataset& data, const std::vector<size_t>& clips,
                                                    LevelNorm level_norm);
+
+// The classes a run learns: the dataset's, and the background class when the recipe adds one.
+std::vector<std::string> run_class_names(const ClipDataset& data, const TrainConfig& config);
 
 // A fingerprint of the dataset: FNV-1a over the csv rows used and the decoded samples.
 std::string data_fingerprint(const ClipDataset& data);
