@@ -31,7 +31,6 @@ double parse_condition_number(const std::string& item, const std::string& text) 
   return value;
 }
 
-// The shortest text that reads back as the same double.
 }  // namespace
 
 RoomCondition parse_room_condition(const std::string& text) {
