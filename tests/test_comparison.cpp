@@ -153,6 +153,8 @@ Comparison hand_made() {
   c.columns[0].parameters = 1234567;
   c.columns[0].flops_per_window = 3e8;
   c.columns[0].escd.cpu_percent = 2.4;
+  c.columns[0].event_accuracy = 5.0 / 6.0;
+  c.columns[0].called_background = 0.0;
   c.columns[1].flops_per_window = 2e8;
   c.columns[2].flops_per_window = 5e8;
   c.conditions = {{"clean", {0.8, 0.6, std::nullopt}}, {"gain=-20", {0.7, 0.3, 0.9}}};
@@ -188,6 +190,8 @@ TEST(ComparisonPage, MarkdownIsOneRowPerColumn) {
   EXPECT_EQ(count(md, "\n| "), 5u);  // heading, rule and three rows
   EXPECT_NE(md.find("| alpha (mamba) | 83.33% |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 2.4% of a core |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 83.33% (0.00%) |"), std::string::npos) << "alpha's 50 classes alone, none called background";
+  EXPECT_NE(md.find("| no background output |"), std::string::npos) << md;
 }
 
 // The page as Chromium renders it: the model names reach the DOM. Skipped without Chromium.

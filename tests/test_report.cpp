@@ -157,6 +157,21 @@ TEST(Evaluation, SummaryOfAKnownCase) {
   EXPECT_GT(r.loss, 0.0);
   const nlohmann::json j = r.to_json({"a", "b", "c"});
   EXPECT_EQ(j["per_class_accuracy"]["c"], 0.0);
+  EXPECT_FALSE(j.contains("event_accuracy")) << "only a model with a background output has it";
+  EXPECT_FALSE(j.contains("called_background"));
+}
+
+TEST(Evaluation, BackgroundCallsAndTheFiftyClassAccuracyAreApart) {
+  // Four clips of classes a, b, a, b; outputs a, b, background. Clip 0 is right; clip 1 is called
+  // background with b its best event class; clip 2 is called background with b (wrong) behind it;
+  // clip 3 is called a.
+  const at::Tensor logits =
+      at::tensor({4.f, 0.f, 1.f, 0.f, 2.f, 3.f, 0.f, 1.f, 3.f, 2.f, 0.f, 1.f}).reshape({4, 3});
+  const EvalResult r = summarise(logits, {0, 1, 0, 1}, 3);
+  EXPECT_NEAR(r.accuracy, 0.25, 1e-12) << "a background top-1 is wrong, as escd would answer";
+  const nlohmann::json j = r.to_json({"a", "b", "background"});
+  EXPECT_NEAR(j.at("called_background").get<double>(), 0.5, 1e-12);
+  EXPECT_NEAR(j.at("event_accuracy").get<double>(), 0.5, 1e-12) << "clips 0 and 1 by their best event class";
 }
 
 TEST(Report, RendersCurvesConfusionAndWorstPairs) {

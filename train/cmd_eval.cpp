@@ -29,6 +29,11 @@ void print_result(const std::string& title, const EvalResult& result, const std:
   std::printf("%s on fold(s) %s: accuracy %.4f (%lld clips), loss %.4f\n", title.c_str(),
               nlohmann::json(folds).dump().c_str(), result.accuracy, static_cast<long long>(result.clips),
               result.loss);
+  const nlohmann::json background = background_fields(result, class_names);
+  if (!background.empty()) {
+    std::printf("  called background %.4f; the 50 classes alone (background kept out): accuracy %.4f\n",
+                background["called_background"].get<double>(), background["event_accuracy"].get<double>());
+  }
   // The most confused pairs, the part of a confusion matrix people read first.
   for (const Confusion& c : worst_confusions(result.confusion, 5)) {
     std::printf("  confused: %-18s -> %-18s %lld\n", class_names[c.true_class].c_str(),
@@ -132,6 +137,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
       results.push_back(evaluate(*checkpoints[i].model, data, clips, 64, args->time_shifts));  // its own classes
       const EvalResult shown = over_ensemble_classes(loaded, i, results.back());
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", shown.accuracy}, {"loss", shown.loss}});
+      members.back().update(background_fields(shown, class_names));
       if (args->per_clip) members.back()["log_probabilities"] = log_probability_rows(shown.logits);
       const std::vector<int> seen = warn_trained_folds(args->checkpoints[i], checkpoints[i], args->folds);
       if (!seen.empty()) members.back()["trained_on_evaluated_folds"] = seen;

@@ -54,8 +54,11 @@ struct ModelColumn {
   std::string name;          // the checkpoint's file name without .pt, or "ensemble"
   std::string architecture;  // e.g. "mamba"; "geometric mean of 3" for the ensemble
   std::vector<int64_t> labels, predictions;
-  double accuracy = 0;
+  double accuracy = 0;  // a background top-1 counts wrong, as escd answers
   Interval interval;  // 95% bootstrap interval over clips
+  // With a background output (evaluation.h, background_fields): the 50 classes alone, and the
+  // share of clips called background.
+  std::optional<double> event_accuracy, called_background;
   ConfusionMatrix confusion;
   std::vector<double> per_class;
   std::optional<int64_t> parameters;

@@ -79,23 +79,27 @@ std::string model_label(const ModelColumn& m) {
 
 // One summary row per column, the cells as plain text: shared by the page and the Markdown.
 struct SummaryRow {
-  std::string model, accuracy, interval, cv, parameters, flops, training, cpu, latency;
+  std::string model, accuracy, interval, events, cv, parameters, flops, training, cpu, latency;
 };
-const char* const kSummaryHeadings[] = {"model", "accuracy", "95% interval", "CV mean ± sd",
+const char* const kSummaryHeadings[] = {"model", "accuracy", "95% interval",
+                                        "50 classes alone (called background)", "CV mean ± sd",
                                         "parameters", "FLOPs per window", "training time", "escd CPU",
                                         "escd latency p50 / p99"};
 
 SummaryRow summary_row(const ModelColumn& m) {
   std::string accuracy = percent(m.accuracy);
   if (!m.trained_on_evaluated_folds.empty()) accuracy += " (trained on it)";
-  return {model_label(m),  accuracy,         interval_text(m.interval),
+  const std::string events = m.event_accuracy && m.called_background
+                                 ? percent(*m.event_accuracy) + " (" + percent(*m.called_background) + ")"
+                                 : "no background output";
+  return {model_label(m),  accuracy,         interval_text(m.interval), events,
           cv_text(m),      m.parameters ? thousands(*m.parameters) : kNotMeasured,
           flops_text(m),   training_text(m), cpu_text(m),
           latency_text(m)};
 }
 
 std::vector<std::string> cells(const SummaryRow& r) {
-  return {r.model, r.accuracy, r.interval, r.cv, r.parameters, r.flops, r.training, r.cpu, r.latency};
+  return {r.model, r.accuracy, r.interval, r.events, r.cv, r.parameters, r.flops, r.training, r.cpu, r.latency};
 }
 
 // A "nice" tick step (1, 2 or 5 times a power of ten) giving about `ticks` intervals over `span`.

@@ -168,11 +168,23 @@ nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) 
   nlohmann::json out = {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
                         {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
                         {"labels", labels},        {"predictions", predictions}};
-  if (const std::optional<size_t> background = background_index(class_names)) {
-    const auto called = std::count(predictions.begin(), predictions.end(), static_cast<int64_t>(*background));
-    out["called_background"] = clips > 0 ? static_cast<double>(called) / static_cast<double>(clips) : 0.0;
-  }
+  out.update(background_fields(*this, class_names));
   return out;
+}
+
+nlohmann::json background_fields(const EvalResult& result, const std::vector<std::string>& class_names) {
+  const std::optional<size_t> background = background_index(class_names);
+  if (!background || result.clips == 0) return nlohmann::json::object();
+  const auto b = static_cast<int64_t>(*background);
+  const auto called = std::count(result.predictions.begin(), result.predictions.end(), b);
+  at::Tensor events = result.logits.to(at::kFloat).clone();
+  events.select(1, b).fill_(-std::numeric_limits<float>::infinity());
+  const at::Tensor best_event = events.argmax(1).contiguous();
+  const int64_t* best = best_event.data_ptr<int64_t>();
+  int64_t right = 0;
+  for (int64_t i = 0; i < result.clips; ++i) right += best[i] == result.labels[static_cast<size_t>(i)];
+  const auto clips = static_cast<double>(result.clips);
+  return {{"called_background", static_cast<double>(called) / clips}, {"event_accuracy", static_cast<double>(right) / clips}};
 }
 
 std::optional<std::vector<int>> trained_folds(const nlohmann::json& training) {
