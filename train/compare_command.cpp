@@ -86,9 +86,6 @@ std::string column_name(const std::string& path, const std::vector<ModelColumn>&
   return name;
 }
 
-// The command line as the page shows it: the dataset's location, which means nothing elsewhere, as
-// $ESC50_DIR. Only whole arguments (or the value after `--data=`) are replaced, so that a short
-// location such as "." does not rewrite parts of other paths.
 // The 50-class accuracy and the share called background, for a model with a background output.
 void take_background_fields(ModelColumn& column, const nlohmann::json& fields) {
   if (fields.empty()) return;
@@ -96,6 +93,9 @@ void take_background_fields(ModelColumn& column, const nlohmann::json& fields) {
   column.called_background = fields.at("called_background").get<double>();
 }
 
+// The command line as the page shows it: the dataset's location, which means nothing elsewhere, as
+// $ESC50_DIR. Only whole arguments (or the value after `--data=`) are replaced, so that a short
+// location such as "." does not rewrite parts of other paths.
 std::string shown_command(const std::string& data_dir) {
   std::string command = invocation();
   if (data_dir.empty()) return command;
