@@ -189,7 +189,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       ModelColumn column = score_column(column_name(path, comparison.columns), shown.labels, shown.predictions,
                                         comparison.class_names.size(), args->resamples, args->seed);
       column.architecture = checkpoint.model->architecture();
-      take_background_fields(column, background_fields(shown, comparison.class_names));
+      take_background_fields(column, background_fields(results.back(), loaded.label_sets[i]));  // its own classes
       column.trained_on_evaluated_folds = warn_trained_folds(path, checkpoint, args->folds);
       if (!column.trained_on_evaluated_folds.empty()) {
         comparison.notes.push_back(column.name + " was trained on fold(s) " +

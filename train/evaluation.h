@@ -33,7 +33,7 @@ struct EvalResult {
 // questions its answers mix: "called_background", the share of clips whose top-1 is background (an
 // event escd would miss), and "event_accuracy", ESC-50's closed-set 50-class accuracy with the
 // background output kept out (each clip's most probable event class). "accuracy" counts a background
-// top-1 as wrong, as escd would answer. An empty object without a background output.
+// top-1 as wrong, as escd would answer. An empty object without a background output or without clips.
 nlohmann::json background_fields(const EvalResult& result, const std::vector<std::string>& class_names);
 
 // time_shifts > 1: test-time averaging. Each clip's log-mel frames are also rolled circularly by
