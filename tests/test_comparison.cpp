@@ -153,8 +153,7 @@ Comparison hand_made() {
   c.columns[0].parameters = 1234567;
   c.columns[0].flops_per_window = 3e8;
   c.columns[0].escd.cpu_percent = 2.4;
-  c.columns[0].event_accuracy = 5.0 / 6.0;
-  c.columns[0].called_background = 0.0;
+  c.columns[0].background = BackgroundCalls{0.0, 5.0 / 6.0};
   c.columns[1].flops_per_window = 2e8;
   c.columns[2].flops_per_window = 5e8;
   c.conditions = {{"clean", {0.8, 0.6, std::nullopt}}, {"gain=-20", {0.7, 0.3, 0.9}}};

@@ -24,15 +24,15 @@ namespace escd::train {
 
 namespace {
 
-// background: background_fields() of the model's own result and classes (empty without that output).
+// background: background_calls() of the model's own result and classes (nullopt without that output).
 void print_result(const std::string& title, const EvalResult& result, const std::vector<std::string>& class_names,
-                  const std::vector<int>& folds, const nlohmann::json& background) {
+                  const std::vector<int>& folds, const std::optional<BackgroundCalls>& background) {
   std::printf("%s on fold(s) %s: accuracy %.4f (%lld clips), loss %.4f\n", title.c_str(),
               nlohmann::json(folds).dump().c_str(), result.accuracy, static_cast<long long>(result.clips),
               result.loss);
-  if (!background.empty()) {
+  if (background) {
     std::printf("  called background %.4f; the 50 classes alone (background kept out): accuracy %.4f\n",
-                background["called_background"].get<double>(), background["event_accuracy"].get<double>());
+                background->called_background, background->event_accuracy);
   }
   // The most confused pairs, the part of a confusion matrix people read first.
   for (const Confusion& c : worst_confusions(result.confusion, 5)) {
@@ -138,8 +138,8 @@ std::function<int()> add_eval_command(CLI::App& app) {
       const EvalResult shown = over_ensemble_classes(loaded, i, results.back());
       members.push_back({{"checkpoint", args->checkpoints[i]}, {"accuracy", shown.accuracy}, {"loss", shown.loss}});
       // From the member's own classes: a member without the background output has none of these.
-      const nlohmann::json background = background_fields(results.back(), label_sets[i]);
-      members.back().update(background);
+      const std::optional<BackgroundCalls> background = background_calls(results.back(), label_sets[i]);
+      if (background) members.back().update(background->to_json());
       if (args->per_clip) members.back()["log_probabilities"] = log_probability_rows(shown.logits);
       const std::vector<int> seen = warn_trained_folds(args->checkpoints[i], checkpoints[i], args->folds);
       if (!seen.empty()) members.back()["trained_on_evaluated_folds"] = seen;
@@ -149,7 +149,7 @@ std::function<int()> add_eval_command(CLI::App& app) {
     const EvalResult result = results.size() == 1 ? results.front() : ensemble(results, label_sets, class_names);
     if (results.size() > 1) {
       print_result("ensemble of " + std::to_string(results.size()), result, class_names, args->folds,
-                   background_fields(result, class_names));
+                   background_calls(result, class_names));
     }
 
     nlohmann::json out = result.to_json(class_names);

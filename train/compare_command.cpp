@@ -86,13 +86,6 @@ std::string column_name(const std::string& path, const std::vector<ModelColumn>&
   return name;
 }
 
-// The 50-class accuracy and the share called background, for a model with a background output.
-void take_background_fields(ModelColumn& column, const nlohmann::json& fields) {
-  if (fields.empty()) return;
-  column.event_accuracy = fields.at("event_accuracy").get<double>();
-  column.called_background = fields.at("called_background").get<double>();
-}
-
 // The command line as the page shows it: the dataset's location, which means nothing elsewhere, as
 // $ESC50_DIR. Only whole arguments (or the value after `--data=`) are replaced, so that a short
 // location such as "." does not rewrite parts of other paths.
@@ -189,7 +182,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       ModelColumn column = score_column(column_name(path, comparison.columns), shown.labels, shown.predictions,
                                         comparison.class_names.size(), args->resamples, args->seed);
       column.architecture = checkpoint.model->architecture();
-      take_background_fields(column, background_fields(results.back(), loaded.label_sets[i]));  // its own classes
+      column.background = background_calls(results.back(), loaded.label_sets[i]);  // its own classes
       column.trained_on_evaluated_folds = warn_trained_folds(path, checkpoint, args->folds);
       if (!column.trained_on_evaluated_folds.empty()) {
         comparison.notes.push_back(column.name + " was trained on fold(s) " +
@@ -226,7 +219,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       ModelColumn column = score_column("ensemble", combined.labels, combined.predictions, comparison.class_names.size(),
                                         args->resamples, args->seed);
       column.architecture = "geometric mean of " + std::to_string(results.size());
-      take_background_fields(column, background_fields(combined, comparison.class_names));
+      column.background = background_calls(combined, comparison.class_names);
       int64_t parameters = 0;
       double flops = 0, seconds = 0;
       bool all_flops = true, all_seconds = true;

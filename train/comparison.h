@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "background_calls.h"
 #include "confusion.h"
 
 namespace escd::train {
@@ -56,9 +57,7 @@ struct ModelColumn {
   std::vector<int64_t> labels, predictions;
   double accuracy = 0;  // a background top-1 counts wrong, as escd answers
   Interval interval;  // 95% bootstrap interval over clips
-  // With a background output (evaluation.h, background_fields): the 50 classes alone, and the
-  // share of clips called background.
-  std::optional<double> event_accuracy, called_background;
+  std::optional<BackgroundCalls> background;  // with a background output (evaluation.h, background_calls)
   ConfusionMatrix confusion;
   std::vector<double> per_class;
   std::optional<int64_t> parameters;

@@ -89,9 +89,9 @@ const char* const kSummaryHeadings[] = {"model", "accuracy", "95% interval",
 SummaryRow summary_row(const ModelColumn& m) {
   std::string accuracy = percent(m.accuracy);
   if (!m.trained_on_evaluated_folds.empty()) accuracy += " (trained on it)";
-  const std::string events = m.event_accuracy && m.called_background
-                                 ? percent(*m.event_accuracy) + " (" + percent(*m.called_background) + ")"
-                                 : "no background output";
+  const std::string events = m.background ? percent(m.background->event_accuracy) + " (" +
+                                                 percent(m.background->called_background) + ")"
+                                           : "no background output";
   return {model_label(m),  accuracy,         interval_text(m.interval), events,
           cv_text(m),      m.parameters ? thousands(*m.parameters) : kNotMeasured,
           flops_text(m),   training_text(m), cpu_text(m),

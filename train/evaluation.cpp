@@ -168,13 +168,13 @@ nlohmann::json EvalResult::to_json(const std::vector<std::string>& class_names) 
   nlohmann::json out = {{"clips", clips},          {"accuracy", accuracy}, {"loss", loss},
                         {"per_class_accuracy", per_class}, {"confusion", confusion}, {"class_names", class_names},
                         {"labels", labels},        {"predictions", predictions}};
-  out.update(background_fields(*this, class_names));
+  if (const std::optional<BackgroundCalls> calls = background_calls(*this, class_names)) out.update(calls->to_json());
   return out;
 }
 
-nlohmann::json background_fields(const EvalResult& result, const std::vector<std::string>& class_names) {
+std::optional<BackgroundCalls> background_calls(const EvalResult& result, const std::vector<std::string>& class_names) {
   const std::optional<size_t> background = background_index(class_names);
-  if (!background || result.clips == 0) return nlohmann::json::object();
+  if (!background || result.clips == 0) return std::nullopt;
   const auto b = static_cast<int64_t>(*background);
   const auto called = std::count(result.predictions.begin(), result.predictions.end(), b);
   at::Tensor events = result.logits.to(at::kFloat).clone();
@@ -184,7 +184,7 @@ nlohmann::json background_fields(const EvalResult& result, const std::vector<std
   int64_t right = 0;
   for (int64_t i = 0; i < result.clips; ++i) right += best[i] == result.labels[static_cast<size_t>(i)];
   const auto clips = static_cast<double>(result.clips);
-  return {{"called_background", static_cast<double>(called) / clips}, {"event_accuracy", static_cast<double>(right) / clips}};
+  return BackgroundCalls{static_cast<double>(called) / clips, static_cast<double>(right) / clips};
 }
 
 std::optional<std::vector<int>> trained_folds(const nlohmann::json& training) {

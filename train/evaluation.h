@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "background_calls.h"
 #include "data/clip_dataset.h"
 #include "confusion.h"
 #include "data/room_condition.h"
@@ -25,16 +26,14 @@ struct EvalResult {
   std::vector<double> per_class_accuracy;
   at::Tensor logits;                              // [clips, classes]
 
-  // With a background output among class_names, also background_fields() below.
+  // With a background output among class_names, also background_calls() below.
   nlohmann::json to_json(const std::vector<std::string>& class_names) const;
 };
 
-// For a model with a background output ("nothing here", models/common/label_set.h), the two
-// questions its answers mix: "called_background", the share of clips whose top-1 is background (an
-// event escd would miss), and "event_accuracy", ESC-50's closed-set 50-class accuracy with the
-// background output kept out (each clip's most probable event class). "accuracy" counts a background
-// top-1 as wrong, as escd would answer. An empty object without a background output or without clips.
-nlohmann::json background_fields(const EvalResult& result, const std::vector<std::string>& class_names);
+// The two questions that a model with a background output mixes in its accuracy (which counts a
+// background top-1 as wrong, as escd answers): whether a sound is there, and which of the others it
+// is. nullopt without a background output among class_names (the result's classes) or without clips.
+std::optional<BackgroundCalls> background_calls(const EvalResult& result, const std::vector<std::string>& class_names);
 
 // time_shifts > 1: test-time averaging. Each clip's log-mel frames are also rolled circularly by
 // k * T / time_shifts frames (k = 1 .. time_shifts - 1), and the clip's logits are the log of the mean
