@@ -168,6 +168,15 @@ TEST(CustomSounds, TrainEvaluateTransferWithAFrozenBackboneAndServeTheLabels) {
   EXPECT_NE(test::read_text(path("no-init.log")).find("freeze_backbone needs a trained backbone"), std::string::npos)
       << test::read_text(path("no-init.log"));
   EXPECT_FALSE(fs::exists(path("no-init")));
+  // Nor can --set change the architecture of the backbone --init brings.
+  EXPECT_EQ(esc_train("fit --init " + path("run/best.ckpt") + " --set model.d_model=8 --data " + path("new") +
+                          " --out " + path("wider"),
+                      path("wider.log")),
+            1);
+  EXPECT_NE(test::read_text(path("wider.log")).find("--set model.d_model: with --init the model is the checkpoint's"),
+            std::string::npos)
+      << test::read_text(path("wider.log"));
+  EXPECT_FALSE(fs::exists(path("wider")));
 
   // 4. escd serves the custom labels: in its health, and as the top-1 of chirps.
   const std::string endpoint = "ipc://" + path("pub.sock");

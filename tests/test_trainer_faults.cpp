@@ -223,7 +223,9 @@ class FitCommandLine : public TrainerKill {};
 
 TEST_F(FitCommandLine, SetOverridesRecipeKeysAndRefitTrainsOnTheValidationFold) {
   const std::string run = dir_.path("refit");
-  ASSERT_EQ(fit(run, false, {"--refit", "--set", "epochs=2", "--set", "lr=1e-3"})->wait(120s), 0) << log(run);
+  ASSERT_EQ(fit(run, false, {"--refit", "--set", "epochs=2", "--set", "lr=1e-3", "--set", "model.d_model=24"})->wait(120s),
+            0)
+      << log(run);
   const auto summary = nlohmann::json::parse(std::ifstream(run + "/summary.json"));
   EXPECT_EQ(summary["train_folds"], nlohmann::json::array({1, 2, 3, 4}));
   EXPECT_EQ(summary["val_folds"], nlohmann::json::array());
@@ -232,6 +234,8 @@ TEST_F(FitCommandLine, SetOverridesRecipeKeysAndRefitTrainsOnTheValidationFold) 
   EXPECT_EQ(read_metrics(run + "/metrics.jsonl").size(), 2u);
   const Checkpoint kept = load_checkpoint(run + "/best.ckpt");
   EXPECT_DOUBLE_EQ(kept.training["train_config"]["lr"].get<double>(), 1e-3);
+  EXPECT_EQ(kept.model->hyperparameters()["d_model"], 24);  // the tiny recipe's is 16
+  EXPECT_EQ(kept.model->hyperparameters()["n_layers"], 2);  // the recipe's other [model] keys stay
   EXPECT_EQ(kept.training["train_clips"], 64);  // 2 classes x 8 clips x folds 1-4
   expect_same_weights(run + "/best.ckpt", run + "/last.ckpt");
 
@@ -240,6 +244,9 @@ TEST_F(FitCommandLine, SetOverridesRecipeKeysAndRefitTrainsOnTheValidationFold) 
       {{"--set", "lr"}, "--set lr: expected key=value"},
       {{"--set", "lr=fast"}, "--set: key 'lr': expected number, got \"fast\""},
       {{"--set", "epoch=3"}, "--set: unknown key 'epoch'"},
+      {{"--set", "model.d_modle=24"}, "unknown hyperparameter 'd_modle'"},
+      {{"--set", "model.d_model=wide"}, "hyperparameter 'd_model' should be a number, got \"wide\""},
+      {{"--set", "model.=24"}, "--set model.=24: expected model.KEY=value"},
   };
   int n = 0;
   for (const auto& [extra, message] : refused) {

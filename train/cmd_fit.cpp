@@ -23,10 +23,16 @@ namespace escd::train {
 
 namespace {
 
-// --set key=value pairs as one [train] table, applied at once so that keys which must agree (the
-// folds) can change together. A value that is not JSON (e.g. a bare word) is taken as a string.
-nlohmann::json settings_table(const std::vector<std::string>& settings) {
-  nlohmann::json table = nlohmann::json::object();
+// The --set key=value pairs: keys named model.KEY change the recipe's [model] table, the others its
+// [train] table. Each table is applied at once, so that keys which must agree (the folds) can change
+// together. A value that is not JSON (e.g. a bare word) is taken as a string.
+struct Settings {
+  nlohmann::json train = nlohmann::json::object(), model = nlohmann::json::object();
+};
+
+Settings parse_settings(const std::vector<std::string>& settings) {
+  static const std::string kModelPrefix = "model.";
+  Settings tables;
   for (const std::string& s : settings) {
     const size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
@@ -34,9 +40,15 @@ nlohmann::json settings_table(const std::vector<std::string>& settings) {
     }
     const std::string key = s.substr(0, eq), text = s.substr(eq + 1);
     nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-    table[key] = value.is_discarded() ? nlohmann::json(text) : value;
+    if (value.is_discarded()) value = text;
+    if (key.rfind(kModelPrefix, 0) == 0) {
+      if (key.size() == kModelPrefix.size()) throw std::invalid_argument("--set " + s + ": expected model.KEY=value");
+      tables.model[key.substr(kModelPrefix.size())] = value;
+    } else {
+      tables.train[key] = value;
+    }
   }
-  return table;
+  return tables;
 }
 
 // fit's command line, as CLI11 fills it in.
@@ -77,8 +89,9 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
       ->check(CLI::Range(1, 5))
       ->needs("--cv");
   cmd->add_option("--set", args.settings,
-                 "Override one [train] key of the recipe, as key=value (repeatable; value in TOML/JSON "
-                 "syntax: --set lr=5e-4 --set train_folds=[1,2,3])");
+                 "Override one [train] key of the recipe, as key=value, or one [model] key, as model.key=value "
+                 "(repeatable; value in TOML/JSON syntax: --set lr=5e-4 --set train_folds=[1,2,3] "
+                 "--set model.d_model=192)");
   cmd->add_flag("--refit", args.refit,
                 "Train on the validation folds as well and keep the last epoch (no validation): for the "
                 "shipped model, once the recipe and its epochs were chosen on the validation fold. With --cv: "
@@ -108,13 +121,19 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
   }
   FitOptions options;
   options.model = args.model;
+  const Settings settings = parse_settings(args.settings);
   options.hyperparameters = file.model;
   if (!init_hyperparameters.is_null()) {
+    if (!settings.model.empty()) {
+      throw std::invalid_argument("--set model." + settings.model.begin().key() +
+                                  ": with --init the model is the checkpoint's, its [model] cannot change");
+    }
     options.hyperparameters = init_hyperparameters;
     spdlog::info("model hyperparameters: those of {}", args.init);
   }
+  options.hyperparameters.update(settings.model);  // checked with the recipe's by create_model
   apply_train_table(options.config, file.train, config_path + " [train]");
-  apply_train_table(options.config, settings_table(args.settings), "--set");
+  apply_train_table(options.config, settings.train, "--set");
   if (args.epochs > 0) options.config.epochs = args.epochs;
   if (args.seed >= 0) options.config.seed = static_cast<uint64_t>(args.seed);
   if (args.threads > 0) options.config.threads = args.threads;
