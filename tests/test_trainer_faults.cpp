@@ -150,6 +150,7 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
   ASSERT_EQ(fit(whole, false, cv)->wait(300s), 0) << log(whole);
   const auto expected = nlohmann::json::parse(std::ifstream(whole + "/cv.json"));
   ASSERT_EQ(expected["folds"].size(), 5u);
+  EXPECT_FALSE(expected.contains("mean_event_accuracy")) << "no background output, no 50-class accuracy apart";
 
   auto part = cv;
   part.insert(part.end(), {"--cv-folds", "4,2"});
@@ -185,7 +186,8 @@ TEST_F(CrossValidation, SplitOverProcessesEqualsOneRun) {
 // two processes and collected by --cv --refit --resume, as a long cross-validation is run.
 TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
   const std::string run = dir_.path("cv-refit");
-  const std::vector<std::string> refit{"--cv", "--refit", "--epochs", "2"};
+  // With a background output, so that cv.json also has the 50 classes' accuracy alone.
+  const std::vector<std::string> refit{"--cv", "--refit", "--epochs", "2", "--set", "background_fraction=0.2"};
   auto part = refit;
   part.insert(part.end(), {"--cv-folds", "2,4"});
   ASSERT_EQ(fit(run, false, part)->wait(300s), 0) << log(run);
@@ -197,6 +199,7 @@ TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
   const auto cv = nlohmann::json::parse(std::ifstream(run + "/cv.json"));
   EXPECT_EQ(cv["refit"], true);
   ASSERT_EQ(cv["folds"].size(), 5u);
+  double event_mean = 0.0;
   for (int k = 1; k <= 5; ++k) {
     const auto& fold = cv["folds"][k - 1];
     EXPECT_EQ(fold["test_fold"], k);
@@ -212,9 +215,16 @@ TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
     EXPECT_EQ(summary["val_folds"], nlohmann::json::array());
     EXPECT_EQ(summary["test_folds"], nlohmann::json::array({k}));
     EXPECT_DOUBLE_EQ(fold["accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+    EXPECT_DOUBLE_EQ(fold["event_accuracy"].get<double>(), summary["test_event_accuracy"].get<double>());
+    EXPECT_DOUBLE_EQ(fold["called_background"].get<double>(), summary["test_called_background"].get<double>());
+    // Kept out of the 50 classes, a background call can only move a clip from wrong to right.
+    EXPECT_GE(fold["event_accuracy"].get<double>(), fold["accuracy"].get<double>()) << fold.dump();
+    event_mean += fold["event_accuracy"].get<double>() / 5;
     expect_same_weights(dir + "/best.ckpt", dir + "/last.ckpt");  // the last epoch is the one kept
     EXPECT_EQ(load_checkpoint(dir + "/best.ckpt").training["train_clips"], 64);  // 2 classes x 8 clips x 4 folds
   }
+  EXPECT_NEAR(cv["mean_event_accuracy"].get<double>(), event_mean, 1e-12);
+  EXPECT_TRUE(cv.contains("std_event_accuracy"));
 }
 
 // The recipe can be changed from the command line (--set key=value) and a shipped model refitted on

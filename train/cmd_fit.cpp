@@ -5,6 +5,8 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "commands.h"
 #include "config_file.h"
@@ -177,44 +179,55 @@ void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Cli
   const Teachers loads_and_checks(options.config.teachers, run_class_names(data, options.config), held_out);
 }
 
-// cv.json, once all five folds are done: each fold's accuracies, their mean and spread.
-void write_cv_summary(const FitArgs& args, const FitOptions& options, const nlohmann::json& folds, double sum) {
-  // The spread across folds: one 400-clip fold has a standard error of about 2.3 points by itself.
-  const double mean = sum / 5;
-  double squares = 0.0;
-  for (const auto& fold : folds) squares += std::pow(fold.at("accuracy").get<double>() - mean, 2);
-  const double std_dev = std::sqrt(squares / 4);
+// The mean of the folds' `key` and its spread (sample standard deviation): one 400-clip fold has a
+// standard error of about 2.3 points by itself.
+std::pair<double, double> mean_and_spread(const nlohmann::json& folds, const std::string& key) {
+  double mean = 0.0, squares = 0.0;
+  for (const auto& fold : folds) mean += fold.at(key).get<double>() / static_cast<double>(folds.size());
+  for (const auto& fold : folds) squares += std::pow(fold.at(key).get<double>() - mean, 2);
+  return {mean, std::sqrt(squares / static_cast<double>(folds.size() - 1))};
+}
+
+// cv.json, once all five folds are done: each fold's accuracies, their mean and spread; for a model
+// with a background output also those of the 50 classes alone (evaluation.h, background_calls).
+void write_cv_summary(const FitArgs& args, const FitOptions& options, const nlohmann::json& folds) {
+  const auto [mean, std_dev] = mean_and_spread(folds, "accuracy");
   spdlog::info("5-fold cross-validation: mean test accuracy {:.4f} (standard deviation across folds {:.4f})", mean,
                std_dev);
-  write_file_atomic(args.out + "/cv.json", nlohmann::json{{"model", args.model},
-                                                          {"epochs", options.config.epochs},
-                                                          {"refit", args.refit},
-                                                          {"folds", folds},
-                                                          {"mean_accuracy", mean},
-                                                          {"std_accuracy", std_dev}}
-                                               .dump(1));
+  nlohmann::json cv = {{"model", args.model},    {"epochs", options.config.epochs}, {"refit", args.refit},
+                       {"folds", folds},         {"mean_accuracy", mean},           {"std_accuracy", std_dev}};
+  if (std::all_of(folds.begin(), folds.end(), [](const auto& fold) { return fold.contains("event_accuracy"); })) {
+    const auto [event_mean, event_std] = mean_and_spread(folds, "event_accuracy");
+    spdlog::info("5-fold cross-validation, the 50 classes alone: mean {:.4f} (standard deviation {:.4f})", event_mean,
+                 event_std);
+    cv["mean_event_accuracy"] = event_mean;
+    cv["std_event_accuracy"] = event_std;
+  }
+  write_file_atomic(args.out + "/cv.json", cv.dump(1));
 }
 
 // fit --cv: each selected fold is the test fold once.
 int run_cross_validation(const FitArgs& args, const FitOptions& options, const ClipDataset& data) {
   check_cv_teachers(args, options, data);
   nlohmann::json folds = nlohmann::json::array();
-  double sum = 0.0;
   for (int k = 1; k <= 5; ++k) {
     if (!cv_fold_selected(args, k)) continue;
     const FitOptions fold = cv_fold_options(options, args.out, k, args.refit);
     const nlohmann::json result = fit(fold, data);
     if (result.contains("stopped_at_epoch")) return 0;  // --stop-after ended this fold early
     if (!result.contains("test")) continue;             // a rank other than 0: rank 0 collects
-    const double acc = result.at("test").at("accuracy").get<double>();
+    const nlohmann::json& test = result.at("test");
     // A refit fold has no validation fold (both null) and keeps its last epoch.
     const bool validated = !fold.config.val_folds.empty();
-    folds.push_back({{"test_fold", k},
-                     {"accuracy", acc},
-                     {"val_fold", validated ? nlohmann::json(fold.config.val_folds.front()) : nlohmann::json()},
-                     {"val_accuracy", validated ? result.at("val").at("accuracy") : nlohmann::json()},
-                     {"best_epoch", result.at("best_epoch")}});
-    sum += acc;
+    nlohmann::json entry = {{"test_fold", k},
+                            {"accuracy", test.at("accuracy")},
+                            {"val_fold", validated ? nlohmann::json(fold.config.val_folds.front()) : nlohmann::json()},
+                            {"val_accuracy", validated ? result.at("val").at("accuracy") : nlohmann::json()},
+                            {"best_epoch", result.at("best_epoch")}};
+    for (const char* key : {"event_accuracy", "called_background"}) {
+      if (test.contains(key)) entry[key] = test.at(key);
+    }
+    folds.push_back(std::move(entry));
   }
   if (options.group && !options.group->leader()) return 0;
   if (folds.size() < 5) {
@@ -222,7 +235,7 @@ int run_cross_validation(const FitArgs& args, const FitOptions& options, const C
                  nlohmann::json(args.cv_folds).dump(), args.refit ? "--cv --refit --resume" : "--cv --resume");
     return 0;
   }
-  write_cv_summary(args, options, folds, sum);
+  write_cv_summary(args, options, folds);
   return 0;
 }
 

@@ -532,28 +532,32 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
   double wall_seconds = 0.0;
   for (const auto& line : run.metrics) wall_seconds += nlohmann::json::parse(line).value("seconds", 0.0);
   const int64_t parameters = parameter_count(*kept.checkpoint.model);
-  const nlohmann::json summary = {{"model", o.model},
-                                  {"val_accuracy", kept.val_accuracy},
-                                  {"test_accuracy", kept.test.accuracy},
-                                  {"train_folds", cfg.train_folds},
-                                  {"val_folds", cfg.val_folds},
-                                  {"test_folds", cfg.test_folds},
-                                  {"best_epoch", kept.checkpoint.training.value("epoch", 0)},
-                                  {"epoch_selection", kept.selection},
-                                  {"epochs", cfg.epochs},
-                                  {"parameters", parameters},
-                                  {"hyperparameters", kept.checkpoint.model->hyperparameters()},
-                                  {"training_wall_seconds", wall_seconds},
-                                  {"threads", cfg.threads},
-                                  {"ranks", t.group.world_size()},
-                                  {"machine", machine_description()},
-                                  {"command", invocation()},
-                                  {"init_checkpoint", o.init_checkpoint},
-                                  {"classes", t.class_names},
-                                  {"train_config", cfg.to_json()},
-                                  {"date", utc_now()},
-                                  {"git_revision", run.revision},
-                                  {"data_fingerprint", run.fingerprint}};
+  nlohmann::json summary = {{"model", o.model},
+                            {"val_accuracy", kept.val_accuracy},
+                            {"test_accuracy", kept.test.accuracy},
+                            {"train_folds", cfg.train_folds},
+                            {"val_folds", cfg.val_folds},
+                            {"test_folds", cfg.test_folds},
+                            {"best_epoch", kept.checkpoint.training.value("epoch", 0)},
+                            {"epoch_selection", kept.selection},
+                            {"epochs", cfg.epochs},
+                            {"parameters", parameters},
+                            {"hyperparameters", kept.checkpoint.model->hyperparameters()},
+                            {"training_wall_seconds", wall_seconds},
+                            {"threads", cfg.threads},
+                            {"ranks", t.group.world_size()},
+                            {"machine", machine_description()},
+                            {"command", invocation()},
+                            {"init_checkpoint", o.init_checkpoint},
+                            {"classes", t.class_names},
+                            {"train_config", cfg.to_json()},
+                            {"date", utc_now()},
+                            {"git_revision", run.revision},
+                            {"data_fingerprint", run.fingerprint}};
+  if (const std::optional<BackgroundCalls> calls = background_calls(kept.test, t.class_names)) {
+    summary["test_event_accuracy"] = calls->event_accuracy;
+    summary["test_called_background"] = calls->called_background;
+  }
   write_file_atomic(o.run_dir + "/summary.json", summary.dump(1));
 }
 
