@@ -194,8 +194,12 @@ void write_cv_summary(const FitArgs& args, const FitOptions& options, const nloh
   const auto [mean, std_dev] = mean_and_spread(folds, "accuracy");
   spdlog::info("5-fold cross-validation: mean test accuracy {:.4f} (standard deviation across folds {:.4f})", mean,
                std_dev);
-  nlohmann::json cv = {{"model", args.model},    {"epochs", options.config.epochs}, {"refit", args.refit},
-                       {"folds", folds},         {"mean_accuracy", mean},           {"std_accuracy", std_dev}};
+  nlohmann::json cv = {{"model", args.model},
+                       {"epochs", options.config.epochs},
+                       {"refit", args.refit},
+                       {"folds", folds},
+                       {"mean_accuracy", mean},
+                       {"std_accuracy", std_dev}};
   if (std::all_of(folds.begin(), folds.end(), [](const auto& fold) { return fold.contains("event_accuracy"); })) {
     const auto [event_mean, event_std] = mean_and_spread(folds, "event_accuracy");
     spdlog::info("5-fold cross-validation, the 50 classes alone: mean {:.4f} (standard deviation {:.4f})", event_mean,
