@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Fold-4 room drops of the standard-split runs at their best epoch (what the DECISION rules judged)
+and at their last epoch (what a refit ships: `fit --refit` keeps the last epoch's averaged weights).
+
+  train/experiments/crops/last_epoch_robustness.py EVAL_DIR > last-epoch.fold4.json
+
+EVAL_DIR holds `last.<run>.<condition>.json`, each `esc-train eval --checkpoint runs/<run>/last.ckpt
+--fold 4 [--condition C] --threads 1 --json ...` (condition seed 0). The best epoch's figures come from
+the committed `<run>.fold4_conditions.json` files beside this script (named per run below). Prints,
+per recipe, the mean over its seeds of the clean accuracy and of each condition's drop, at both epochs.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONDITIONS = ["noise=pink@10", "noise=white@10", "rt60=0.5"]
+# recipe -> [(run directory name, committed best-epoch file)]
+RECIPES = {
+    "Mamba crop recipe (seed 1)": [("mamba-crop-s1", "mamba-crop-s1")],
+    "Liquid-S4 noise 0.75 (DECISION-15)": [("liquid_s4-crop15-s0", "liquid_s4-crop15-s0"),
+                                           ("liquid_s4-crop15-s1", "liquid_s4-crop15-s1")],
+    "Liquid-S4 consistency (DECISION-17/18)": [("liquid_s4-cons17-s0", "liquid_s4-cons17-s0"),
+                                               ("liquid_s4-cons17-s1", "liquid_s4-cons17-s1"),
+                                               ("liquid_s4-cons18-s2", "liquid_s4-cons18-s2"),
+                                               ("liquid_s4-cons18-s3", "liquid_s4-cons18-s3")],
+    "Liquid-S4 SNR -5..20 (DECISION-19)": [("liquid_s4-snr19-s0", "liquid_s4-snr19-s0"),
+                                           ("liquid_s4-snr19-s1", "liquid_s4-snr19-s1")],
+    "Liquid-S4 distilled (DECISION-20)": [("liquid_s4-dist20-s0", "liquid_s4-dist20-s0"),
+                                          ("liquid_s4-dist20-s1", "liquid_s4-dist20-s1")],
+    "Liquid-S4 between-class mixing (DECISION-21)": [("liquid_s4-bc21-s0", "liquid_s4-bc21-s0"),
+                                                     ("liquid_s4-bc21-s1", "liquid_s4-bc21-s1")],
+    "Liquid-S4 wide (DECISION-23 to 25)": [(f"liquid_s4-wide23-s{s}", f"liquid_s4-wide23-s{s}") for s in range(4)],
+}
+
+
+def last_epoch(eval_dir, run):
+    out = {}
+    for c in ["clean"] + CONDITIONS:
+        path = os.path.join(eval_dir, f"last.{run}.{c}.json")
+        if not os.path.isfile(path):
+            return None
+        out[c] = json.load(open(path))["accuracy"]
+    return out
+
+
+def summary(rows):
+    n = len(rows)
+    out = {"clean": 100 * sum(r["clean"] for r in rows) / n}
+    for c in CONDITIONS:
+        out[c] = 100 * sum(r["clean"] - r[c] for r in rows) / n
+    return out
+
+
+def main():
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: last_epoch_robustness.py EVAL_DIR (the directory of last.<run>.<condition>.json)")
+    eval_dir = sys.argv[1]
+    result = {"fold": 4, "condition_seed": 0, "columns": "clean accuracy, then drops from clean (points)",
+              "recipes": {}}
+    print("| recipe (seeds) | epoch | clean | pink 10 dB | white 10 dB | RT60 0.5 s |", file=sys.stderr)
+    print("| --- | --- | --- | --- | --- | --- |", file=sys.stderr)
+    for recipe, runs in RECIPES.items():
+        best, last, measured_runs = [], [], []
+        for run, committed in runs:
+            measured = last_epoch(eval_dir, run)
+            if measured is None:
+                print(f"skipped {run}: its last-epoch evals are not all in {eval_dir}", file=sys.stderr)
+                continue
+            last.append(measured)
+            measured_runs.append(run)
+            best.append(json.load(open(os.path.join(HERE, committed + ".fold4_conditions.json")))["accuracy"])
+        if not last:
+            continue
+        result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
+                                     "runs": measured_runs}
+        for name, s in (("best", summary(best)), ("last", summary(last))):
+            print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | -{s['noise=pink@10']:.3f} | "
+                  f"-{s['noise=white@10']:.3f} | -{s['rt60=0.5']:.3f} |", file=sys.stderr)
+    json.dump(result, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
