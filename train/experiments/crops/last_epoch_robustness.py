@@ -4,6 +4,8 @@ and at their last epoch (what a refit ships: `fit --refit` keeps the last epoch'
 
   train/experiments/crops/last_epoch_robustness.py EVAL_DIR > last-epoch.fold4.json
 
+(train/experiments/crops/last_epoch_evals.sh writes EVAL_DIR.)
+
 EVAL_DIR holds `last.<run>.<condition>.json`, each `esc-train eval --checkpoint runs/<run>/last.ckpt
 --fold 4 [--condition C] --threads 1 --json ...` (condition seed 0). The best epoch's figures come from
 the committed `<run>.fold4_conditions.json` files beside this script (named per run below). Prints,
