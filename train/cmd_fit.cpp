@@ -110,8 +110,9 @@ void register_fit_options(CLI::App* cmd, FitArgs& args) {
       ->check(CLI::PositiveNumber);
 }
 
-// The recipe (config/<model>.toml, or --config) with the command line's overrides on top; no run
-// directory yet. `init_hyperparameters` (--init's checkpoint's, or null) replace the recipe's [model].
+// The recipe (config/<model>.toml, or --config) with the command line's overrides on top ([train]
+// keys, and [model] keys from --set model.KEY=value); no run directory yet. `init_hyperparameters`
+// (--init's checkpoint's, or null) replace the recipe's [model], which --set may then not change.
 FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperparameters) {
   const std::string config_path = find_model_config(args.model, args.config);
   ModelConfigFile file;
@@ -133,7 +134,13 @@ FitOptions fit_options(const FitArgs& args, const nlohmann::json& init_hyperpara
     options.hyperparameters = init_hyperparameters;
     spdlog::info("model hyperparameters: those of {}", args.init);
   }
-  options.hyperparameters.update(settings.model);  // checked with the recipe's by create_model
+  if (!settings.model.empty()) {
+    if (!options.hyperparameters.is_object()) {
+      throw std::invalid_argument(config_path + ": [model] should be a table of hyperparameters");
+    }
+    // create_model checks the keys and their types against the architecture's defaults.
+    options.hyperparameters.update(settings.model);
+  }
   apply_train_table(options.config, file.train, config_path + " [train]");
   apply_train_table(options.config, settings.train, "--set");
   if (args.epochs > 0) options.config.epochs = args.epochs;
@@ -179,13 +186,15 @@ void check_cv_teachers(const FitArgs& args, const FitOptions& options, const Cli
   const Teachers loads_and_checks(options.config.teachers, run_class_names(data, options.config), held_out);
 }
 
-// The mean of the folds' `key` and its spread (sample standard deviation): one 400-clip fold has a
-// standard error of about 2.3 points by itself.
+// The mean of the folds' `key` and its spread (sample standard deviation) over the five folds: one
+// 400-clip fold has a standard error of about 2.3 points by itself.
 std::pair<double, double> mean_and_spread(const nlohmann::json& folds, const std::string& key) {
-  double mean = 0.0, squares = 0.0;
-  for (const auto& fold : folds) mean += fold.at(key).get<double>() / static_cast<double>(folds.size());
+  const double n = static_cast<double>(folds.size());  // 5: cv.json is written once all are done
+  double sum = 0.0, squares = 0.0;
+  for (const auto& fold : folds) sum += fold.at(key).get<double>();
+  const double mean = sum / n;
   for (const auto& fold : folds) squares += std::pow(fold.at(key).get<double>() - mean, 2);
-  return {mean, std::sqrt(squares / static_cast<double>(folds.size() - 1))};
+  return {mean, std::sqrt(squares / (n - 1))};
 }
 
 // cv.json, once all five folds are done: each fold's accuracies, their mean and spread; for a model

@@ -36,13 +36,30 @@ RECIPES = {
 }
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def last_epoch(eval_dir, run):
+    """The run's last-epoch accuracies, or None when an eval is missing; an eval of another fold,
+    condition seed or checkpoint than the file's name says is an error (a stale file)."""
     out = {}
     for c in ["clean"] + CONDITIONS:
         path = os.path.join(eval_dir, f"last.{run}.{c}.json")
         if not os.path.isfile(path):
             return None
-        out[c] = json.load(open(path))["accuracy"]
+        ev = read_json(path)
+        problems = []
+        if ev.get("folds") != [4]:
+            problems.append(f"folds {ev.get('folds')}")
+        if not str(ev.get("checkpoint", "")).endswith(f"{run}/last.ckpt"):
+            problems.append(f"checkpoint {ev.get('checkpoint')}")
+        if ev.get("condition") != c or (c != "clean" and ev.get("condition_seed") != 0):
+            problems.append(f"condition {ev.get('condition')} (seed {ev.get('condition_seed')})")
+        if problems:
+            sys.exit(f"{path}: not fold 4 of {run}/last.ckpt under {c} with condition seed 0 ({', '.join(problems)})")
+        out[c] = ev["accuracy"]
     return out
 
 
@@ -71,14 +88,14 @@ def main():
                 continue
             last.append(measured)
             measured_runs.append(run)
-            best.append(json.load(open(os.path.join(HERE, committed + ".fold4_conditions.json")))["accuracy"])
+            best.append(read_json(os.path.join(HERE, committed + ".fold4_conditions.json"))["accuracy"])
         if not last:
             continue
         result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
                                      "runs": measured_runs}
         for name, s in (("best", summary(best)), ("last", summary(last))):
-            print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | -{s['noise=pink@10']:.3f} | "
-                  f"-{s['noise=white@10']:.3f} | -{s['rt60=0.5']:.3f} |", file=sys.stderr)
+            print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | {-s['noise=pink@10']:.3f} | "
+                  f"{-s['noise=white@10']:.3f} | {-s['rt60=0.5']:.3f} |", file=sys.stderr)
     json.dump(result, sys.stdout, indent=1)
     print()
 
