@@ -8,7 +8,7 @@ and at their last epoch (what a refit ships: `fit --refit` keeps the last epoch'
 
 EVAL_DIR holds `last.<run>.<condition>.json`, each `esc-train eval --checkpoint runs/<run>/last.ckpt
 --fold 4 [--condition C] --threads 1 --json ...` (condition seed 0). The best epoch's figures come from
-the committed `<run>.fold4_conditions.json` files beside this script (named per run below). Prints,
+the committed `<run>.fold4_conditions.json` files beside this script (named as the run). Prints,
 per recipe, the mean over its seeds of the clean accuracy and of each condition's drop, at both epochs.
 """
 import json
@@ -17,23 +17,17 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONDITIONS = ["noise=pink@10", "noise=white@10", "rt60=0.5"]
-# recipe -> [(run directory name, committed best-epoch file)]
+# recipe -> its runs: each run's directory name, which is also its committed best-epoch file's
 RECIPES = {
-    "Mamba crop recipe (seed 1)": [("mamba-crop-s1", "mamba-crop-s1")],
-    "Mamba consistency (DECISION-26)": [("mamba-cons26-s0", "mamba-cons26-s0"), ("mamba-cons26-s1", "mamba-cons26-s1")],
-    "Liquid-S4 noise 0.75 (DECISION-15)": [("liquid_s4-crop15-s0", "liquid_s4-crop15-s0"),
-                                           ("liquid_s4-crop15-s1", "liquid_s4-crop15-s1")],
-    "Liquid-S4 consistency (DECISION-17/18)": [("liquid_s4-cons17-s0", "liquid_s4-cons17-s0"),
-                                               ("liquid_s4-cons17-s1", "liquid_s4-cons17-s1"),
-                                               ("liquid_s4-cons18-s2", "liquid_s4-cons18-s2"),
-                                               ("liquid_s4-cons18-s3", "liquid_s4-cons18-s3")],
-    "Liquid-S4 SNR -5..20 (DECISION-19)": [("liquid_s4-snr19-s0", "liquid_s4-snr19-s0"),
-                                           ("liquid_s4-snr19-s1", "liquid_s4-snr19-s1")],
-    "Liquid-S4 distilled (DECISION-20)": [("liquid_s4-dist20-s0", "liquid_s4-dist20-s0"),
-                                          ("liquid_s4-dist20-s1", "liquid_s4-dist20-s1")],
-    "Liquid-S4 between-class mixing (DECISION-21)": [("liquid_s4-bc21-s0", "liquid_s4-bc21-s0"),
-                                                     ("liquid_s4-bc21-s1", "liquid_s4-bc21-s1")],
-    "Liquid-S4 wide (DECISION-23 to 25)": [(f"liquid_s4-wide23-s{s}", f"liquid_s4-wide23-s{s}") for s in range(4)],
+    "Mamba crop recipe (seed 1)": ["mamba-crop-s1"],
+    "Mamba consistency (DECISION-26)": ["mamba-cons26-s0", "mamba-cons26-s1"],
+    "Liquid-S4 noise 0.75 (DECISION-15)": ["liquid_s4-crop15-s0", "liquid_s4-crop15-s1"],
+    "Liquid-S4 consistency (DECISION-17/18)": ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1",
+                                               "liquid_s4-cons18-s2", "liquid_s4-cons18-s3"],
+    "Liquid-S4 SNR -5..20 (DECISION-19)": ["liquid_s4-snr19-s0", "liquid_s4-snr19-s1"],
+    "Liquid-S4 distilled (DECISION-20)": ["liquid_s4-dist20-s0", "liquid_s4-dist20-s1"],
+    "Liquid-S4 between-class mixing (DECISION-21)": ["liquid_s4-bc21-s0", "liquid_s4-bc21-s1"],
+    "Liquid-S4 wide (DECISION-23 to 25)": [f"liquid_s4-wide23-s{s}" for s in range(4)],
 }
 
 
@@ -82,14 +76,14 @@ def main():
     print("| --- | --- | --- | --- | --- | --- |", file=sys.stderr)
     for recipe, runs in RECIPES.items():
         best, last, measured_runs = [], [], []
-        for run, committed in runs:
+        for run in runs:
             measured = last_epoch(eval_dir, run)
             if measured is None:
                 print(f"skipped {run}: its last-epoch evals are not all in {eval_dir}", file=sys.stderr)
                 continue
             last.append(measured)
             measured_runs.append(run)
-            best.append(read_json(os.path.join(HERE, committed + ".fold4_conditions.json"))["accuracy"])
+            best.append(read_json(os.path.join(HERE, run + ".fold4_conditions.json"))["accuracy"])
         if not last:
             continue
         result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
