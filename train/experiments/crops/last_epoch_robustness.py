@@ -20,6 +20,7 @@ CONDITIONS = ["noise=pink@10", "noise=white@10", "rt60=0.5"]
 # recipe -> its runs: each run's directory name, which is also its committed best-epoch file's
 RECIPES = {
     "Mamba crop recipe (seed 1)": ["mamba-crop-s1"],
+    "Mamba shipped recipe (DECISION-29)": ["mamba-base29-s0", "mamba-base29-s1"],
     "Mamba consistency (DECISION-26/28)": [f"mamba-cons26-s{s}" for s in range(4)],
     "Liquid-S4 shipped recipe (DECISION-27)": ["liquid_s4-base27-s0", "liquid_s4-base27-s1"],
     "Liquid-S4 noise 0.75 (DECISION-15)": ["liquid_s4-crop15-s0", "liquid_s4-crop15-s1"],
