@@ -10,14 +10,11 @@ set -euo pipefail
 run=${1%/}
 description=$2
 [[ -f $run/best.ckpt ]] || { echo "$run: no best.ckpt" >&2; exit 1; }
-esc_train=${ESC_TRAIN:-build/bin/esc-train}
-data=${ESC50_DIR:-../shared/esc50}
+source "$(dirname "${BASH_SOURCE[0]}")/fold4_eval.sh"
 evals=$run/fold4-evals
 mkdir -p "$evals"
 for c in clean gain=-20 rt60=0.5 noise=pink@10 noise=white@10; do
-  cond=(); [[ $c != clean ]] && cond=(--condition "$c")
-  [[ -f $evals/$c.json ]] || "$esc_train" eval --checkpoint "$run/best.ckpt" --fold 4 "${cond[@]}" --data "$data" \
-    --threads 1 --json "$evals/$c.json" > /dev/null
+  fold4_eval "$run/best.ckpt" "$c" "$evals/$c.json"
 done
 out="$(dirname "${BASH_SOURCE[0]}")/$(basename "$run").fold4_conditions.json"
 /usr/bin/python3 - "$evals" "$(basename "$run")" "$description" "$out" <<'PY'

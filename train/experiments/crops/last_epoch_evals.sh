@@ -7,15 +7,11 @@
 set -euo pipefail
 [[ $# -ge 2 ]] || { echo "usage: $0 OUT_DIR RUN_DIR..." >&2; exit 2; }
 out_dir=$1; shift
-esc_train=${ESC_TRAIN:-build/bin/esc-train}
-data=${ESC50_DIR:-../shared/esc50}
+source "$(dirname "${BASH_SOURCE[0]}")/fold4_eval.sh"
 mkdir -p "$out_dir"
 for run in "$@"; do
   [[ -f $run/last.ckpt ]] || { echo "$run: no last.ckpt" >&2; exit 1; }
   for c in clean noise=pink@10 noise=white@10 rt60=0.5; do
-    cond=(); [[ $c != clean ]] && cond=(--condition "$c")
-    out=$out_dir/last.$(basename "$run").$c.json
-    [[ -f $out ]] || "$esc_train" eval --checkpoint "$run/last.ckpt" --fold 4 "${cond[@]}" --data "$data" \
-      --threads 1 --json "$out" > /dev/null
+    fold4_eval "$run/last.ckpt" "$c" "$out_dir/last.$(basename "$run").$c.json"
   done
 done
