@@ -1,35 +1,53 @@
 #!/usr/bin/env python3
-"""The rule of DECISION-27 and DECISION-29: a candidate recipe replaces a baseline recipe, both
-measured at their last epochs on fold 4 (last-epoch.fold4.json, written by last_epoch_robustness.py),
-if its clean mean is at most 0.5 points under the baseline's, its white-noise drop at least 1.5 points
-under, and its pink-noise and RT60 drops at most 0.5 points over.
+"""A rule over two recipes measured at their last epochs on fold 4 (last-epoch.fold4.json, written
+by last_epoch_robustness.py): each limit is the baseline's figure plus a slack; the candidate's clean
+accuracy must reach its limit, its drops must stay at or under theirs. Without --limit, the limits of
+DECISION-27 and DECISION-29: clean at most 0.5 points under the baseline's, the white-noise drop at
+least 1.5 points under, the pink-noise and RT60 drops at most 0.5 points over. With --limit, only
+the limits given are checked (DECISION-31: --limit clean=1.0 on its fresh seeds).
 
-  train/experiments/crops/last_epoch_rule.py "CANDIDATE RECIPE" "BASELINE RECIPE"
+  train/experiments/crops/last_epoch_rule.py "CANDIDATE RECIPE" "BASELINE RECIPE" [--limit KEY=SLACK ...]
 
-Prints each limit and whether it is met; exits 0 if the rule is met, 1 if not, 2 on bad input.
+KEY is clean, noise=white@10, noise=pink@10 or rt60=0.5. Prints each limit and whether it is met;
+exits 0 if the rule is met, 1 if not, 2 on bad input.
 """
+import argparse
 import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # (key, what it is, slack): the limit is the baseline's figure plus the slack
-LIMITS = [("clean", "clean accuracy", -0.5), ("noise=white@10", "white-noise drop", -1.5),
-          ("noise=pink@10", "pink-noise drop", 0.5), ("rt60=0.5", "RT60 drop", 0.5)]
+NAMES = {"clean": "clean accuracy", "noise=white@10": "white-noise drop", "noise=pink@10": "pink-noise drop",
+         "rt60=0.5": "RT60 drop"}
+DEFAULT_LIMITS = [("clean", -0.5), ("noise=white@10", -1.5), ("noise=pink@10", 0.5), ("rt60=0.5", 0.5)]
+
+
+def parse_limit(text):
+    key, _, slack = text.rpartition("=")  # keys hold "=" (rt60=0.5), the slack does not
+    if key not in NAMES:
+        raise argparse.ArgumentTypeError(f"{text}: KEY must be one of {', '.join(NAMES)}")
+    try:
+        return key, float(slack)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: SLACK must be a number of points")
 
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("candidate")
+    parser.add_argument("baseline")
+    parser.add_argument("--limit", type=parse_limit, action="append", help="KEY=SLACK (repeat)")
+    args = parser.parse_args()
     with open(os.path.join(HERE, "last-epoch.fold4.json")) as f:
         recipes = json.load(f)["recipes"]
-    missing = [r for r in sys.argv[1:] if r not in recipes]
+    missing = [r for r in (args.candidate, args.baseline) if r not in recipes]
     if missing:
         sys.exit(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})")
-    candidate, baseline = (recipes[r]["last_epoch"] for r in sys.argv[1:])
+    candidate, baseline = (recipes[r]["last_epoch"] for r in (args.candidate, args.baseline))
     met = True
-    for key, name, slack in LIMITS:
+    for key, slack in args.limit or DEFAULT_LIMITS:
+        name = NAMES[key]
         limit = baseline[key] + slack
         # accuracy must stay above its limit, a drop below its limit
         ok = candidate[key] >= limit - 1e-9 if key == "clean" else candidate[key] <= limit + 1e-9
