@@ -17,9 +17,9 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# (key, what it is, slack): the limit is the baseline's figure plus the slack
 NAMES = {"clean": "clean accuracy", "noise=white@10": "white-noise drop", "noise=pink@10": "pink-noise drop",
          "rt60=0.5": "RT60 drop"}
+# (key, slack): each limit is the baseline's figure plus its slack
 DEFAULT_LIMITS = [("clean", -0.5), ("noise=white@10", -1.5), ("noise=pink@10", 0.5), ("rt60=0.5", 0.5)]
 
 
@@ -44,6 +44,8 @@ def main():
     missing = [r for r in (args.candidate, args.baseline) if r not in recipes]
     if missing:
         sys.exit(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})")
+    # a recipe holds only the seeds whose evals were all found: say how many each rule saw
+    print(f"seeds: candidate {recipes[args.candidate]['seeds']}, baseline {recipes[args.baseline]['seeds']}")
     candidate, baseline = (recipes[r]["last_epoch"] for r in (args.candidate, args.baseline))
     met = True
     for key, slack in args.limit or DEFAULT_LIMITS:
