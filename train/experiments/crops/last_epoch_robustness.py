@@ -23,6 +23,7 @@ RECIPES = {
     "Mamba shipped recipe (DECISION-29)": ["mamba-base29-s0", "mamba-base29-s1"],
     "Mamba consistency (DECISION-26/28)": [f"mamba-cons26-s{s}" for s in range(4)],
     "Liquid-S4 shipped recipe (DECISION-27)": ["liquid_s4-base27-s0", "liquid_s4-base27-s1"],
+    "Liquid-S4 100 epochs (DECISION-32)": ["liquid_s4-ep32-s0", "liquid_s4-ep32-s1"],
     "Liquid-S4 noise 0.75 (DECISION-15)": ["liquid_s4-crop15-s0", "liquid_s4-crop15-s1"],
     "Liquid-S4 consistency (DECISION-17/18)": ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1",
                                                "liquid_s4-cons18-s2", "liquid_s4-cons18-s3"],
