@@ -43,7 +43,8 @@ def main():
         recipes = json.load(f)["recipes"]
     missing = [r for r in (args.candidate, args.baseline) if r not in recipes]
     if missing:
-        sys.exit(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})")
+        print(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})", file=sys.stderr)
+        sys.exit(2)
     # a recipe holds only the seeds whose evals were all found: say how many each rule saw
     print(f"seeds: candidate {recipes[args.candidate]['seeds']}, baseline {recipes[args.baseline]['seeds']}")
     candidate, baseline = (recipes[r]["last_epoch"] for r in (args.candidate, args.baseline))

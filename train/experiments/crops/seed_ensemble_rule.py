@@ -19,6 +19,12 @@ import sys
 from ensemble_rules import argmax, rule_g
 
 
+def fail(message):
+    """Bad input: exit 2, apart from 1 (not met)."""
+    print(f"seed_ensemble_rule.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def right(result, members):
     labels = result["labels"]
     rows = [result["ensemble"][m]["log_probabilities"] for m in members]
@@ -35,14 +41,18 @@ def member_set(text):
 def load(item, checkpoints):
     condition, _, path = item.rpartition("=")  # conditions hold "=" (gain=-20), the file name does not
     if not condition:
-        sys.exit(f"{item}: expected CONDITION=EVAL.json")
-    result = json.load(open(path))
+        fail(f"{item}: expected CONDITION=EVAL.json")
+    try:
+        with open(path) as f:
+            result = json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: {e}")
     members = result.get("ensemble", [])
     if not members or "log_probabilities" not in members[0]:
-        sys.exit(f"{path}: not an ensemble evaluated with --per-clip")
+        fail(f"{path}: not an ensemble evaluated with --per-clip")
     names = [m["checkpoint"] for m in members]
     if checkpoints and names != checkpoints:
-        sys.exit(f"{path}: members {names} differ from the first evaluation's {checkpoints}")
+        fail(f"{path}: members {names} differ from the first evaluation's {checkpoints}")
     return condition, result, names
 
 
@@ -60,12 +70,12 @@ def main():
         condition, result, checkpoints = load(item, checkpoints)
         for s in [args.candidate] + args.baseline:
             if max(s) >= len(checkpoints) or min(s) < 0:
-                sys.exit(f"member set {s}: the evaluations have {len(checkpoints)} members")
+                fail(f"member set {s}: the evaluations have {len(checkpoints)} members")
         table[condition] = {"clips": len(result["labels"]),
                             "candidate": right(result, args.candidate),
                             "baselines": [right(result, b) for b in args.baseline]}
     if next(iter(table)) != "clean":
-        sys.exit("the first evaluation must be CONDITION clean")
+        fail("the first evaluation must be CONDITION clean")
 
     def baseline_mean(c):
         return sum(table[c]["baselines"]) / len(args.baseline)
