@@ -4,7 +4,8 @@ by last_epoch_robustness.py): each limit is the baseline's figure plus a slack; 
 accuracy must reach its limit, its drops must stay at or under theirs. Without --limit, the limits of
 DECISION-27 and DECISION-29: clean at most 0.5 points under the baseline's, the white-noise drop at
 least 1.5 points under, the pink-noise and RT60 drops at most 0.5 points over. With --limit, only
-the limits given are checked (DECISION-31: --limit clean=1.0 on its fresh seeds).
+the limits given are checked (DECISION-31: --limit clean=1.0 on its fresh seeds, then the three drops'
+limits at +0.5 on all six seeds).
 
   train/experiments/crops/last_epoch_rule.py "CANDIDATE RECIPE" "BASELINE RECIPE" [--limit KEY=SLACK ...]
 
@@ -39,8 +40,12 @@ def main():
     parser.add_argument("baseline")
     parser.add_argument("--limit", type=parse_limit, action="append", help="KEY=SLACK (repeat)")
     args = parser.parse_args()
-    with open(os.path.join(HERE, "last-epoch.fold4.json")) as f:
-        recipes = json.load(f)["recipes"]
+    try:
+        with open(os.path.join(HERE, "last-epoch.fold4.json")) as f:
+            recipes = json.load(f)["recipes"]
+    except (OSError, ValueError, KeyError) as e:
+        print(f"last-epoch.fold4.json: {e!r} (last_epoch_robustness.py writes it)", file=sys.stderr)
+        sys.exit(2)
     missing = [r for r in (args.candidate, args.baseline) if r not in recipes]
     if missing:
         print(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})", file=sys.stderr)

@@ -33,9 +33,12 @@ def right(result, members):
 
 def member_set(text):
     try:
-        return [int(i) for i in text.split(",")]
+        members = [int(i) for i in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text}: expected comma-separated member indices")
+    if len(set(members)) != len(members):
+        raise argparse.ArgumentTypeError(f"{text}: a member appears twice")
+    return members
 
 
 def load(item, checkpoints):
@@ -48,8 +51,11 @@ def load(item, checkpoints):
     except (OSError, ValueError) as e:
         fail(f"{path}: {e}")
     members = result.get("ensemble", [])
-    if not members or "log_probabilities" not in members[0]:
+    if not members or any("log_probabilities" not in m or "checkpoint" not in m for m in members) \
+            or "labels" not in result:
         fail(f"{path}: not an ensemble evaluated with --per-clip")
+    if result.get("condition") != condition or result.get("folds") != [4]:
+        fail(f"{path}: not fold 4 under {condition} (folds {result.get('folds')}, condition {result.get('condition')})")
     names = [m["checkpoint"] for m in members]
     if checkpoints and names != checkpoints:
         fail(f"{path}: members {names} differ from the first evaluation's {checkpoints}")
@@ -81,8 +87,10 @@ def main():
         return sum(table[c]["baselines"]) / len(args.baseline)
 
     others = [c for c in table if c != "clean"]
+    if not others:
+        fail("the rule needs the room conditions beside clean")
     clean_gain = table["clean"]["candidate"] - baseline_mean("clean")
-    conditions_gain = (sum(table[c]["candidate"] - baseline_mean(c) for c in others) / len(others)) if others else 0.0
+    conditions_gain = sum(table[c]["candidate"] - baseline_mean(c) for c in others) / len(others)
     met = clean_gain >= args.min_gain and conditions_gain >= 0
     verdict = {"checkpoints": checkpoints, "candidate": args.candidate, "baselines": args.baseline,
                "rule": "ensemble_rules.rule_g", "table": table, "clean_gain_clips": clean_gain,
