@@ -17,17 +17,18 @@ for c in clean gain=-20 rt60=0.5 noise=pink@10 noise=white@10; do
   fold4_eval "$run/best.ckpt" "$c" "$evals/$c.json"
 done
 out="$(dirname "${BASH_SOURCE[0]}")/$(basename "$run").fold4_conditions.json"
-/usr/bin/python3 - "$evals" "$(basename "$run")" "$description" "$out" <<'PY'
+/usr/bin/python3 - "$(dirname "${BASH_SOURCE[0]}")" "$evals" "$(basename "$run")" "$description" "$out" <<'PY'
 import json, os, sys
-evals, run, description, out = sys.argv[1:]
+here, evals, run, description, out = sys.argv[1:]
+sys.path.insert(0, here)
+from fold4_eval_file import read_fold4_eval
 conditions = ["clean", "gain=-20", "rt60=0.5", "noise=pink@10", "noise=white@10"]
 measured = {}
 for c in conditions:
-    with open(os.path.join(evals, c + ".json")) as f:
-        measured[c] = json.load(f)
-    if measured[c].get("folds") != [4] or measured[c].get("condition") != c:
-        sys.exit(f"{evals}/{c}.json: not fold 4 under {c} (folds {measured[c].get('folds')}, "
-                 f"condition {measured[c].get('condition')})")
+    try:
+        measured[c] = read_fold4_eval(os.path.join(evals, c + ".json"), c, checkpoint=f"{run}/best.ckpt")
+    except ValueError as e:
+        sys.exit(str(e))
 result = {"checkpoint": description, "fold": 4, "condition_seed": 0}
 for key in ["accuracy", "event_accuracy", "called_background"]:
     result[key] = {c: measured[c][key] for c in conditions}

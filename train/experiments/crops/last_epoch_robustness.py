@@ -15,8 +15,12 @@ import json
 import os
 import sys
 
+from fold4_eval_file import read_fold4_eval
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONDITIONS = ["noise=pink@10", "noise=white@10", "rt60=0.5"]
+LIQUID_CONSISTENCY_FIRST = ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1", "liquid_s4-cons18-s2", "liquid_s4-cons18-s3"]
+LIQUID_CONSISTENCY_FRESH = ["liquid_s4-cons31-s4", "liquid_s4-cons31-s5"]
 # recipe -> its runs: each run's directory name, which is also its committed best-epoch file's
 RECIPES = {
     "Mamba crop recipe (seed 1)": ["mamba-crop-s1"],
@@ -25,12 +29,9 @@ RECIPES = {
     "Liquid-S4 shipped recipe (DECISION-27)": ["liquid_s4-base27-s0", "liquid_s4-base27-s1"],
     "Liquid-S4 100 epochs (DECISION-32)": ["liquid_s4-ep32-s0", "liquid_s4-ep32-s1"],
     "Liquid-S4 noise 0.75 (DECISION-15)": ["liquid_s4-crop15-s0", "liquid_s4-crop15-s1"],
-    "Liquid-S4 consistency (DECISION-17/18)": ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1",
-                                               "liquid_s4-cons18-s2", "liquid_s4-cons18-s3"],
-    "Liquid-S4 consistency, seeds 4 and 5 (DECISION-31)": ["liquid_s4-cons31-s4", "liquid_s4-cons31-s5"],
-    "Liquid-S4 consistency, six seeds (DECISION-17/18/31)": ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1",
-                                                             "liquid_s4-cons18-s2", "liquid_s4-cons18-s3",
-                                                             "liquid_s4-cons31-s4", "liquid_s4-cons31-s5"],
+    "Liquid-S4 consistency (DECISION-17/18)": LIQUID_CONSISTENCY_FIRST,
+    "Liquid-S4 consistency, seeds 4 and 5 (DECISION-31)": LIQUID_CONSISTENCY_FRESH,
+    "Liquid-S4 consistency, six seeds (DECISION-17/18/31)": LIQUID_CONSISTENCY_FIRST + LIQUID_CONSISTENCY_FRESH,
     "Liquid-S4 SNR -5..20 (DECISION-19)": ["liquid_s4-snr19-s0", "liquid_s4-snr19-s1"],
     "Liquid-S4 distilled (DECISION-20)": ["liquid_s4-dist20-s0", "liquid_s4-dist20-s1"],
     "Liquid-S4 between-class mixing (DECISION-21)": ["liquid_s4-bc21-s0", "liquid_s4-bc21-s1"],
@@ -51,17 +52,10 @@ def last_epoch(eval_dir, run):
         path = os.path.join(eval_dir, f"last.{run}.{c}.json")
         if not os.path.isfile(path):
             return None
-        ev = read_json(path)
-        problems = []
-        if ev.get("folds") != [4]:
-            problems.append(f"folds {ev.get('folds')}")
-        if not str(ev.get("checkpoint", "")).endswith(f"{run}/last.ckpt"):
-            problems.append(f"checkpoint {ev.get('checkpoint')}")
-        if ev.get("condition") != c or (c != "clean" and ev.get("condition_seed") != 0):
-            problems.append(f"condition {ev.get('condition')} (seed {ev.get('condition_seed')})")
-        if problems:
-            sys.exit(f"{path}: not fold 4 of {run}/last.ckpt under {c} with condition seed 0 ({', '.join(problems)})")
-        out[c] = ev["accuracy"]
+        try:
+            out[c] = read_fold4_eval(path, c, checkpoint=f"{run}/last.ckpt")["accuracy"]
+        except ValueError as e:
+            sys.exit(str(e))
     return out
 
 

@@ -17,6 +17,7 @@ import os
 import sys
 
 from ensemble_rules import argmax, rule_g
+from fold4_eval_file import read_fold4_eval
 
 
 def fail(message):
@@ -46,16 +47,15 @@ def load(item, checkpoints):
     if not condition:
         fail(f"{item}: expected CONDITION=EVAL.json")
     try:
-        with open(path) as f:
-            result = json.load(f)
-    except (OSError, ValueError) as e:
+        result = read_fold4_eval(path, condition)
+    except OSError as e:
         fail(f"{path}: {e}")
+    except ValueError as e:  # unreadable JSON, or not the evaluation its label says
+        fail(str(e))
     members = result.get("ensemble", [])
     if not members or any("log_probabilities" not in m or "checkpoint" not in m for m in members) \
             or "labels" not in result:
         fail(f"{path}: not an ensemble evaluated with --per-clip")
-    if result.get("condition") != condition or result.get("folds") != [4]:
-        fail(f"{path}: not fold 4 under {condition} (folds {result.get('folds')}, condition {result.get('condition')})")
     names = [m["checkpoint"] for m in members]
     if checkpoints and names != checkpoints:
         fail(f"{path}: members {names} differ from the first evaluation's {checkpoints}")
