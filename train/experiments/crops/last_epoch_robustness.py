@@ -2,15 +2,18 @@
 """Fold-4 room drops of the standard-split runs at their best epoch (what the DECISION rules judged)
 and at their last epoch (what a refit ships: `fit --refit` keeps the last epoch's averaged weights).
 
-  train/experiments/crops/last_epoch_robustness.py EVAL_DIR > last-epoch.fold4.json
+  train/experiments/crops/last_epoch_robustness.py EVAL_DIR [--previous last-epoch.fold4.json] > NEW.json
 
-(train/experiments/crops/last_epoch_evals.sh writes EVAL_DIR.)
+(train/experiments/crops/last_epoch_evals.sh writes EVAL_DIR.) The evals are not committed, so a new
+machine has only the new runs' evals: with --previous, a recipe none of whose runs has evals in EVAL_DIR
+keeps its entry from that file (the committed table), and says so on stderr.
 
 EVAL_DIR holds `last.<run>.<condition>.json`, each `esc-train eval --checkpoint runs/<run>/last.ckpt
 --fold 4 [--condition C] --threads 1 --json ...` (condition seed 0). The best epoch's figures come from
 the committed `<run>.fold4_conditions.json` files beside this script (named as the run). Prints,
 per recipe, the mean over its seeds of the clean accuracy and of each condition's drop, at both epochs.
 """
+import argparse
 import json
 import os
 import sys
@@ -28,6 +31,7 @@ RECIPES = {
     "Mamba consistency (DECISION-26/28)": [f"mamba-cons26-s{s}" for s in range(4)],
     "Liquid-S4 shipped recipe (DECISION-27)": ["liquid_s4-base27-s0", "liquid_s4-base27-s1"],
     "Liquid-S4 100 epochs (DECISION-32)": ["liquid_s4-ep32-s0", "liquid_s4-ep32-s1"],
+    "Liquid-S4 220 epochs (DECISION-33)": ["liquid_s4-ep33-s0", "liquid_s4-ep33-s1"],
     "Liquid-S4 noise 0.75 (DECISION-15)": ["liquid_s4-crop15-s0", "liquid_s4-crop15-s1"],
     "Liquid-S4 consistency (DECISION-17/18)": LIQUID_CONSISTENCY_FIRST,
     "Liquid-S4 consistency, seeds 4 and 5 (DECISION-31)": LIQUID_CONSISTENCY_FRESH,
@@ -68,9 +72,19 @@ def summary(rows):
 
 
 def main():
-    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
-        sys.exit("usage: last_epoch_robustness.py EVAL_DIR (the directory of last.<run>.<condition>.json)")
-    eval_dir = sys.argv[1]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("eval_dir", help="the directory of last.<run>.<condition>.json")
+    parser.add_argument("--previous", help="a table this script wrote before; its recipes fill those not measured")
+    args = parser.parse_args()
+    if not os.path.isdir(args.eval_dir):
+        sys.exit(f"{args.eval_dir}: not a directory")
+    eval_dir = args.eval_dir
+    previous = {}
+    if args.previous:
+        try:
+            previous = read_json(args.previous)["recipes"]
+        except (OSError, ValueError, KeyError) as e:
+            sys.exit(f"{args.previous}: {e!r} (a table written by this script)")
     result = {"fold": 4, "condition_seed": 0, "columns": "clean accuracy, then drops from clean (points)",
               "recipes": {}}
     print("| recipe (seeds) | epoch | clean | pink 10 dB | white 10 dB | RT60 0.5 s |", file=sys.stderr)
@@ -86,6 +100,9 @@ def main():
             measured_runs.append(run)
             best.append(read_json(os.path.join(HERE, run + ".fold4_conditions.json"))["accuracy"])
         if not last:
+            if recipe in previous:
+                print(f"kept {recipe} from {args.previous}: none of its runs has evals in {eval_dir}", file=sys.stderr)
+                result["recipes"][recipe] = previous[recipe]
             continue
         result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
                                      "runs": measured_runs}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# GATE.txt's quiet-room gate for a refit: escd with CHECKPOINT as MODEL, default settings otherwise, on
+# the 14 empty-room signals of `bench/quiet_room.sh --hours 0.5`, in two halves of seven signals side by
+# side (one core each). Writes OUT_DIR/quiet_room.json (both halves' results) and exits 0 only if no
+# event started in any signal, 1 if one did, 2 on bad input. Run from the repository's root.
+#   train/experiments/crops/gate.sh MODEL CHECKPOINT OUT_DIR
+set -euo pipefail
+[[ $# -eq 3 ]] || { echo "usage: $0 MODEL CHECKPOINT OUT_DIR" >&2; exit 2; }
+model=$1 checkpoint=$(realpath "$2") out=$3
+[[ -f $checkpoint ]] || { echo "$0: no checkpoint $2" >&2; exit 2; }
+mkdir -p "$out"
+printf '[scores]\ntop_k = 1\n\n[models.%s]\ncheckpoint = "%s"\n' "$model" "$checkpoint" > "$out/escd.toml"
+halves=("silence pink:-60 pink:-45 pink:-30 brown:-60 brown:-45 brown:-30"
+        "white:-60 white:-45 white:-30 hum:-45 hum:-30 hvac:-45 hvac:-30")
+pids=()
+for i in 0 1; do
+  bench/quiet_room.sh --hours 0.5 --models "$model" --config "$out/escd.toml" --out "$out/half$i" \
+    --signals "${halves[$i]}" > "$out/half$i.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in 0 1; do
+  wait "${pids[$i]}" || { rc=$?; (( rc > status )) && status=$rc; }
+  sed -n '/^| signal/,$p' "$out/half$i.log"
+done
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+merged = {}
+for i in (0, 1):
+    with open(f"{out}/half{i}/quiet_room.json") as f:
+        merged.update(json.load(f))
+if len(merged) != 14:
+    sys.exit(f"gate: {len(merged)} signals measured, 14 expected")
+with open(f"{out}/quiet_room.json.tmp", "w") as f:
+    json.dump(merged, f, indent=1)
+PY
+mv "$out/quiet_room.json.tmp" "$out/quiet_room.json"
+echo "gate: $( ((status == 0)) && echo passed || echo "FAILED (quiet_room.sh exit $status)" ); $out/quiet_room.json"
+exit "$status"
