@@ -6,8 +6,8 @@
 #   train/experiments/crops/gate.sh MODEL CHECKPOINT OUT_DIR
 set -euo pipefail
 [[ $# -eq 3 ]] || { echo "usage: $0 MODEL CHECKPOINT OUT_DIR" >&2; exit 2; }
+[[ -f $2 ]] || { echo "$0: no checkpoint $2" >&2; exit 2; }
 model=$1 checkpoint=$(realpath "$2") out=$3
-[[ -f $checkpoint ]] || { echo "$0: no checkpoint $2" >&2; exit 2; }
 mkdir -p "$out"
 printf '[scores]\ntop_k = 1\n\n[models.%s]\ncheckpoint = "%s"\n' "$model" "$checkpoint" > "$out/escd.toml"
 halves=("silence pink:-60 pink:-45 pink:-30 brown:-60 brown:-45 brown:-30"
