@@ -6,7 +6,9 @@ and at their last epoch (what a refit ships: `fit --refit` keeps the last epoch'
 
 (train/experiments/crops/last_epoch_evals.sh writes EVAL_DIR.) The evals are not committed, so a new
 machine has only the new runs' evals: with --previous, a recipe none of whose runs has evals in EVAL_DIR
-keeps its entry from that file (the committed table), and says so on stderr.
+keeps its entry from that file (the committed table), and says so on stderr; a recipe with some of its
+runs measured is recomputed from those alone. Write to a new file and move it over the committed one:
+redirecting straight onto the --previous file empties it before it is read.
 
 EVAL_DIR holds `last.<run>.<condition>.json`, each `esc-train eval --checkpoint runs/<run>/last.ckpt
 --fold 4 [--condition C] --threads 1 --json ...` (condition seed 0). The best epoch's figures come from
