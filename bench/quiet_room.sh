@@ -7,6 +7,7 @@
 #   tone) at -45 and -30 dBFS.
 # Usage: bench/quiet_room.sh [--hours H] [--models mamba[,liquid_s4,...]] [--ensemble] [--build DIR]
 #                            [--out DIR] [--config FILE] [--signals "silence pink:-45 hum:-30 ..."]
+#        bench/quiet_room.sh --list-signals   (the default signals, one per line, as --signals takes them)
 # Writes quiet_room.json (per signal and model: windows, background windows, top-1 labels, event
 # starts) to --out (default a new temporary directory), prints a Markdown table, and exits 1 if any
 # event started. Needs sox and python3-zmq (scripts/install-deps.sh installs them).
@@ -20,6 +21,7 @@ BUILD="$ROOT/build"
 OUT=""
 CONFIG=""
 SIGNALS=""
+LIST_SIGNALS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hours) HOURS="$2"; shift 2 ;;
@@ -29,10 +31,18 @@ while [[ $# -gt 0 ]]; do
     --out) OUT="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
     --signals) SIGNALS="$2"; shift 2 ;;
+    --list-signals) LIST_SIGNALS=1; shift ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "quiet_room.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+CASES=("silence:-inf")
+for kind in pink brown white; do for level in -60 -45 -30; do CASES+=("$kind:$level"); done; done
+for kind in hum hvac; do for level in -45 -30; do CASES+=("$kind:$level"); done; done
+if (( LIST_SIGNALS )); then
+  for c in "${CASES[@]}"; do echo "${c/#silence:-inf/silence}"; done
+  exit 0
+fi
 ESCD="$BUILD/bin/escd"
 [[ -x "$ESCD" ]] || { echo "quiet_room.sh: missing $ESCD (scripts/build.sh)" >&2; exit 2; }
 for tool in sox /usr/bin/python3; do
@@ -70,9 +80,6 @@ calibrate() {
   awk -v t="$2" -v m="$measured" 'BEGIN { printf "%.2f", t - m }'
 }
 
-CASES=("silence:-inf")
-for kind in pink brown white; do for level in -60 -45 -30; do CASES+=("$kind:$level"); done; done
-for kind in hum hvac; do for level in -45 -30; do CASES+=("$kind:$level"); done; done
 if [[ -n "$SIGNALS" ]]; then
   CASES=()
   for c in $SIGNALS; do [[ "$c" == silence ]] && CASES+=("silence:-inf") || CASES+=("$c"); done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GATE.txt's quiet-room gate for a refit: escd with CHECKPOINT as MODEL, default settings otherwise, on
-# the 14 empty-room signals of `bench/quiet_room.sh --hours 0.5`, in two halves of seven signals side by
+# the empty-room signals of `bench/quiet_room.sh --hours 0.5` (14), in two halves side by
 # side (one core each). Writes OUT_DIR/quiet_room.json (both halves' results) and exits 0 only if both
 # halves ran and no event started in any signal; otherwise with quiet_room.sh's status (1: an event
 # started or escd failed; 2: bad input), or 2 for a missing checkpoint or an OUT_DIR that is not new
@@ -14,8 +14,10 @@ model=$1 checkpoint=$(realpath "$2") out=$3
 [[ ! -e $out || -z $(ls -A "$out") ]] || { echo "$0: $out is not empty; give a new directory" >&2; exit 2; }
 mkdir -p "$out"
 printf '[scores]\ntop_k = 1\n\n[models.%s]\ncheckpoint = "%s"\n' "$model" "$checkpoint" > "$out/escd.toml"
-halves=("silence pink:-60 pink:-45 pink:-30 brown:-60 brown:-45 brown:-30"
-        "white:-60 white:-45 white:-30 hum:-45 hum:-30 hvac:-45 hvac:-30")
+# quiet_room.sh's default signals, the first half and the rest
+mapfile -t signals < <(bench/quiet_room.sh --list-signals)
+half=$(( (${#signals[@]} + 1) / 2 ))
+halves=("${signals[*]:0:half}" "${signals[*]:half}")
 pids=()
 for i in 0 1; do
   bench/quiet_room.sh --hours 0.5 --models "$model" --config "$out/escd.toml" --out "$out/half$i" \
@@ -31,15 +33,15 @@ if [[ ! -f $out/half0/quiet_room.json || ! -f $out/half1/quiet_room.json ]]; the
   echo "gate: a half did not finish (quiet_room.sh exit $status); see $out/half0.log and $out/half1.log" >&2
   exit "$status"
 fi
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" "${#signals[@]}" <<'PY'
 import json, sys
 out = sys.argv[1]
 merged = {}
 for i in (0, 1):
     with open(f"{out}/half{i}/quiet_room.json") as f:
         merged.update(json.load(f))
-if len(merged) != 14:
-    sys.exit(f"gate: {len(merged)} signals measured, 14 expected")
+if len(merged) != int(sys.argv[2]):
+    sys.exit(f"gate: {len(merged)} signals measured, {sys.argv[2]} expected")
 with open(f"{out}/quiet_room.json.tmp", "w") as f:
     json.dump(merged, f, indent=1)
 PY
