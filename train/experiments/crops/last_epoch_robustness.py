@@ -23,7 +23,8 @@ import sys
 from fold4_eval_file import read_fold4_eval
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONDITIONS = ["noise=pink@10", "noise=white@10", "rt60=0.5"]
+# gain=-20 since DECISION-34: rows kept from --previous that were measured before it have no such key
+CONDITIONS = ["gain=-20", "noise=pink@10", "noise=white@10", "rt60=0.5"]
 LIQUID_CONSISTENCY_FIRST = ["liquid_s4-cons17-s0", "liquid_s4-cons17-s1", "liquid_s4-cons18-s2", "liquid_s4-cons18-s3"]
 LIQUID_CONSISTENCY_FRESH = ["liquid_s4-cons31-s4", "liquid_s4-cons31-s5"]
 # recipe -> its runs: each run's directory name, which is also its committed best-epoch file's
@@ -90,8 +91,8 @@ def main():
             sys.exit(f"{args.previous}: {e!r} (a table written by this script)")
     result = {"fold": 4, "condition_seed": 0, "columns": "clean accuracy, then drops from clean (points)",
               "recipes": {}}
-    print("| recipe (seeds) | epoch | clean | pink 10 dB | white 10 dB | RT60 0.5 s |", file=sys.stderr)
-    print("| --- | --- | --- | --- | --- | --- |", file=sys.stderr)
+    print("| recipe (seeds) | epoch | clean | gain -20 dB | pink 10 dB | white 10 dB | RT60 0.5 s |", file=sys.stderr)
+    print("| --- | --- | --- | --- | --- | --- | --- |", file=sys.stderr)
     for recipe, runs in RECIPES.items():
         best, last, measured_runs = [], [], []
         for run in runs:
@@ -110,8 +111,8 @@ def main():
         result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
                                      "runs": measured_runs}
         for name, s in (("best", summary(best)), ("last", summary(last))):
-            print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | {-s['noise=pink@10']:.3f} | "
-                  f"{-s['noise=white@10']:.3f} | {-s['rt60=0.5']:.3f} |", file=sys.stderr)
+            print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | "
+                  + " | ".join(f"{-s[c]:.3f}" for c in CONDITIONS) + " |", file=sys.stderr)
     json.dump(result, sys.stdout, indent=1)
     print()
 

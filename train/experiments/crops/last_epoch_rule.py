@@ -9,7 +9,8 @@ limits at +0.5 on all six seeds).
 
   train/experiments/crops/last_epoch_rule.py "CANDIDATE RECIPE" "BASELINE RECIPE" [--limit KEY=SLACK ...]
 
-KEY is clean, noise=white@10, noise=pink@10 or rt60=0.5. Prints each limit and whether it is met;
+KEY is clean, gain=-20, noise=white@10, noise=pink@10 or rt60=0.5 (gain=-20 only for rows measured
+since DECISION-34). Prints each limit and whether it is met;
 exits 0 if the rule is met, 1 if not, 2 on bad input.
 """
 import argparse
@@ -18,8 +19,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = {"clean": "clean accuracy", "noise=white@10": "white-noise drop", "noise=pink@10": "pink-noise drop",
-         "rt60=0.5": "RT60 drop"}
+NAMES = {"clean": "clean accuracy", "gain=-20": "gain drop", "noise=white@10": "white-noise drop",
+         "noise=pink@10": "pink-noise drop", "rt60=0.5": "RT60 drop"}
 # (key, slack): each limit is the baseline's figure plus its slack
 DEFAULT_LIMITS = [("clean", -0.5), ("noise=white@10", -1.5), ("noise=pink@10", 0.5), ("rt60=0.5", 0.5)]
 
@@ -53,8 +54,15 @@ def main():
     # a recipe holds only the seeds whose evals were all found: say how many each rule saw
     print(f"seeds: candidate {recipes[args.candidate]['seeds']}, baseline {recipes[args.baseline]['seeds']}")
     candidate, baseline = (recipes[r]["last_epoch"] for r in (args.candidate, args.baseline))
+    limits = args.limit or DEFAULT_LIMITS
+    # rows measured before DECISION-34 have no gain=-20
+    unmeasured = [f"{r}: {k}" for r, row in ((args.candidate, candidate), (args.baseline, baseline))
+                  for k, _ in limits if k not in row]
+    if unmeasured:
+        print(f"not measured at the last epoch: {', '.join(unmeasured)}", file=sys.stderr)
+        sys.exit(2)
     met = True
-    for key, slack in args.limit or DEFAULT_LIMITS:
+    for key, slack in limits:
         name = NAMES[key]
         limit = baseline[key] + slack
         # accuracy must stay above its limit, a drop below its limit
