@@ -228,6 +228,31 @@ TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
   double event_squares = 0.0;
   for (const auto& fold : cv["folds"]) event_squares += std::pow(fold["event_accuracy"].get<double>() - event_mean, 2);
   EXPECT_NEAR(cv["std_event_accuracy"].get<double>(), std::sqrt(event_squares / 4), 1e-12);
+
+  // A finished fold travels as its final.json and summary.json alone (to another machine, or through
+  // git between sessions): a resume there keeps it without training, and cv.json comes out the same.
+  const std::string carried = dir_.path("cv-carried");
+  for (int k = 1; k <= 5; ++k) {
+    const std::string from = run + "/fold" + std::to_string(k), to = carried + "/fold" + std::to_string(k);
+    fs::create_directories(to);
+    for (const char* name : {"final.json", "summary.json"}) fs::copy_file(from + "/" + name, to + "/" + name);
+  }
+  ASSERT_EQ(fit(carried, true, refit)->wait(300s), 0) << log(carried);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(carried + "/cv.json")), cv);
+  for (int k = 1; k <= 5; ++k) {
+    EXPECT_FALSE(fs::exists(carried + "/fold" + std::to_string(k) + "/best.ckpt")) << "fold " << k << " trained again";
+  }
+  // A finished fold of other settings is refused by name, not taken for this recipe's nor trained over.
+  const std::string summary_path = carried + "/fold3/summary.json";
+  auto summary = nlohmann::json::parse(std::ifstream(summary_path));
+  summary["train_config"]["epochs"] = 3;
+  std::ofstream(summary_path) << summary.dump();
+  fs::remove(carried + "/cv.json");
+  EXPECT_NE(fit(carried, true, refit)->wait(300s), 0) << log(carried);
+  EXPECT_NE(log(carried).find("fold3/summary.json: the finished run had another train_config"), std::string::npos)
+      << log(carried);
+  EXPECT_FALSE(fs::exists(carried + "/cv.json"));
+  EXPECT_FALSE(fs::exists(carried + "/fold3/best.ckpt"));
 }
 
 // The recipe can be changed from the command line (--set key=value) and a shipped model refitted on

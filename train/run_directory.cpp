@@ -47,6 +47,31 @@ void write_metrics(const std::string& path, const std::vector<std::string>& line
   write_file_atomic(path, text);
 }
 
+namespace {
+
+nlohmann::json read_run_file(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json value = nlohmann::json::parse(in, nullptr, false);
+  if (value.is_discarded()) throw std::runtime_error(path + ": unreadable (not JSON)");
+  return value;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity) {
+  const std::string final_path = run_dir + "/final.json", summary_path = run_dir + "/summary.json";
+  if (!fs::exists(final_path) || !fs::exists(summary_path)) return std::nullopt;
+  const nlohmann::json summary = read_run_file(summary_path);
+  for (const auto& [key, value] : identity.items()) {
+    const nlohmann::json was = summary.value(key, nlohmann::json());
+    if (was != value) {
+      throw std::runtime_error(summary_path + ": the finished run had another " + key +
+                               "; resume needs the same settings (was " + was.dump() + ", now " + value.dump() + ")");
+    }
+  }
+  return read_run_file(final_path);
+}
+
 void remove_stale_temporaries(const std::string& run_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(run_dir, ec)) {

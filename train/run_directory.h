@@ -1,7 +1,10 @@
 // The run directory's files outside the checkpoints: whether it can be written at all, the
-// metrics lines a resumed run keeps, and the temporaries an interrupted atomic write leaves.
+// metrics lines a resumed run keeps, a run that already finished, and the temporaries an
+// interrupted atomic write leaves.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,15 @@ std::vector<std::string> read_metrics_before(const std::string& path, int first_
 
 // Writes metrics.jsonl atomically, one line per epoch.
 void write_metrics(const std::string& path, const std::vector<std::string>& lines);
+
+// A run that already finished: its final.json, when the directory holds final.json and
+// summary.json (written last) and every key of `identity` (model, hyperparameters, train_config,
+// data_fingerprint, ...) equals summary.json's. fit --resume then returns it without training or
+// testing again, so a finished fold of a long cross-validation travels to another machine as these
+// two small files alone. No summary.json or no final.json: std::nullopt. Throws
+// std::runtime_error naming the key when the finished run had other settings, or when either file
+// is unreadable.
+std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity);
 
 // write_file_atomic's temporaries (<name>.tmp.XXXXXX) are left behind when a process is killed
 // mid-write. They are never mistaken for the file (it is untouched), but they pile up: a new run or

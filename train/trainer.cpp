@@ -525,6 +525,25 @@ KeptModel evaluate_kept_model(const Training& t) {
   return kept;
 }
 
+// The settings of summary.json that a finished run must share with a resume of it (read_finished_run):
+// what the run trained and was tested on. The teachers' files by content, since the same paths are
+// not enough.
+nlohmann::json finished_run_identity(const FitOptions& o, const ClipDataset& data) {
+  const auto n_classes = static_cast<int64_t>(run_class_names(data, o.config).size());
+  nlohmann::json identity = {
+      {"model", o.model},
+      {"hyperparameters", create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, n_classes)->hyperparameters()},
+      {"train_config", o.config.to_json()},
+      {"init_checkpoint", o.init_checkpoint},
+      {"data_fingerprint", data_fingerprint(data)}};
+  if (!o.config.teachers.empty()) {
+    std::vector<std::string> fingerprints;
+    for (const std::string& path : o.config.teachers) fingerprints.push_back(file_fingerprint(path));
+    identity["teacher_fingerprints"] = fingerprints;
+  }
+  return identity;
+}
+
 // summary.json: what a shipped model's <name>.json holds.
 void write_summary(const Training& t, const RunRecord& run, const KeptModel& kept) {
   const FitOptions& o = t.options;
@@ -554,6 +573,7 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
                             {"date", utc_now()},
                             {"git_revision", run.revision},
                             {"data_fingerprint", run.fingerprint}};
+  if (t.teachers) summary["teacher_fingerprints"] = t.teachers->fingerprints();
   if (const std::optional<BackgroundCalls> calls = background_calls(kept.test, t.class_names)) {
     summary["test_event_accuracy"] = calls->event_accuracy;
     summary["test_called_background"] = calls->called_background;
@@ -602,6 +622,19 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   if (group.leader()) {
     prepare_run_directory(o.run_dir);
     remove_stale_temporaries(o.run_dir);
+  }
+  if (o.resume) {
+    // Rank 0 reads the run directory; every rank follows its answer.
+    std::string finished;
+    if (group.leader()) {
+      if (const auto result = read_finished_run(o.run_dir, finished_run_identity(o, data))) finished = result->dump();
+    }
+    finished = group.share_from_leader("finished run", finished);
+    if (!finished.empty()) {
+      spdlog::info("{}: the run already finished (final.json, summary.json of the same settings): kept, not trained "
+                   "again", o.run_dir);
+      return group.leader() ? nlohmann::json::parse(finished) : nlohmann::json{{"rank", group.rank()}};
+    }
   }
   Training t = set_up_training(o, data, group);
   RunRecord run = open_run_record(t);
