@@ -139,6 +139,27 @@ TEST_F(DistributedFit, TwoRanksFollowTheRunOfOneProcessWithTheSameGlobalBatch) {
   // Each rank's log line says whose it is.
   const std::string text = log(two + ".log");
   EXPECT_NE(text.find("[rank 1] rank 1 of 2 joined"), std::string::npos) << text;
+
+  // A resume of the finished run keeps it on every rank. One of other settings stops every rank at
+  // once with rank 0's reason: ranks started by hand, as on other machines, so that no parent
+  // process stops rank 1 for it, and a group timeout longer than the test waits.
+  const auto final_before = nlohmann::json::parse(std::ifstream(two + "/final.json"));
+  ASSERT_EQ(fit(two, {"--nproc", "2", "--resume"})->wait(120s), 0) << log(two + ".log");
+  EXPECT_NE(log(two + ".log").find("the run already finished"), std::string::npos) << log(two + ".log");
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(two + "/final.json")), final_before);
+  auto changed = summary;
+  changed["data_fingerprint"] = "0000000000000000";
+  std::ofstream(two + "/summary.json") << changed.dump();
+  LoopbackPort port;
+  port.release();
+  const std::vector<std::string> resume{"--resume", "--group-timeout", "600"};
+  auto r0 = rank(0, 2, port.number(), two, resume), r1 = rank(1, 2, port.number(), two, resume);
+  const int code = r1->wait(120s);
+  ASSERT_NE(code, -1) << "rank 1 still running two minutes after rank 0 refused the run:\n" << log(two + ".rank1.log");
+  EXPECT_NE(code, 0);
+  EXPECT_NE(log(two + ".rank1.log").find("the finished run had another data_fingerprint"), std::string::npos)
+      << log(two + ".rank1.log");
+  EXPECT_NE(r0->wait(60s), 0) << log(two + ".rank0.log");
 }
 
 TEST_F(DistributedFit, AKilledRankStopsTheOtherNamingItAndResumeFinishesTheRunExactly) {

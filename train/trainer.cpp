@@ -624,12 +624,18 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
     remove_stale_temporaries(o.run_dir);
   }
   if (o.resume) {
-    // Rank 0 reads the run directory; every rank follows its answer.
+    // Rank 0 reads the run directory and every rank follows its answer: final.json's text, nothing
+    // (not finished), or "!" and why the finished run cannot be kept, which every rank then stops with.
     std::string finished;
     if (group.leader()) {
-      if (const auto result = read_finished_run(o.run_dir, finished_run_identity(o, data))) finished = result->dump();
+      try {
+        if (const auto result = read_finished_run(o.run_dir, finished_run_identity(o, data))) finished = result->dump();
+      } catch (const std::exception& e) {
+        finished = std::string("!") + e.what();
+      }
     }
     finished = group.share_from_leader("finished run", finished);
+    if (!finished.empty() && finished.front() == '!') throw std::runtime_error(finished.substr(1));
     if (!finished.empty()) {
       spdlog::info("{}: the run already finished (final.json, summary.json of the same settings): kept, not trained "
                    "again", o.run_dir);
