@@ -249,10 +249,22 @@ TEST_F(CrossValidation, RefitFoldsTrainOnTheOtherFourAndKeepTheLastEpoch) {
   std::ofstream(summary_path) << summary.dump();
   fs::remove(carried + "/cv.json");
   EXPECT_NE(fit(carried, true, refit)->wait(300s), 0) << log(carried);
-  EXPECT_NE(log(carried).find("fold3/summary.json: the finished run had another train_config"), std::string::npos)
+  EXPECT_NE(log(carried).find("fold3/summary.json: the finished run had another train_config.epochs (was 3, now 2)"), std::string::npos)
       << log(carried);
   EXPECT_FALSE(fs::exists(carried + "/cv.json"));
   EXPECT_FALSE(fs::exists(carried + "/fold3/best.ckpt"));
+
+  // A new run (no --resume) over a finished one forgets it: stopped early and resumed, it trains on
+  // instead of handing back the old run's result.
+  auto fresh = refit;
+  fresh.insert(fresh.end(), {"--cv-folds", "3", "--stop-after", "1"});
+  ASSERT_EQ(fit(carried, false, fresh)->wait(300s), 0) << log(carried);
+  EXPECT_FALSE(fs::exists(carried + "/fold3/summary.json"));
+  EXPECT_FALSE(fs::exists(carried + "/fold3/final.json"));
+  fresh.resize(fresh.size() - 2);  // the same fold, to the end
+  ASSERT_EQ(fit(carried, true, fresh)->wait(300s), 0) << log(carried);
+  EXPECT_NE(log(carried).find("resuming"), std::string::npos) << log(carried);
+  EXPECT_TRUE(fs::exists(carried + "/fold3/best.ckpt") && fs::exists(carried + "/fold3/summary.json"));
 }
 
 // The recipe can be changed from the command line (--set key=value) and a shipped model refitted on

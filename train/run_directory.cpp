@@ -56,6 +56,22 @@ nlohmann::json read_run_file(const std::string& path) {
   return value;
 }
 
+// The first place where `was` and `now` differ: its name below `name` (train_config.epochs) and
+// both values, each cut to 200 characters.
+std::string first_difference(const std::string& name, const nlohmann::json& was, const nlohmann::json& now) {
+  if (was.is_object() && now.is_object()) {
+    for (const auto& [key, value] : now.items()) {
+      const nlohmann::json before = was.value(key, nlohmann::json());
+      if (before != value) return first_difference(name + "." + key, before, value);
+    }
+    for (const auto& [key, value] : was.items()) {
+      if (!now.contains(key)) return first_difference(name + "." + key, value, nlohmann::json());
+    }
+  }
+  auto cut = [](std::string text) { return text.size() > 200 ? text.substr(0, 200) + "..." : text; };
+  return name + " (was " + cut(was.dump()) + ", now " + cut(now.dump()) + ")";
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity) {
@@ -65,11 +81,21 @@ std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, cons
   for (const auto& [key, value] : identity.items()) {
     const nlohmann::json was = summary.value(key, nlohmann::json());
     if (was != value) {
-      throw std::runtime_error(summary_path + ": the finished run had another " + key +
-                               "; resume needs the same settings (was " + was.dump() + ", now " + value.dump() + ")");
+      throw std::runtime_error(summary_path + ": the finished run had another " + first_difference(key, was, value) +
+                               "; --resume keeps a finished run only with the same settings (remove its final.json "
+                               "and summary.json to train it again, or give another --out)");
     }
   }
   return read_run_file(final_path);
+}
+
+void forget_finished_run(const std::string& run_dir) {
+  std::error_code ec;
+  for (const char* name : {"summary.json", "final.json"}) {
+    if (fs::remove(run_dir + "/" + name, ec)) {
+      spdlog::info("{}: removed {} of an earlier run (a new run, not --resume)", run_dir, name);
+    }
+  }
 }
 
 void remove_stale_temporaries(const std::string& run_dir) {

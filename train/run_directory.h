@@ -28,9 +28,14 @@ void write_metrics(const std::string& path, const std::vector<std::string>& line
 // data_fingerprint, ...) equals summary.json's. fit --resume then returns it without training or
 // testing again, so a finished fold of a long cross-validation travels to another machine as these
 // two small files alone. No summary.json or no final.json: std::nullopt. Throws
-// std::runtime_error naming the key when the finished run had other settings, or when either file
-// is unreadable.
+// std::runtime_error naming the setting that differs (e.g. train_config.epochs) when the finished
+// run had other settings, or when either file is unreadable.
 std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity);
+
+// A run started afresh (no --resume) in a directory that holds a finished run: that run's
+// final.json and summary.json are removed, saying so, so that a later --resume of the new run never
+// takes the old one for it.
+void forget_finished_run(const std::string& run_dir);
 
 // write_file_atomic's temporaries (<name>.tmp.XXXXXX) are left behind when a process is killed
 // mid-write. They are never mistaken for the file (it is untouched), but they pile up: a new run or

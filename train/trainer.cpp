@@ -544,6 +544,25 @@ nlohmann::json finished_run_identity(const FitOptions& o, const ClipDataset& dat
   return identity;
 }
 
+// Whether this run already finished (--resume, read_finished_run): rank 0 reads the run directory
+// and every rank follows its answer, {"kept": final.json}, {"refused": why} or {} (train). Every
+// rank makes the exchange, resuming or not, so that the group's exchanges stay in step; ranks that
+// disagree on --resume are then named by check_ranks_agree.
+nlohmann::json finished_run_answer(const FitOptions& o, const ClipDataset& data, TrainingGroup& group) {
+  nlohmann::json answer = nlohmann::json::object();
+  if (group.leader() && o.resume) {
+    try {
+      if (const auto final_json = read_finished_run(o.run_dir, finished_run_identity(o, data))) answer["kept"] = *final_json;
+    } catch (const std::exception& e) {
+      answer["refused"] = e.what();
+    }
+  }
+  answer = nlohmann::json::parse(group.share_from_leader("finished run", answer.dump()));
+  // Rank 0 hosts the group's store: it stays until every rank has read the answer it is about to act on.
+  if (!answer.empty()) group.barrier();
+  return answer;
+}
+
 // summary.json: what a shipped model's <name>.json holds.
 void write_summary(const Training& t, const RunRecord& run, const KeptModel& kept) {
   const FitOptions& o = t.options;
@@ -622,25 +641,14 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   if (group.leader()) {
     prepare_run_directory(o.run_dir);
     remove_stale_temporaries(o.run_dir);
+    if (!o.resume) forget_finished_run(o.run_dir);
   }
-  if (o.resume) {
-    // Rank 0 reads the run directory and every rank follows its answer: final.json's text, nothing
-    // (not finished), or "!" and why the finished run cannot be kept, which every rank then stops with.
-    std::string finished;
-    if (group.leader()) {
-      try {
-        if (const auto result = read_finished_run(o.run_dir, finished_run_identity(o, data))) finished = result->dump();
-      } catch (const std::exception& e) {
-        finished = std::string("!") + e.what();
-      }
-    }
-    finished = group.share_from_leader("finished run", finished);
-    if (!finished.empty() && finished.front() == '!') throw std::runtime_error(finished.substr(1));
-    if (!finished.empty()) {
-      spdlog::info("{}: the run already finished (final.json, summary.json of the same settings): kept, not trained "
-                   "again", o.run_dir);
-      return group.leader() ? nlohmann::json::parse(finished) : nlohmann::json{{"rank", group.rank()}};
-    }
+  const nlohmann::json finished = finished_run_answer(o, data, group);
+  if (finished.contains("refused")) throw std::runtime_error(finished["refused"].get<std::string>());
+  if (finished.contains("kept")) {
+    spdlog::info("{}: the run already finished (final.json, summary.json of the same settings): kept, not trained "
+                 "again", o.run_dir);
+    return group.leader() ? finished["kept"] : nlohmann::json{{"rank", group.rank()}};
   }
   Training t = set_up_training(o, data, group);
   RunRecord run = open_run_record(t);

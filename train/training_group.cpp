@@ -210,7 +210,7 @@ std::string TrainingGroup::share_from_leader(const std::string& name, const std:
   try {
     return bytes_text(connection_->store->get(key));
   } catch (const std::exception& e) {
-    report_lost_ranks("the transfer of rank 0's resume state", e);
+    report_lost_ranks(("the transfer of rank 0's " + name).c_str(), e);
   }
 }
 
