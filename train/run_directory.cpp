@@ -57,19 +57,24 @@ nlohmann::json read_run_file(const std::string& path) {
 }
 
 // The first place where `was` and `now` differ: its name below `name` (train_config.epochs) and
-// both values, each cut to 200 characters.
-std::string first_difference(const std::string& name, const nlohmann::json& was, const nlohmann::json& now) {
+// both values, each cut to 200 characters, or "absent" for a key one side lacks.
+std::string first_difference(const std::string& name, const nlohmann::json& was, const nlohmann::json& now,
+                             bool was_present = true, bool now_present = true) {
   if (was.is_object() && now.is_object()) {
     for (const auto& [key, value] : now.items()) {
-      const nlohmann::json before = was.value(key, nlohmann::json());
-      if (before != value) return first_difference(name + "." + key, before, value);
+      if (!was.contains(key)) return first_difference(name + "." + key, nlohmann::json(), value, false, true);
+      if (was.at(key) != value) return first_difference(name + "." + key, was.at(key), value);
     }
     for (const auto& [key, value] : was.items()) {
-      if (!now.contains(key)) return first_difference(name + "." + key, value, nlohmann::json());
+      if (!now.contains(key)) return first_difference(name + "." + key, value, nlohmann::json(), true, false);
     }
   }
-  auto cut = [](std::string text) { return text.size() > 200 ? text.substr(0, 200) + "..." : text; };
-  return name + " (was " + cut(was.dump()) + ", now " + cut(now.dump()) + ")";
+  auto shown = [](const nlohmann::json& value, bool present) {
+    if (!present) return std::string("absent");
+    std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+  };
+  return name + " (was " + shown(was, was_present) + ", now " + shown(now, now_present) + ")";
 }
 
 }  // namespace
@@ -81,7 +86,8 @@ std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, cons
   for (const auto& [key, value] : identity.items()) {
     const nlohmann::json was = summary.value(key, nlohmann::json());
     if (was != value) {
-      throw std::runtime_error(summary_path + ": the finished run had another " + first_difference(key, was, value) +
+      throw std::runtime_error(summary_path + ": the finished run had another " +
+                               first_difference(key, was, value, summary.contains(key)) +
                                "; --resume keeps a finished run only with the same settings (remove its final.json "
                                "and summary.json to train it again, or give another --out)");
     }

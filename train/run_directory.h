@@ -32,9 +32,9 @@ void write_metrics(const std::string& path, const std::vector<std::string>& line
 // run had other settings, or when either file is unreadable.
 std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity);
 
-// A run started afresh (no --resume) in a directory that holds a finished run: that run's
-// final.json and summary.json are removed, saying so, so that a later --resume of the new run never
-// takes the old one for it.
+// A run started afresh (no --resume) in a directory that holds a finished run: once the new run has
+// passed its checks and is about to train, the old run's final.json and summary.json are removed,
+// saying so, so that a later --resume of the new run never takes the old one for it.
 void forget_finished_run(const std::string& run_dir);
 
 // write_file_atomic's temporaries (<name>.tmp.XXXXXX) are left behind when a process is killed

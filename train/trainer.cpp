@@ -546,9 +546,10 @@ nlohmann::json finished_run_identity(const FitOptions& o, const ClipDataset& dat
 
 // Whether this run already finished (--resume, read_finished_run): rank 0 reads the run directory
 // and every rank follows its answer, {"kept": final.json}, {"refused": why} or {} (train). Every
-// rank makes the exchange, resuming or not, so that the group's exchanges stay in step; ranks that
-// disagree on --resume are then named by check_ranks_agree.
+// rank makes the same exchanges, resuming or not, so that the group stays in step; ranks that
+// disagree on --resume are refused first, since the answer may end the run before check_ranks_agree.
 nlohmann::json finished_run_answer(const FitOptions& o, const ClipDataset& data, TrainingGroup& group) {
+  group.check_same_settings({{"--resume", o.resume}});
   nlohmann::json answer = nlohmann::json::object();
   if (group.leader() && o.resume) {
     try {
@@ -557,7 +558,9 @@ nlohmann::json finished_run_answer(const FitOptions& o, const ClipDataset& data,
       answer["refused"] = e.what();
     }
   }
-  answer = nlohmann::json::parse(group.share_from_leader("finished run", answer.dump()));
+  // A reason cut mid-character is not valid UTF-8: replaced, so that the dump cannot throw.
+  const std::string text = answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  answer = nlohmann::json::parse(group.share_from_leader("finished run", text));
   // Rank 0 hosts the group's store: it stays until every rank has read the answer it is about to act on.
   if (!answer.empty()) group.barrier();
   return answer;
@@ -641,7 +644,6 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   if (group.leader()) {
     prepare_run_directory(o.run_dir);
     remove_stale_temporaries(o.run_dir);
-    if (!o.resume) forget_finished_run(o.run_dir);
   }
   const nlohmann::json finished = finished_run_answer(o, data, group);
   if (finished.contains("refused")) throw std::runtime_error(finished["refused"].get<std::string>());
@@ -652,6 +654,9 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   }
   Training t = set_up_training(o, data, group);
   RunRecord run = open_run_record(t);
+  // Every check has passed and the new run is about to train: an earlier finished run's records go
+  // now, so that a --resume of this run never takes that one for it.
+  if (!o.resume && group.leader()) forget_finished_run(o.run_dir);
 
   int epochs_this_process = 0;
   for (int epoch = run.state.next_epoch; epoch < cfg.epochs; ++epoch) {
