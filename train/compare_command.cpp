@@ -22,6 +22,7 @@
 #include "model_flops.h"
 #include "models/common/parameter_count.h"
 #include "util/atomic_file.h"
+#include "json_file.h"
 #include "util/compute_threads.h"
 
 namespace escd::train {
@@ -29,20 +30,6 @@ namespace escd::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A JSON file the comparison reads; nullopt when `required` is false and the file does not exist.
-// Throws std::invalid_argument naming the file when it cannot be read or is not JSON.
-template <typename Json = nlohmann::json>
-std::optional<Json> read_json(const std::string& path, bool required) {
-  if (!required && !fs::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const std::exception& e) {
-    throw std::invalid_argument(path + ": not JSON: " + e.what());
-  }
-}
 
 // A path as the page shows it: as given when relative (models/mamba.pt), else its file name only: a
 // page is read on other machines, where this one's layout means nothing.

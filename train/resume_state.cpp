@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "settings_difference.h"
 #include "util/atomic_file.h"
 
 namespace escd::train {
@@ -45,13 +46,10 @@ ResumeState load_resume_state(const std::string& path, const std::string& bytes,
   archive.read("meta", meta_value);
   const nlohmann::json meta = nlohmann::json::parse(meta_value.toStringRef());
   // Every key of the identity must match; a key the run was started without (an older esc-train's
-  // state) reads as null.
-  for (const auto& [key, value] : identity.items()) {
-    const nlohmann::json was = meta.value(key, nlohmann::json());
-    if (was != value) {
-      throw std::runtime_error(path + ": the run was started with another " + key +
-                               "; resume needs the same settings (was " + was.dump() + ", now " + value.dump() + ")");
-    }
+  // state) is a difference too.
+  if (const auto difference = first_difference(recorded_settings(meta, identity), identity)) {
+    throw std::runtime_error(path + ": the run was started with another " + difference->name +
+                             "; resume needs the same settings (was " + difference->was + ", now " + difference->now + ")");
   }
   at::NoGradGuard no_grad;
   for (auto& p : model.named_parameters()) {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "json_file.h"
+#include "settings_difference.h"
 #include "util/atomic_file.h"
 
 namespace escd::train {
@@ -47,52 +49,20 @@ void write_metrics(const std::string& path, const std::vector<std::string>& line
   write_file_atomic(path, text);
 }
 
-namespace {
-
-nlohmann::json read_run_file(const std::string& path) {
-  std::ifstream in(path);
-  nlohmann::json value = nlohmann::json::parse(in, nullptr, false);
-  if (value.is_discarded()) throw std::runtime_error(path + ": unreadable (not JSON)");
-  return value;
-}
-
-// The first place where `was` and `now` differ: its name below `name` (train_config.epochs) and
-// both values, each cut to 200 characters, or "absent" for a key one side lacks.
-std::string first_difference(const std::string& name, const nlohmann::json& was, const nlohmann::json& now,
-                             bool was_present = true, bool now_present = true) {
-  if (was.is_object() && now.is_object()) {
-    for (const auto& [key, value] : now.items()) {
-      if (!was.contains(key)) return first_difference(name + "." + key, nlohmann::json(), value, false, true);
-      if (was.at(key) != value) return first_difference(name + "." + key, was.at(key), value);
-    }
-    for (const auto& [key, value] : was.items()) {
-      if (!now.contains(key)) return first_difference(name + "." + key, value, nlohmann::json(), true, false);
-    }
-  }
-  auto shown = [](const nlohmann::json& value, bool present) {
-    if (!present) return std::string("absent");
-    std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
-  };
-  return name + " (was " + shown(was, was_present) + ", now " + shown(now, now_present) + ")";
-}
-
-}  // namespace
-
-std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity) {
+std::optional<nlohmann::json> read_finished_run(const std::string& run_dir,
+                                               const std::function<nlohmann::json()>& identity_of_this_run) {
   const std::string final_path = run_dir + "/final.json", summary_path = run_dir + "/summary.json";
-  if (!fs::exists(final_path) || !fs::exists(summary_path)) return std::nullopt;
-  const nlohmann::json summary = read_run_file(summary_path);
-  for (const auto& [key, value] : identity.items()) {
-    const nlohmann::json was = summary.value(key, nlohmann::json());
-    if (was != value) {
-      throw std::runtime_error(summary_path + ": the finished run had another " +
-                               first_difference(key, was, value, summary.contains(key)) +
-                               "; --resume keeps a finished run only with the same settings (remove its final.json "
-                               "and summary.json to train it again, or give another --out)");
-    }
+  if (!fs::exists(final_path)) return std::nullopt;
+  const std::optional<nlohmann::json> summary = read_json(summary_path, false);
+  if (!summary) return std::nullopt;
+  const nlohmann::json identity = identity_of_this_run();
+  if (const auto difference = first_difference(recorded_settings(*summary, identity), identity)) {
+    throw std::runtime_error(summary_path + ": the finished run had another " + difference->name + " (was " +
+                             difference->was + ", now " + difference->now +
+                             "); --resume keeps a finished run only with the same settings (remove its final.json "
+                             "and summary.json to train it again, or give another --out)");
   }
-  return read_run_file(final_path);
+  return read_json(final_path, true);
 }
 
 void forget_finished_run(const std::string& run_dir) {

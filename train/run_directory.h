@@ -3,6 +3,7 @@
 // interrupted atomic write leaves.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,13 +25,14 @@ std::vector<std::string> read_metrics_before(const std::string& path, int first_
 void write_metrics(const std::string& path, const std::vector<std::string>& lines);
 
 // A run that already finished: its final.json, when the directory holds final.json and
-// summary.json (written last) and every key of `identity` (model, hyperparameters, train_config,
-// data_fingerprint, ...) equals summary.json's. fit --resume then returns it without training or
+// summary.json (written last) and every key of `identity_of_this_run()` (model, hyperparameters,
+// train_config, data_fingerprint, ...; called only then) equals summary.json's. fit --resume then returns it without training or
 // testing again, so a finished fold of a long cross-validation travels to another machine as these
 // two small files alone. No summary.json or no final.json: std::nullopt. Throws
 // std::runtime_error naming the setting that differs (e.g. train_config.epochs) when the finished
-// run had other settings, or when either file is unreadable.
-std::optional<nlohmann::json> read_finished_run(const std::string& run_dir, const nlohmann::json& identity);
+// run had other settings, or when either file is unreadable (std::invalid_argument).
+std::optional<nlohmann::json> read_finished_run(const std::string& run_dir,
+                                               const std::function<nlohmann::json()>& identity_of_this_run);
 
 // A run started afresh (no --resume) in a directory that holds a finished run: once the new run has
 // passed its checks and is about to train, the old run's final.json and summary.json are removed,

@@ -525,23 +525,27 @@ KeptModel evaluate_kept_model(const Training& t) {
   return kept;
 }
 
-// The settings of summary.json that a finished run must share with a resume of it (read_finished_run):
-// what the run trained and was tested on. The teachers' files by content, since the same paths are
-// not enough.
-nlohmann::json finished_run_identity(const FitOptions& o, const ClipDataset& data) {
+// The keys of summary.json that say which run it was: what it trained and was tested on, and from
+// what. read_finished_run compares them with a resume's; teachers by content, since the same paths
+// are not enough.
+nlohmann::json run_settings(const FitOptions& o, const nlohmann::json& hyperparameters, const std::string& data_fingerprint,
+                            const std::vector<std::string>& teacher_fingerprints) {
+  nlohmann::json settings = {{"model", o.model},
+                             {"hyperparameters", hyperparameters},
+                             {"train_config", o.config.to_json()},
+                             {"init_checkpoint", o.init_checkpoint},
+                             {"data_fingerprint", data_fingerprint}};
+  if (!teacher_fingerprints.empty()) settings["teacher_fingerprints"] = teacher_fingerprints;
+  return settings;
+}
+
+// run_settings of the run `o` would train, before it is set up.
+nlohmann::json planned_run_settings(const FitOptions& o, const ClipDataset& data) {
   const auto n_classes = static_cast<int64_t>(run_class_names(data, o.config).size());
-  nlohmann::json identity = {
-      {"model", o.model},
-      {"hyperparameters", create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, n_classes)->hyperparameters()},
-      {"train_config", o.config.to_json()},
-      {"init_checkpoint", o.init_checkpoint},
-      {"data_fingerprint", data_fingerprint(data)}};
-  if (!o.config.teachers.empty()) {
-    std::vector<std::string> fingerprints;
-    for (const std::string& path : o.config.teachers) fingerprints.push_back(file_fingerprint(path));
-    identity["teacher_fingerprints"] = fingerprints;
-  }
-  return identity;
+  const auto model = create_model(o.model, o.hyperparameters, FrontEndConfig{}.n_mels, n_classes);
+  std::vector<std::string> teacher_fingerprints;
+  for (const std::string& path : o.config.teachers) teacher_fingerprints.push_back(file_fingerprint(path));
+  return run_settings(o, model->hyperparameters(), data_fingerprint(data), teacher_fingerprints);
 }
 
 // Whether this run already finished (--resume, read_finished_run): rank 0 reads the run directory
@@ -553,12 +557,13 @@ nlohmann::json finished_run_answer(const FitOptions& o, const ClipDataset& data,
   nlohmann::json answer = nlohmann::json::object();
   if (group.leader() && o.resume) {
     try {
-      if (const auto final_json = read_finished_run(o.run_dir, finished_run_identity(o, data))) answer["kept"] = *final_json;
+      const auto planned = [&] { return planned_run_settings(o, data); };
+      if (const auto final_json = read_finished_run(o.run_dir, planned)) answer["kept"] = *final_json;
     } catch (const std::exception& e) {
       answer["refused"] = e.what();
     }
   }
-  // A reason cut mid-character is not valid UTF-8: replaced, so that the dump cannot throw.
+  // A reason may quote a corrupt file's bytes, which are not valid UTF-8: replaced, so the dump cannot throw.
   const std::string text = answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   answer = nlohmann::json::parse(group.share_from_leader("finished run", text));
   // Rank 0 hosts the group's store: it stays until every rank has read the answer it is about to act on.
@@ -583,19 +588,16 @@ void write_summary(const Training& t, const RunRecord& run, const KeptModel& kep
                             {"epoch_selection", kept.selection},
                             {"epochs", cfg.epochs},
                             {"parameters", parameters},
-                            {"hyperparameters", kept.checkpoint.model->hyperparameters()},
                             {"training_wall_seconds", wall_seconds},
                             {"threads", cfg.threads},
                             {"ranks", t.group.world_size()},
                             {"machine", machine_description()},
                             {"command", invocation()},
-                            {"init_checkpoint", o.init_checkpoint},
                             {"classes", t.class_names},
-                            {"train_config", cfg.to_json()},
                             {"date", utc_now()},
-                            {"git_revision", run.revision},
-                            {"data_fingerprint", run.fingerprint}};
-  if (t.teachers) summary["teacher_fingerprints"] = t.teachers->fingerprints();
+                            {"git_revision", run.revision}};
+  summary.update(run_settings(o, kept.checkpoint.model->hyperparameters(), run.fingerprint,
+                              t.teachers ? t.teachers->fingerprints() : std::vector<std::string>{}));
   if (const std::optional<BackgroundCalls> calls = background_calls(kept.test, t.class_names)) {
     summary["test_event_accuracy"] = calls->event_accuracy;
     summary["test_called_background"] = calls->called_background;

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "settings_difference.h"
+
 namespace escd::train {
 namespace {
 
@@ -181,17 +183,12 @@ void TrainingGroup::check_same_settings(const nlohmann::json& settings) {
     }
   };
   auto compare = [&](int other, const nlohmann::json& theirs) {
-    for (const auto& [key, value] : settings.items()) {
-      const nlohmann::json other_value = theirs.value(key, nlohmann::json());
-      if (other_value == value) continue;
-      std::string mine = value.dump(), them = other_value.dump();
-      if (mine.size() > 200) mine = mine.substr(0, 200) + "...";
-      if (them.size() > 200) them = them.substr(0, 200) + "...";
-      throw std::runtime_error("rank " + std::to_string(rank_) + " and rank " + std::to_string(other) +
-                               " were started with another " + key + " (rank " + std::to_string(rank_) + ": " + mine +
-                               "; rank " + std::to_string(other) + ": " + them +
-                               "): every rank needs the same esc-train, recipe and data");
-    }
+    const auto difference = first_difference(recorded_settings(theirs, settings), settings);
+    if (!difference) return;
+    throw std::runtime_error("rank " + std::to_string(rank_) + " and rank " + std::to_string(other) +
+                             " were started with another " + difference->name + " (rank " + std::to_string(rank_) +
+                             ": " + difference->now + "; rank " + std::to_string(other) + ": " + difference->was +
+                             "): every rank needs the same esc-train, recipe and data");
   };
   if (rank_ != 0) {
     compare(0, settings_of(0));
