@@ -47,7 +47,7 @@ ResumeState load_resume_state(const std::string& path, const std::string& bytes,
   const nlohmann::json meta = nlohmann::json::parse(meta_value.toStringRef());
   // Every key of the identity must match; a key the run was started without (an older esc-train's
   // state) is a difference too.
-  if (const auto difference = first_difference(recorded_settings(meta, identity), identity)) {
+  if (const auto difference = difference_from_record(meta, identity)) {
     throw std::runtime_error(path + ": the run was started with another " + difference->name +
                              "; resume needs the same settings (was " + difference->was + ", now " + difference->now + ")");
   }

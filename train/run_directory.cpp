@@ -56,7 +56,7 @@ std::optional<nlohmann::json> read_finished_run(const std::string& run_dir,
   const std::optional<nlohmann::json> summary = read_json(summary_path, false);
   if (!summary) return std::nullopt;
   const nlohmann::json identity = identity_of_this_run();
-  if (const auto difference = first_difference(recorded_settings(*summary, identity), identity)) {
+  if (const auto difference = difference_from_record(*summary, identity)) {
     throw std::runtime_error(summary_path + ": the finished run had another " + difference->name + " (was " +
                              difference->was + ", now " + difference->now +
                              "); --resume keeps a finished run only with the same settings (remove its final.json "

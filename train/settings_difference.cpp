@@ -50,4 +50,8 @@ nlohmann::json recorded_settings(const nlohmann::json& record, const nlohmann::j
   return recorded;
 }
 
+std::optional<SettingsDifference> difference_from_record(const nlohmann::json& record, const nlohmann::json& settings) {
+  return first_difference(recorded_settings(record, settings), settings);
+}
+
 }  // namespace escd::train

@@ -21,4 +21,7 @@ std::optional<SettingsDifference> first_difference(const nlohmann::json& was, co
 // keys of `settings`, to compare with them: a key it lacks stays absent.
 nlohmann::json recorded_settings(const nlohmann::json& record, const nlohmann::json& settings);
 
+// first_difference(recorded_settings(record, settings), settings): how a record differs from settings.
+std::optional<SettingsDifference> difference_from_record(const nlohmann::json& record, const nlohmann::json& settings);
+
 }  // namespace escd::train

@@ -183,7 +183,7 @@ void TrainingGroup::check_same_settings(const nlohmann::json& settings) {
     }
   };
   auto compare = [&](int other, const nlohmann::json& theirs) {
-    const auto difference = first_difference(recorded_settings(theirs, settings), settings);
+    const auto difference = difference_from_record(theirs, settings);
     if (!difference) return;
     throw std::runtime_error("rank " + std::to_string(rank_) + " and rank " + std::to_string(other) +
                              " were started with another " + difference->name + " (rank " + std::to_string(rank_) +
