@@ -45,6 +45,7 @@ RECIPES = {
     "Liquid-S4 wide (DECISION-23 to 25)": [f"liquid_s4-wide23-s{s}" for s in range(4)],
     "V-JEPA2 400 epochs (DECISION-34)": ["vjepa2-ep34-s0", "vjepa2-ep34-s1"],
     "Mamba 240 epochs (DECISION-35)": ["mamba-ep35-s0", "mamba-ep35-s1"],
+    "V-JEPA2 400 epochs, noise 0.7 (DECISION-37)": ["vjepa2-noise37-s0", "vjepa2-noise37-s1"],
 }
 
 
