@@ -62,6 +62,16 @@ TEST(TrainConfig, ConsistencyWeightIsCheckedAndOnlyNamedWhenUsed) {
   EXPECT_THROW(apply_train_table(c, {{"consistency_weight", -1.0}}, "x"), std::invalid_argument);
 }
 
+TEST(TrainConfig, RoomFreeDistillationIsOnlyNamedWhenUsedAndAsksForTheRoomFreeRows) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("distill_room_free")) << "older runs' identities must not change";
+  EXPECT_FALSE(uses_room_free_rows(c));
+  apply_train_table(c, {{"distill_room_free", true}}, "x");
+  EXPECT_TRUE(c.to_json().at("distill_room_free").get<bool>());
+  EXPECT_TRUE(uses_room_free_rows(c));
+  EXPECT_THROW(apply_train_table(c, {{"distill_room_free", 1.0}}, "x"), std::invalid_argument);
+}
+
 TEST(TrainConfig, SpeedAndBetweenClassMixingAreCheckedAndOnlyNamedWhenUsed) {
   TrainConfig c;
   EXPECT_FALSE(c.to_json().contains("stretch_prob"));

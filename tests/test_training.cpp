@@ -250,6 +250,46 @@ TEST(Training, ConsistencyWithTheRoomFreeRowsIsPartOfTheLoss) {
   EXPECT_FALSE(read_metrics(dir.path("plain/metrics.jsonl")).front().contains("consistency_loss"));
 }
 
+// distill_room_free: the teachers hear each row without its room. The rows and the student are the
+// same either way (the loader's view changes no row), so a teacher whose answer depends on what it
+// hears gives another distillation loss; without teachers or without a room the setting is refused.
+TEST(Training, RoomFreeDistillationGivesTheTeachersTheRowsWithoutTheirRoom) {
+  SKIP_WITHOUT_ESC50();
+  test::TempDir dir;
+  {
+    at::manual_seed(7);
+    auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"), FrontEndConfig{}.n_mels,
+                                static_cast<int64_t>(small_dataset().index.class_names.size()));
+    at::NoGradGuard no_grad;
+    teacher->named_parameters()["head.weight"].mul_(20.f);  // confident answers that follow the input
+    save_checkpoint(dir.path("teacher.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
+                    {{"train_config", {{"train_folds", std::vector<int>{1, 2, 3}}}}});
+  }
+  auto distill_loss = [&](const std::string& run, bool room_free) {
+    FitOptions o = quick_options(dir.path(run), 1);
+    o.config.teachers = {dir.path("teacher.ckpt")};
+    o.config.augment.room_noise_prob = 1.0;
+    o.config.augment.snr_db_min = o.config.augment.snr_db_max = 0.0;
+    o.config.distill_room_free = room_free;
+    fit(o, small_dataset());
+    return read_metrics(dir.path(run + "/metrics.jsonl")).front().at("distill_loss").get<double>();
+  };
+  const double as_trained = distill_loss("as_trained", false);
+  const double room_free = distill_loss("room_free", true);
+  EXPECT_TRUE(std::isfinite(room_free));
+  EXPECT_GT(std::abs(room_free - as_trained), 1e-4) << "the teachers heard the same rows";
+
+  FitOptions no_room = quick_options(dir.path("no_room"), 1);
+  no_room.config.teachers = {dir.path("teacher.ckpt")};
+  no_room.config.distill_room_free = true;
+  EXPECT_THROW(fit(no_room, small_dataset()), std::invalid_argument);
+  FitOptions no_teacher = quick_options(dir.path("no_teacher"), 1);
+  no_teacher.config.augment.room_noise_prob = 1.0;
+  no_teacher.config.distill_room_free = true;
+  EXPECT_THROW(fit(no_teacher, small_dataset()), std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(dir.path("no_teacher/metrics.jsonl")));
+}
+
 TEST(Training, RefitTrainsOnTheValidationFoldsAndKeepsTheLastEpoch) {
   SKIP_WITHOUT_ESC50();
   test::TempDir dir;

@@ -78,6 +78,9 @@ void check_distillation_settings(const TrainConfig& c) {
   if (!c.teachers.empty() && c.distill_weight == 0.0) {
     throw std::invalid_argument("teachers are given but distill_weight is 0: they would be run and ignored");
   }
+  if (c.distill_room_free && c.teachers.empty()) {
+    throw std::invalid_argument("distill_room_free is set but no teacher is given: there is nothing to distil");
+  }
 }
 
 }  // namespace escd::train

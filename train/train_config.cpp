@@ -83,6 +83,7 @@ const std::map<std::string, Setter>& setters() {
       {"teachers", strings(&TrainConfig::teachers)},
       {"distill_weight", number(&TrainConfig::distill_weight)},
       {"distill_temperature", number(&TrainConfig::distill_temperature)},
+      {"distill_room_free", flag(&TrainConfig::distill_room_free)},
       {"consistency_weight", number(&TrainConfig::consistency_weight)},
       {"freeze_backbone", flag(&TrainConfig::freeze_backbone)},
       {"shift_prob", aug(&AugmentConfig::shift_prob)},
@@ -167,6 +168,10 @@ void apply_train_table(TrainConfig& config, const nlohmann::json& table, const s
   check_folds(config, where);
 }
 
+bool uses_room_free_rows(const TrainConfig& config) {
+  return config.consistency_weight > 0.0 || config.distill_room_free;
+}
+
 void check_folds(const TrainConfig& config, const std::string& where) {
   const std::pair<const char*, const std::vector<int>*> sets[] = {
       {"train_folds", &config.train_folds}, {"val_folds", &config.val_folds}, {"test_folds", &config.test_folds}};
@@ -233,6 +238,7 @@ nlohmann::json TrainConfig::to_json() const {
   }
   if (a.mix_between_classes) out["mix_between_classes"] = true;
   if (consistency_weight > 0.0) out["consistency_weight"] = consistency_weight;
+  if (distill_room_free) out["distill_room_free"] = true;
   if (a.background_hvac_depth_max != AugmentConfig{}.background_hvac_depth_max) {
     out["background_hvac_depth_max"] = a.background_hvac_depth_max;
   }

@@ -33,6 +33,10 @@ struct TrainConfig {
   std::vector<std::string> teachers;  // checkpoints; empty = no distillation
   double distill_weight = 0.8;
   double distill_temperature = 1.0;
+  // With teachers: they answer each row as it was before its room (BatchLoader's room-free view: the
+  // same crop, mixing and masks) instead of the row as trained, so that the student learns, for the
+  // row in its room, what they say of the sound alone. Needs room augmentation.
+  bool distill_room_free = false;
   // Consistency with the room-free row: the loss adds consistency_weight x the cross-entropy from
   // the model's own probabilities for each row without its room (no gradient through them) to its
   // prediction for the row as trained. Needs room augmentation; 0: off.
@@ -51,6 +55,10 @@ struct TrainConfig {
 
   nlohmann::json to_json() const;
 };
+
+// Whether the recipe learns from the room-free rows (consistency_weight or distill_room_free), so
+// the loader must build them.
+bool uses_room_free_rows(const TrainConfig& config);
 
 // Applies the keys of a [train] table to `config`. Unknown keys and wrong types are errors that
 // name `where` (e.g. "config/mamba.toml [train]") and the key.

@@ -257,7 +257,7 @@ std::unique_ptr<BatchLoader> make_training_loader(const Training& t, const at::T
   lo.shard = t.group.rank();
   lo.shards = t.group.world_size();
   lo.crop_samples = crop_samples(cfg, lo.front_end.sample_rate);
-  lo.room_free_view = cfg.consistency_weight > 0.0;
+  lo.room_free_view = uses_room_free_rows(cfg);
   return std::make_unique<BatchLoader>(t.data, t.train_clips, lo);
 }
 
@@ -383,8 +383,9 @@ void train_on_batch(Training& t, const Batch& batch, EpochTotals& totals) {
   const at::Tensor logits = t.model->forward(batch.features);
   at::Tensor loss = label_loss(logits, batch.targets, cfg.label_smoothing);
   if (t.teachers) {
+    const at::Tensor& teachers_hear = cfg.distill_room_free ? batch.room_free_features : batch.features;
     const at::Tensor distill = distillation_loss(
-        logits, t.teachers->probabilities(batch.features, cfg.distill_temperature), cfg.distill_temperature);
+        logits, t.teachers->probabilities(teachers_hear, cfg.distill_temperature), cfg.distill_temperature);
     totals.distill_sum += distill.item<double>() * batch.clips.size();
     loss = (1.0 - cfg.distill_weight) * loss + cfg.distill_weight * distill;
   }
@@ -636,9 +637,10 @@ nlohmann::json fit(const FitOptions& o, const ClipDataset& data) {
   const TrainConfig& cfg = o.config;
   check_folds(cfg, "fit");
   check_distillation_settings(cfg);
-  if (cfg.consistency_weight > 0.0 && !changes_the_room(cfg.augment)) {
-    throw std::invalid_argument("consistency_weight needs room augmentation (reverb_prob, room_noise_prob, mic_prob, "
-                                "gain_db_prob or clip_prob above 0): without it every row is its own room-free view");
+  if (uses_room_free_rows(cfg) && !changes_the_room(cfg.augment)) {
+    throw std::invalid_argument(std::string(cfg.distill_room_free ? "distill_room_free" : "consistency_weight") +
+                                " needs room augmentation (reverb_prob, room_noise_prob, mic_prob, gain_db_prob or "
+                                "clip_prob above 0): without it every row is its own room-free view");
   }
   set_compute_threads(cfg.threads);
   TrainingGroup alone;
