@@ -46,6 +46,7 @@ RECIPES = {
     "V-JEPA2 400 epochs (DECISION-34)": ["vjepa2-ep34-s0", "vjepa2-ep34-s1"],
     "Mamba 240 epochs (DECISION-35)": ["mamba-ep35-s0", "mamba-ep35-s1"],
     "V-JEPA2 400 epochs, noise 0.7 (DECISION-37)": ["vjepa2-noise37-s0", "vjepa2-noise37-s1"],
+    "Liquid-S4 room-free distillation (DECISION-38)": ["liquid_s4-rfd38-s0", "liquid_s4-rfd38-s1"],
 }
 
 
