@@ -47,6 +47,8 @@ RECIPES = {
     "Mamba 240 epochs (DECISION-35)": ["mamba-ep35-s0", "mamba-ep35-s1"],
     "V-JEPA2 400 epochs, noise 0.7 (DECISION-37)": ["vjepa2-noise37-s0", "vjepa2-noise37-s1"],
     "Liquid-S4 room-free distillation (DECISION-38)": ["liquid_s4-rfd38-s0", "liquid_s4-rfd38-s1"],
+    "Liquid-S4 room-free distillation, seeds 2 and 3 (DECISION-39)": ["liquid_s4-rfd38-s2", "liquid_s4-rfd38-s3"],
+    "Liquid-S4 room-free distillation, four seeds (DECISION-38/39)": [f"liquid_s4-rfd38-s{s}" for s in range(4)],
 }
 
 
