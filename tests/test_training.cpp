@@ -132,10 +132,10 @@ TEST(Training, ResumeWithOtherSettingsIsRefused) {
   EXPECT_THROW(fit(other, small_dataset()), std::runtime_error);
 }
 
-// Saves a tiny Mamba that says `favourite` whatever it hears (its head ignores the input), marked
-// as trained on `train_folds`; with `background`, it has the background output after the dataset's.
-void save_constant_teacher(const std::string& path, int favourite, const std::vector<int>& train_folds,
-                           bool background = false) {
+// Saves a tiny Mamba teacher, marked as trained on `train_folds`, after `set_head` has changed its
+// head's parameters; with `background`, it has the background output after the dataset's.
+template <typename SetHead>
+void save_teacher(const std::string& path, const std::vector<int>& train_folds, bool background, SetHead set_head) {
   std::vector<std::string> class_names = small_dataset().index.class_names;
   if (background) class_names.push_back(kBackgroundLabel);
   auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"), FrontEndConfig{}.n_mels,
@@ -143,11 +143,19 @@ void save_constant_teacher(const std::string& path, int favourite, const std::ve
   {
     at::NoGradGuard no_grad;
     auto params = teacher->named_parameters();
-    params["head.weight"].zero_();
-    params["head.bias"].fill_(-5.f);
-    params["head.bias"][favourite] = 5.f;
+    set_head(params["head.weight"], params["head.bias"]);
   }
   save_checkpoint(path, *teacher, FrontEndConfig{}, class_names, {{"train_config", {{"train_folds", train_folds}}}});
+}
+
+// A teacher that says `favourite` whatever it hears (its head ignores the input).
+void save_constant_teacher(const std::string& path, int favourite, const std::vector<int>& train_folds,
+                           bool background = false) {
+  save_teacher(path, train_folds, background, [&](at::Tensor weight, at::Tensor bias) {
+    weight.zero_();
+    bias.fill_(-5.f);
+    bias[favourite] = 5.f;
+  });
 }
 
 // quick_options distilling from dir/teacher.ckpt, a constant teacher of class 2 trained on folds 1-3.
@@ -256,15 +264,9 @@ TEST(Training, ConsistencyWithTheRoomFreeRowsIsPartOfTheLoss) {
 TEST(Training, RoomFreeDistillationGivesTheTeachersTheRowsWithoutTheirRoom) {
   SKIP_WITHOUT_ESC50();
   test::TempDir dir;
-  {
-    at::manual_seed(7);
-    auto teacher = create_model("mamba", test::tiny_hyperparameters("mamba"), FrontEndConfig{}.n_mels,
-                                static_cast<int64_t>(small_dataset().index.class_names.size()));
-    at::NoGradGuard no_grad;
-    teacher->named_parameters()["head.weight"].mul_(20.f);  // confident answers that follow the input
-    save_checkpoint(dir.path("teacher.ckpt"), *teacher, FrontEndConfig{}, small_dataset().index.class_names,
-                    {{"train_config", {{"train_folds", std::vector<int>{1, 2, 3}}}}});
-  }
+  at::manual_seed(7);
+  save_teacher(dir.path("teacher.ckpt"), {1, 2, 3}, false,  // confident answers that follow the input
+               [](at::Tensor weight, at::Tensor) { weight.mul_(20.f); });
   auto distill_loss = [&](const std::string& run, bool room_free) {
     FitOptions o = quick_options(dir.path(run), 1);
     o.config.teachers = {dir.path("teacher.ckpt")};
