@@ -209,6 +209,38 @@ TEST(AugmentRoom, OffByDefaultAndDrawsNothing) {
   EXPECT_EQ(used(), untouched()) << "a recipe without rooms must replay exactly as before they existed";
 }
 
+// The mean squared first difference over the mean square: 2 for white noise, far less for pink
+// (about 0.3 over a second at 16 kHz) and brown, whose power sits in the lowest bands.
+double difference_ratio(const std::vector<float>& x) {
+  double diff = 0.0, power = 0.0;
+  for (size_t i = 1; i < x.size(); ++i) {
+    diff += std::pow(double(x[i]) - x[i - 1], 2.0);
+    power += double(x[i]) * x[i];
+  }
+  return diff / power;
+}
+
+TEST(AugmentRoom, NoiseColoursAreDrawnFromTheRecipesListAsOftenAsNamed) {
+  AugmentConfig c;
+  c.room_noise_prob = 1.0;
+  c.snr_db_min = c.snr_db_max = 0.0;
+  c.room_noise_colours = {"white", "white", "white", "brown"};
+  int white = 0, other = 0;
+  const int rows = 200;
+  for (int seed = 0; seed < rows; ++seed) {
+    const std::vector<float> clean = tone(16000, 0.1f);
+    std::vector<float> x = clean;
+    Rng rng(static_cast<uint64_t>(seed));
+    augment_room(x, c, rng);
+    for (size_t i = 0; i < x.size(); ++i) x[i] -= clean[i];  // the noise alone
+    const double ratio = difference_ratio(x);
+    ASSERT_TRUE(ratio > 1.5 || ratio < 0.1) << "seed " << seed << ": neither white nor brown (" << ratio << ")";
+    (ratio > 1.5 ? white : other) += 1;
+  }
+  EXPECT_NEAR(white, rows * 3 / 4, 25) << "white is named three times in four";
+  EXPECT_GT(other, 0);
+}
+
 TEST(AugmentRoom, MicrophoneGainStaysInItsRangeAndNeverPassesFullScale) {
   AugmentConfig c;
   c.gain_db_prob = 1.0;

@@ -125,6 +125,26 @@ TEST(TrainConfig, VentilationDepthIsCheckedAndOnlyNamedWhenChanged) {
   }
 }
 
+TEST(TrainConfig, NoiseColoursAreCheckedAndOnlyNamedWhenChanged) {
+  TrainConfig c;
+  EXPECT_FALSE(c.to_json().contains("room_noise_colours")) << "older runs' identities must not change";
+  apply_train_table(c, {{"room_noise_colours", {"white", "white", "pink", "brown"}}}, "x");
+  EXPECT_EQ(c.to_json().at("room_noise_colours"), nlohmann::json({"white", "white", "pink", "brown"}));
+  const auto problem = [](const nlohmann::json& colours) {
+    TrainConfig d;
+    try {
+      apply_train_table(d, {{"room_noise_colours", colours}}, "x");
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(problem(nlohmann::json::array({"white", "grey"})),
+            "x: room_noise_colours: unknown noise colour 'grey' (expected white, pink or brown)");
+  EXPECT_EQ(problem(nlohmann::json::array()), "x: room_noise_colours must name at least one colour (white, pink or brown)");
+  EXPECT_NE(problem("white").find("expected array of strings"), std::string::npos) << problem("white");
+}
+
 TEST(Schedule, WarmsUpLinearlyThenDecaysToTheFloor) {
   EXPECT_NEAR(warmup_cosine(0, 10, 100, 0.01), 0.1, 1e-12);
   EXPECT_NEAR(warmup_cosine(9, 10, 100, 0.01), 1.0, 1e-12);

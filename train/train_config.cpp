@@ -50,16 +50,20 @@ Setter folds(std::vector<int> TrainConfig::*field) {
   };
 }
 
+std::vector<std::string> non_empty_strings(const nlohmann::json& v) {
+  if (!v.is_array()) throw std::invalid_argument("array of strings");
+  std::vector<std::string> out;
+  for (const auto& s : v) {
+    if (!s.is_string() || s.get<std::string>().empty()) throw std::invalid_argument("array of non-empty strings");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
 Setter strings(std::vector<std::string> TrainConfig::*field) {
-  return [field](TrainConfig& c, const nlohmann::json& v) {
-    if (!v.is_array()) throw std::invalid_argument("array of strings");
-    std::vector<std::string> out;
-    for (const auto& s : v) {
-      if (!s.is_string() || s.get<std::string>().empty()) throw std::invalid_argument("array of non-empty strings");
-      out.push_back(s.get<std::string>());
-    }
-    c.*field = out;
-  };
+  return [field](TrainConfig& c, const nlohmann::json& v) { c.*field = non_empty_strings(v); };
+}
+Setter aug_strings(std::vector<std::string> AugmentConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) { c.augment.*field = non_empty_strings(v); };
 }
 
 const std::map<std::string, Setter>& setters() {
@@ -113,6 +117,7 @@ const std::map<std::string, Setter>& setters() {
       {"room_noise_prob", aug(&AugmentConfig::room_noise_prob)},
       {"snr_db_min", aug(&AugmentConfig::snr_db_min)},
       {"snr_db_max", aug(&AugmentConfig::snr_db_max)},
+      {"room_noise_colours", aug_strings(&AugmentConfig::room_noise_colours)},
       {"mic_prob", aug(&AugmentConfig::mic_prob)},
       {"mic_eq_db", aug(&AugmentConfig::mic_eq_db)},
       {"lowpass_min_hz", aug(&AugmentConfig::lowpass_min_hz)},
@@ -239,6 +244,7 @@ nlohmann::json TrainConfig::to_json() const {
   if (a.mix_between_classes) out["mix_between_classes"] = true;
   if (consistency_weight > 0.0) out["consistency_weight"] = consistency_weight;
   if (distill_room_free) out["distill_room_free"] = true;
+  if (a.room_noise_colours != AugmentConfig{}.room_noise_colours) out["room_noise_colours"] = a.room_noise_colours;
   if (a.background_hvac_depth_max != AugmentConfig{}.background_hvac_depth_max) {
     out["background_hvac_depth_max"] = a.background_hvac_depth_max;
   }

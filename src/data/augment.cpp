@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -113,6 +114,14 @@ std::string augment_config_problem(const AugmentConfig& c) {
              " (got " + number_text(r.lo) + " and " + number_text(r.hi) + ")";
     }
   }
+  if (c.room_noise_colours.empty()) return "room_noise_colours must name at least one colour (white, pink or brown)";
+  for (const std::string& colour : c.room_noise_colours) {
+    try {
+      parse_noise_colour(colour);
+    } catch (const std::invalid_argument& e) {
+      return std::string("room_noise_colours: ") + e.what();
+    }
+  }
   if (!is_valid_ventilation_depth_max(c.background_hvac_depth_max)) {
     return "background_hvac_depth_max must be in " + ventilation_depth_max_range() + " (got " +
            number_text(c.background_hvac_depth_max) + ")";
@@ -160,7 +169,10 @@ void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng&
     reverberate(samples, room_impulse_response(kSampleRate, spec, rng));
   }
   if (chance(config.room_noise_prob, rng)) {
-    const auto colour = static_cast<NoiseColour>(std::uniform_int_distribution<int>(0, 2)(rng));
+    // the same draw as before the list existed, so that recipes with the default list replay exactly
+    const auto& colours = config.room_noise_colours;
+    const int pick = std::uniform_int_distribution<int>(0, static_cast<int>(colours.size()) - 1)(rng);
+    const NoiseColour colour = parse_noise_colour(colours[static_cast<size_t>(pick)]);
     add_noise_at_snr(samples, coloured_noise(samples.size(), colour, rng), uniform(config.snr_db_min, config.snr_db_max, rng));
   }
   if (chance(config.mic_prob, rng)) microphone(samples, config, rng);

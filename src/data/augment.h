@@ -27,8 +27,10 @@ struct AugmentConfig {
   double reverb_prob = 0.0;  // a generated room impulse response, RT60 and direct-to-reverberant ratio uniform
   double rt60_min = 0.1, rt60_max = 1.0;
   double drr_db_min = -5.0, drr_db_max = 15.0;
-  double room_noise_prob = 0.0;  // white, pink or brown noise at an SNR uniform in dB
+  double room_noise_prob = 0.0;  // coloured noise at an SNR uniform in dB
   double snr_db_min = 0.0, snr_db_max = 40.0;
+  // the noise's colour, drawn uniformly from this list: a colour named twice is drawn twice as often
+  std::vector<std::string> room_noise_colours = {"white", "pink", "brown"};
   double mic_prob = 0.0;  // smooth random EQ within +-mic_eq_db, low-pass uniform in [lowpass_min_hz, Nyquist],
   double mic_eq_db = 6.0;  // high-pass uniform in [20, highpass_max_hz]
   double lowpass_min_hz = 3000.0, highpass_max_hz = 300.0;
