@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "data/augment.h"
+#include "data/room_acoustics.h"
 
 namespace escd {
 namespace {
@@ -87,7 +88,9 @@ TEST(Augment, MasksAreBoundedRunsOfTheMaskValue) {
     EXPECT_LT(masked_bands, 8);
     // Whole rows / columns: a masked frame is masked in every band.
     for (int t = 0; t < frames; ++t) {
-      if (time[t * mels] == -5.0f) EXPECT_EQ(time[t * mels + mels - 1], -5.0f);
+      if (time[t * mels] == -5.0f) {
+        EXPECT_EQ(time[t * mels + mels - 1], -5.0f);
+      }
     }
   }
 }
@@ -239,6 +242,21 @@ TEST(AugmentRoom, NoiseColoursAreDrawnFromTheRecipesListAsOftenAsNamed) {
   }
   EXPECT_NEAR(white, rows * 3 / 4, 25) << "white is named three times in four";
   EXPECT_GT(other, 0);
+}
+
+TEST(AugmentRoom, TheDefaultColoursReplayTheDrawsMadeBeforeTheRecipeHadAList) {
+  AugmentConfig c;
+  c.room_noise_prob = 1.0;
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    std::vector<float> now = tone(4000, 0.3f), before = now;
+    Rng r1(seed), r2(seed);
+    augment_room(now, c, r1);
+    // the noise step as it was written when the colour was one of the three, uniformly
+    std::uniform_real_distribution<double>(0.0, 1.0)(r2);  // the noise's chance
+    const auto colour = static_cast<NoiseColour>(std::uniform_int_distribution<int>(0, 2)(r2));
+    add_noise_at_snr(before, coloured_noise(before.size(), colour, r2), uniform(c.snr_db_min, c.snr_db_max, r2));
+    EXPECT_EQ(now, before) << "seed " << seed;
+  }
 }
 
 TEST(AugmentRoom, MicrophoneGainStaysInItsRangeAndNeverPassesFullScale) {
