@@ -251,10 +251,12 @@ TEST(AugmentRoom, TheDefaultColoursReplayTheDrawsMadeBeforeTheRecipeHadAList) {
     std::vector<float> now = tone(4000, 0.3f), before = now;
     Rng r1(seed), r2(seed);
     augment_room(now, c, r1);
-    // the noise step as it was written when the colour was one of the three, uniformly
-    std::uniform_real_distribution<double>(0.0, 1.0)(r2);  // the noise's chance
+    // the noise step's draws when the colour was one of the three, uniformly: the chance, the
+    // colour, the SNR, the noise (the order GCC gave the last two as one call's arguments)
+    std::uniform_real_distribution<double>(0.0, 1.0)(r2);
     const auto colour = static_cast<NoiseColour>(std::uniform_int_distribution<int>(0, 2)(r2));
-    add_noise_at_snr(before, coloured_noise(before.size(), colour, r2), uniform(c.snr_db_min, c.snr_db_max, r2));
+    const double snr_db = uniform(c.snr_db_min, c.snr_db_max, r2);
+    add_noise_at_snr(before, coloured_noise(before.size(), colour, r2), snr_db);
     EXPECT_EQ(now, before) << "seed " << seed;
   }
 }

@@ -173,7 +173,11 @@ void augment_room(std::vector<float>& samples, const AugmentConfig& config, Rng&
     const auto& colours = config.room_noise_colours;
     const int pick = std::uniform_int_distribution<int>(0, static_cast<int>(colours.size()) - 1)(rng);
     const NoiseColour colour = parse_noise_colour(colours[static_cast<size_t>(pick)]);
-    add_noise_at_snr(samples, coloured_noise(samples.size(), colour, rng), uniform(config.snr_db_min, config.snr_db_max, rng));
+    // The SNR is drawn before the noise: the order in which GCC evaluated the two when they were the
+    // arguments of one call (which C++ leaves unspecified), so that earlier runs replay exactly and
+    // every compiler draws the same.
+    const double snr_db = uniform(config.snr_db_min, config.snr_db_max, rng);
+    add_noise_at_snr(samples, coloured_noise(samples.size(), colour, rng), snr_db);
   }
   if (chance(config.mic_prob, rng)) microphone(samples, config, rng);
   if (chance(config.gain_db_prob, rng)) {
