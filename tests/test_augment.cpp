@@ -150,6 +150,8 @@ TEST(Augment, ARecipeOutsideItsRangesIsNamedBeforeAnythingIsDrawn) {
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.room_noise_prob = 1.5; }),
             "room_noise_prob must be in [0, 1] (got 1.5)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) { c.mix_prob = -0.1; }), "mix_prob must be in [0, 1] (got -0.1)");
+  EXPECT_EQ(problem_with([](AugmentConfig& c) { c.room_noise_colours.clear(); }),
+            "room_noise_colours must name at least one colour (white, pink or brown)");
   EXPECT_EQ(problem_with([](AugmentConfig& c) {
               c.snr_db_min = 30.0;
               c.snr_db_max = 20.0;
@@ -227,7 +229,7 @@ TEST(AugmentRoom, NoiseColoursAreDrawnFromTheRecipesListAsOftenAsNamed) {
   AugmentConfig c;
   c.room_noise_prob = 1.0;
   c.snr_db_min = c.snr_db_max = 0.0;
-  c.room_noise_colours = {"white", "white", "white", "brown"};
+  c.room_noise_colours = {NoiseColour::white, NoiseColour::white, NoiseColour::white, NoiseColour::brown};
   int white = 0, other = 0;
   const int rows = 200;
   for (int seed = 0; seed < rows; ++seed) {

@@ -62,8 +62,22 @@ std::vector<std::string> non_empty_strings(const nlohmann::json& v) {
 Setter strings(std::vector<std::string> TrainConfig::*field) {
   return [field](TrainConfig& c, const nlohmann::json& v) { c.*field = non_empty_strings(v); };
 }
-Setter aug_strings(std::vector<std::string> AugmentConfig::*field) {
-  return [field](TrainConfig& c, const nlohmann::json& v) { c.augment.*field = non_empty_strings(v); };
+// A list of colour names, parsed once here so that augmentation draws from enums; a colour named
+// twice is drawn twice as often.
+Setter noise_colours(std::vector<NoiseColour> AugmentConfig::*field) {
+  return [field](TrainConfig& c, const nlohmann::json& v) {
+    const char* expected = "a non-empty list of noise colours (white, pink or brown)";
+    if (!v.is_array() || v.empty()) throw std::invalid_argument(expected);
+    std::vector<NoiseColour> out;
+    for (const auto& name : v) {
+      try {
+        out.push_back(parse_noise_colour(name.get<std::string>()));
+      } catch (const std::exception&) {  // not a string, or not a colour
+        throw std::invalid_argument(expected);
+      }
+    }
+    c.augment.*field = out;
+  };
 }
 
 const std::map<std::string, Setter>& setters() {
@@ -117,7 +131,7 @@ const std::map<std::string, Setter>& setters() {
       {"room_noise_prob", aug(&AugmentConfig::room_noise_prob)},
       {"snr_db_min", aug(&AugmentConfig::snr_db_min)},
       {"snr_db_max", aug(&AugmentConfig::snr_db_max)},
-      {"room_noise_colours", aug_strings(&AugmentConfig::room_noise_colours)},
+      {"room_noise_colours", noise_colours(&AugmentConfig::room_noise_colours)},
       {"mic_prob", aug(&AugmentConfig::mic_prob)},
       {"mic_eq_db", aug(&AugmentConfig::mic_eq_db)},
       {"lowpass_min_hz", aug(&AugmentConfig::lowpass_min_hz)},
@@ -244,7 +258,10 @@ nlohmann::json TrainConfig::to_json() const {
   if (a.mix_between_classes) out["mix_between_classes"] = true;
   if (consistency_weight > 0.0) out["consistency_weight"] = consistency_weight;
   if (distill_room_free) out["distill_room_free"] = true;
-  if (a.room_noise_colours != AugmentConfig{}.room_noise_colours) out["room_noise_colours"] = a.room_noise_colours;
+  if (a.room_noise_colours != AugmentConfig{}.room_noise_colours) {
+    nlohmann::json& names = out["room_noise_colours"] = nlohmann::json::array();
+    for (NoiseColour colour : a.room_noise_colours) names.push_back(noise_colour_name(colour));
+  }
   if (a.background_hvac_depth_max != AugmentConfig{}.background_hvac_depth_max) {
     out["background_hvac_depth_max"] = a.background_hvac_depth_max;
   }

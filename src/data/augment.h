@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/noise_colour.h"
+
 namespace escd {
 
 struct AugmentConfig {
@@ -30,7 +32,7 @@ struct AugmentConfig {
   double room_noise_prob = 0.0;  // coloured noise at an SNR uniform in dB
   double snr_db_min = 0.0, snr_db_max = 40.0;
   // the noise's colour, drawn uniformly from this list: a colour named twice is drawn twice as often
-  std::vector<std::string> room_noise_colours = {"white", "pink", "brown"};
+  std::vector<NoiseColour> room_noise_colours = {NoiseColour::white, NoiseColour::pink, NoiseColour::brown};
   double mic_prob = 0.0;  // smooth random EQ within +-mic_eq_db, low-pass uniform in [lowpass_min_hz, Nyquist],
   double mic_eq_db = 6.0;  // high-pass uniform in [20, highpass_max_hz]
   double lowpass_min_hz = 3000.0, highpass_max_hz = 300.0;

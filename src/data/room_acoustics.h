@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "data/augment.h"
+#include "data/noise_colour.h"
 
 namespace escd {
-
-enum class NoiseColour { white, pink, brown };
 
 // The physical ranges that a room condition (room_condition.h) and a training recipe's room
 // (augment.h) may ask for.
@@ -20,10 +19,6 @@ constexpr double kRoomGainDbLimit = 80.0;  // |gain| in dB
 constexpr double kRoomSnrDbMin = -20.0, kRoomSnrDbMax = 80.0;
 constexpr double kRoomRt60MaxSeconds = 3.0;  // RT60 in (0, this]
 constexpr double kRoomDrrDbLimit = 40.0;     // |DRR| in dB
-
-// "white", "pink" or "brown"; anything else throws std::invalid_argument naming the value.
-NoiseColour parse_noise_colour(const std::string& name);
-const char* noise_colour_name(NoiseColour colour);
 
 // n samples of Gaussian noise whose power spectrum falls as 1/f^0 (white), 1/f (pink) or 1/f^2
 // (brown): white noise shaped in the frequency domain so the slope is exact, zero mean, unit RMS.
