@@ -50,6 +50,7 @@ RECIPES = {
     "Liquid-S4 room-free distillation, seeds 2 and 3 (DECISION-39)": ["liquid_s4-rfd38-s2", "liquid_s4-rfd38-s3"],
     "Liquid-S4 room-free distillation, four seeds (DECISION-38/39)": [f"liquid_s4-rfd38-s{s}" for s in range(4)],
     "V-JEPA2 400 epochs, white noise in 30% of the rows (DECISION-40)": ["vjepa2-white40-s0", "vjepa2-white40-s1"],
+    "Liquid-S4 room-free distillation, white noise in 30% of the rows (DECISION-41)": ["liquid_s4-white41-s0", "liquid_s4-white41-s1"],
 }
 
 
