@@ -4,8 +4,6 @@
 // caller-supplied generator, so a result is reproducible from its seed.
 #pragma once
 
-#include <optional>
-#include <string>
 #include <vector>
 
 #include "data/augment.h"
