@@ -20,6 +20,7 @@ packages=(
   libcpp-httplib-dev  # esc-web: the live view and /metrics
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3  # tests/crops_rule_tools.py: the experiment rule tools
   # sanitizer builds and libFuzzer targets (scripts/test-sanitized.sh, fuzz/)
   clang libclang-rt-14-dev
   # real-capture tests: a private PulseAudio server with a virtual microphone (docs/CAPTURE_TESTS.md)

@@ -8,6 +8,11 @@ the limits given are checked (DECISION-31: --limit clean=1.0 on its fresh seeds,
 limits at +0.5 on all six seeds).
 
   train/experiments/crops/last_epoch_rule.py "CANDIDATE RECIPE" "BASELINE RECIPE" [--limit KEY=SLACK ...]
+      [--fifty-classes] [--table last-epoch.fold4.json]
+
+With --fifty-classes the drops are read over the 50 classes alone (the table's last_epoch_50_classes,
+background calls aside, as the rooms limits are read; DECISION-42 on), the clean accuracy still over
+every output, as escd answers.
 
 KEY is clean, gain=-20, noise=white@10, noise=pink@10 or rt60=0.5 (gain=-20 only for rows measured
 since DECISION-34). Prints each limit and whether it is met;
@@ -40,20 +45,32 @@ def main():
     parser.add_argument("candidate")
     parser.add_argument("baseline")
     parser.add_argument("--limit", type=parse_limit, action="append", help="KEY=SLACK (repeat)")
+    parser.add_argument("--fifty-classes", action="store_true", help="the drops over the 50 classes alone")
+    parser.add_argument("--table", default=os.path.join(HERE, "last-epoch.fold4.json"),
+                        help="the table last_epoch_robustness.py wrote (default: the committed one)")
     args = parser.parse_args()
     try:
-        with open(os.path.join(HERE, "last-epoch.fold4.json")) as f:
+        with open(args.table) as f:
             recipes = json.load(f)["recipes"]
     except (OSError, ValueError, KeyError) as e:
-        print(f"last-epoch.fold4.json: {e!r} (last_epoch_robustness.py writes it)", file=sys.stderr)
+        print(f"{args.table}: {e!r} (last_epoch_robustness.py writes it)", file=sys.stderr)
         sys.exit(2)
     missing = [r for r in (args.candidate, args.baseline) if r not in recipes]
     if missing:
-        print(f"not in last-epoch.fold4.json: {', '.join(missing)} (it has: {', '.join(recipes)})", file=sys.stderr)
+        print(f"not in {args.table}: {', '.join(missing)} (it has: {', '.join(recipes)})", file=sys.stderr)
         sys.exit(2)
     # a recipe holds only the seeds whose evals were all found: say how many each rule saw
     print(f"seeds: candidate {recipes[args.candidate]['seeds']}, baseline {recipes[args.baseline]['seeds']}")
     candidate, baseline = (recipes[r]["last_epoch"] for r in (args.candidate, args.baseline))
+    if args.fifty_classes:
+        without = [r for r in (args.candidate, args.baseline) if "last_epoch_50_classes" not in recipes[r]]
+        if without:
+            print(f"not measured over the 50 classes: {', '.join(without)} (rerun last_epoch_robustness.py "
+                  "with their runs' evals)", file=sys.stderr)
+            sys.exit(2)
+        print("drops over the 50 classes alone; clean accuracy over every output")
+        candidate, baseline = ({**recipes[r]["last_epoch_50_classes"], "clean": row["clean"]}
+                               for r, row in ((args.candidate, candidate), (args.baseline, baseline)))
     limits = args.limit or DEFAULT_LIMITS
     # rows measured before DECISION-34 have no gain=-20
     unmeasured = [f"{r}: {k}" for r, row in ((args.candidate, candidate), (args.baseline, baseline))
