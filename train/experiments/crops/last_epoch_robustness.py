@@ -16,7 +16,8 @@ the committed `<run>.fold4_conditions.json` files beside this script (named as t
 per recipe, the mean over its seeds of the clean accuracy and of each condition's drop, at both epochs,
 and at the last epoch also over the 50 classes alone (`last_epoch_50_classes`: each eval's
 `event_accuracy`, background calls aside, the measure of the rooms limits on fold 5). Entries kept
-from --previous that were written before that measure have no such row.
+from --previous that were written before that measure, and recipes with a run whose evals lack it,
+have no such row.
 """
 import argparse
 import json
@@ -68,9 +69,10 @@ def read_json(path):
 
 
 def last_epoch(eval_dir, run):
-    """The run's last-epoch accuracies under both measures, {measure: {condition: accuracy}}, or None
-    when an eval is missing; an eval of another fold, condition seed or checkpoint than the file's
-    name says is an error (a stale file)."""
+    """The run's last-epoch accuracies, {measure: {condition: accuracy}}, or None when an eval is
+    missing; an eval of another fold, condition seed or checkpoint than the file's name says is an
+    error (a stale file). The 50-class measure is None when an eval lacks it (esc-train writes it for
+    models with a background output, since DECISION-22)."""
     out = {measure: {} for measure in MEASURES}
     for c in ["clean"] + CONDITIONS:
         path = os.path.join(eval_dir, f"last.{run}.{c}.json")
@@ -78,12 +80,15 @@ def last_epoch(eval_dir, run):
             return None
         try:
             ev = read_fold4_eval(path, c, checkpoint=f"{run}/last.ckpt")
-            for measure in MEASURES:
-                out[measure][c] = ev[measure]
         except ValueError as e:
             sys.exit(str(e))
-        except KeyError as e:
-            sys.exit(f"{path}: no {e} (an eval written before esc-train reported both measures)")
+        for measure in MEASURES:
+            if out[measure] is not None and measure in ev:
+                out[measure][c] = ev[measure]
+            else:
+                out[measure] = None
+    if out["accuracy"] is None:
+        sys.exit(f"{eval_dir}: an eval of {run} has no accuracy")
     return out
 
 
@@ -121,7 +126,7 @@ def main():
                 print(f"skipped {run}: its last-epoch evals are not all in {eval_dir}", file=sys.stderr)
                 continue
             last.append(measured["accuracy"])
-            last_50.append(measured["event_accuracy"])
+            last_50.append(measured["event_accuracy"])  # None: that run has no 50-class measure
             measured_runs.append(run)
             best.append(read_json(os.path.join(HERE, run + ".fold4_conditions.json"))["accuracy"])
         if not last:
@@ -129,9 +134,15 @@ def main():
                 print(f"kept {recipe} from {args.previous}: none of its runs has evals in {eval_dir}", file=sys.stderr)
                 result["recipes"][recipe] = previous[recipe]
             continue
-        result["recipes"][recipe] = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last),
-                                     "last_epoch_50_classes": summary(last_50), "runs": measured_runs}
-        for name, s in (("best", summary(best)), ("last", summary(last)), ("last, 50 classes", summary(last_50))):
+        entry = {"seeds": len(last), "best_epoch": summary(best), "last_epoch": summary(last)}
+        if None not in last_50:  # the 50-class row only when every measured run has it
+            entry["last_epoch_50_classes"] = summary(last_50)
+        entry["runs"] = measured_runs
+        result["recipes"][recipe] = entry
+        rows = [("best", entry["best_epoch"]), ("last", entry["last_epoch"])]
+        if "last_epoch_50_classes" in entry:
+            rows.append(("last, 50 classes", entry["last_epoch_50_classes"]))
+        for name, s in rows:
             print(f"| {recipe} ({len(last)}) | {name} | {s['clean']:.3f} | "
                   + " | ".join(f"{-s[c]:.3f}" for c in CONDITIONS) + " |", file=sys.stderr)
     json.dump(result, sys.stdout, indent=1)
