@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 
-CONDITIONS = ["clean", "gain=-20", "noise=pink@10", "noise=white@10", "rt60=0.5"]
 CANDIDATE = "V-JEPA2 400 epochs, white noise in 30% of the rows (DECISION-40)"
 BASELINE = "V-JEPA2 400 epochs (DECISION-34)"
 # run -> condition -> (accuracy over every output, over the 50 classes alone), fold 4. The two

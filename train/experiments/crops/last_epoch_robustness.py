@@ -73,20 +73,17 @@ def last_epoch(eval_dir, run):
     missing; an eval of another fold, condition seed or checkpoint than the file's name says is an
     error (a stale file). The 50-class measure is None when an eval lacks it (esc-train writes it for
     models with a background output, since DECISION-22)."""
-    out = {measure: {} for measure in MEASURES}
+    evals = {}
     for c in ["clean"] + CONDITIONS:
         path = os.path.join(eval_dir, f"last.{run}.{c}.json")
         if not os.path.isfile(path):
             return None
         try:
-            ev = read_fold4_eval(path, c, checkpoint=f"{run}/last.ckpt")
+            evals[c] = read_fold4_eval(path, c, checkpoint=f"{run}/last.ckpt")
         except ValueError as e:
             sys.exit(str(e))
-        for measure in MEASURES:
-            if out[measure] is not None and measure in ev:
-                out[measure][c] = ev[measure]
-            else:
-                out[measure] = None
+    out = {measure: {c: ev[measure] for c, ev in evals.items()}
+           if all(measure in ev for ev in evals.values()) else None for measure in MEASURES}
     if out["accuracy"] is None:
         sys.exit(f"{eval_dir}: an eval of {run} has no accuracy")
     return out
