@@ -60,6 +60,7 @@ RECIPES = {
     "Liquid-S4 room-free distillation, white noise in 30% of the rows (DECISION-41)": ["liquid_s4-white41-s0", "liquid_s4-white41-s1"],
     "V-JEPA2 400 epochs, white noise in 30% of the rows, seeds 2 and 3 (DECISION-42)": ["vjepa2-white40-s2", "vjepa2-white40-s3"],
     "V-JEPA2 400 epochs, white noise in 30% of the rows, four seeds (DECISION-40/42)": [f"vjepa2-white40-s{s}" for s in range(4)],
+    "Liquid-S4 room-free distillation, white and pink noise in 20% of the rows each, four seeds (DECISION-43)": [f"liquid_s4-wp43-s{s}" for s in range(4)],
 }
 
 
